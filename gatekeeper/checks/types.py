@@ -1,0 +1,89 @@
+"""``types``: mypy with JSON output (``-O json``); the project's own mypy configuration applies.
+
+Exit status 2 means mypy could not run (a broken plugin, a bad option). It still prints a JSON
+line in some of those cases, so the exit status decides, never the output.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from gatekeeper.checks.base import CheckContext
+from gatekeeper.checks.process import Completed, python_module, require_module, run_tool
+from gatekeeper.config import Option
+from gatekeeper.errors import ToolError
+from gatekeeper.model import CheckResult, Finding, Severity, Status
+from gatekeeper.paths import relative
+
+
+class TypesCheck:
+    name = "types"
+    description = "mypy"
+    needs_session = False
+
+    def options(self) -> Sequence[Option]:
+        return ()
+
+    def run(self, context: CheckContext) -> CheckResult:
+        require_module("mypy", "mypy")
+        settings = context.settings
+        paths = settings.strings("types.paths") or list(context.paths)
+        argv = python_module(
+            "mypy",
+            "-O",
+            "json",
+            "--no-error-summary",
+            "--no-pretty",
+            *settings.strings("types.args"),
+            *paths,
+        )
+        run = run_tool(argv, context.root, settings.number("types.timeout"))
+        findings = parse_mypy(run, context.root)
+        errors = [f for f in findings if f.severity is Severity.ERROR]
+        return CheckResult(
+            self.name,
+            Status.FAILED if errors else Status.PASSED,
+            f"{len(errors)} error(s)" if errors else "no errors",
+            rule="mypy reports no error",
+            findings=tuple(errors),
+            metrics={"errors": len(errors)},
+            ran=(run.command,),
+        )
+
+
+def parse_mypy(run: Completed, root: Path) -> list[Finding]:
+    """Findings from mypy's JSON lines, notes dropped. Exit 2 or unparsable output is an error."""
+    if run.returncode not in (0, 1):
+        raise ToolError(
+            f"`{run.command}` could not run (exit status {run.returncode}): {run.tail()}\n"
+            "Fix the mypy configuration (plugins, options) it names."
+        )
+    findings = []
+    for raw in run.stdout.splitlines():
+        if not raw.strip():
+            continue
+        try:
+            item = json.loads(raw)
+            severity = str(item["severity"])
+            if severity == "note":
+                continue
+            findings.append(
+                Finding(
+                    check="types",
+                    path=relative(root / str(item["file"]), root),
+                    line=int(item["line"]),
+                    column=int(item["column"]) + 1,  # mypy counts columns from 0
+                    code=str(item.get("code") or "mypy"),
+                    message=str(item["message"]),
+                    severity=Severity.ERROR if severity == "error" else Severity.WARNING,
+                )
+            )
+        except (ValueError, TypeError, KeyError) as error:
+            raise ToolError(
+                f"`{run.command}` printed a line that is not mypy's JSON ({error}): {raw[:300]!r}"
+            ) from None
+    if run.returncode == 1 and not any(f.severity is Severity.ERROR for f in findings):
+        raise ToolError(f"`{run.command}` exited 1 without reporting an error: {run.tail()}")
+    return findings

@@ -1,0 +1,20 @@
+"""One module per subcommand; each has ``HELP``, ``configure(parser)`` and ``run(args, rest)``."""
+
+from __future__ import annotations
+
+import argparse
+from types import ModuleType
+from typing import Protocol
+
+from gatekeeper.commands import check, run
+
+
+class Command(Protocol):
+    HELP: str
+
+    def configure(self, parser: argparse.ArgumentParser) -> None: ...
+
+    def run(self, args: argparse.Namespace, rest: list[str]) -> int: ...
+
+
+COMMANDS: dict[str, ModuleType] = {"run": run, "check": check}

@@ -1,0 +1,331 @@
+"""``[tool.gatekeeper]``: one declarative table of every key, read and checked in one place.
+
+Every key is an :class:`Option`. The table drives reading ``pyproject.toml``, the mirrored
+``--gatekeeper-*`` command-line options, validation (types, unknown keys, typo suggestions) and
+the configuration reference in ``docs/configuration.md``. Nothing here imports a check or a tool,
+so the pytest plugin can build its options without paying for the gate.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final, Literal
+
+from gatekeeper.errors import ConfigError
+
+Kind = Literal["bool", "int", "float", "str", "list"]
+
+PYPROJECT: Final = "pyproject.toml"
+BUILTIN_CHECKS: Final = ("tests", "coverage", "lint", "types", "complexity")
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One configuration key. ``key`` is dotted (``coverage.fail-under``) unless top-level."""
+
+    key: str
+    kind: Kind
+    default: object
+    help: str
+    choices: tuple[str, ...] = ()
+    nullable: bool = False
+
+    @property
+    def section(self) -> str:
+        return self.key.rpartition(".")[0]
+
+    @property
+    def name(self) -> str:
+        return self.key.rpartition(".")[2]
+
+    @property
+    def flag(self) -> str:
+        """The command-line flag; a boolean flag names the non-default value."""
+        stem = self.key.replace(".", "-")
+        if self.kind == "bool" and self.default is True:
+            return f"--gatekeeper-no-{stem}"
+        return f"--gatekeeper-{stem}"
+
+    @property
+    def dest(self) -> str:
+        return "gatekeeper_" + self.key.replace(".", "_").replace("-", "_")
+
+    @property
+    def display(self) -> str:
+        """How the key is written in ``pyproject.toml``, for messages."""
+        if not self.section:
+            return f"[tool.gatekeeper] {self.name}"
+        return f"[tool.gatekeeper.{self.section}] {self.name}"
+
+
+def check_options(check: str, *, timeout: float | None) -> tuple[Option, ...]:
+    """The keys every check has: ``timeout`` (seconds, 0 for none) and extra ``args``."""
+    return (
+        Option(
+            f"{check}.timeout",
+            "float",
+            timeout,
+            f"Seconds the {check} check may run before it is stopped and reported as an error.",
+            nullable=True,
+        ),
+        Option(f"{check}.args", "list", [], f"Extra arguments passed to the {check} tool."),
+    )
+
+
+CORE_OPTIONS: Final[tuple[Option, ...]] = (
+    Option(
+        "paths",
+        "list",
+        [],
+        "Source paths measured by coverage, types and complexity. Default: the packages under "
+        "src/, else the top-level packages.",
+    ),
+    Option(
+        "checks",
+        "list",
+        list(BUILTIN_CHECKS),
+        "The checks that run; every one of them must pass.",
+    ),
+    Option(
+        "report",
+        "str",
+        ".gatekeeper/report.json",
+        "Where the JSON report is written, relative to the worktree root.",
+    ),
+    Option("plugins", "list", [], "Extra modules to load as gatekeeper plugins (checks)."),
+    Option(
+        "coverage.fail-under",
+        "float",
+        None,
+        "Minimum total coverage in percent. Default: coverage's own fail_under, else report only.",
+        nullable=True,
+    ),
+    Option(
+        "complexity.max",
+        "int",
+        10,
+        "Highest cyclomatic complexity a function may have.",
+    ),
+    Option("complexity.paths", "list", [], "Paths measured for complexity. Default: paths."),
+    Option("lint.paths", "list", ["."], "Paths ruff checks; ruff's own include/exclude apply."),
+    Option("lint.format", "bool", True, "Also run `ruff format --check`."),
+    Option("types.paths", "list", [], "Paths mypy checks. Default: paths."),
+    *check_options("lint", timeout=300.0),
+    *check_options("types", timeout=900.0),
+    *check_options("complexity", timeout=300.0),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """The set of known options: the core ones plus those plugin checks declare."""
+
+    options: tuple[Option, ...] = CORE_OPTIONS
+    checks: tuple[str, ...] = BUILTIN_CHECKS
+
+    def extended(self, check: str, extra: Iterable[Option]) -> Table:
+        """This table plus a (plugin) check and the options it declares."""
+        known = {option.key for option in self.options}
+        options = self.options + tuple(o for o in extra if o.key not in known)
+        checks = self.checks if check in self.checks else (*self.checks, check)
+        return Table(options, checks)
+
+    def by_key(self) -> dict[str, Option]:
+        return {option.key: option for option in self.options}
+
+    def sections(self) -> set[str]:
+        return {option.section for option in self.options if option.section}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """The effective configuration: every key of the table with its value, and its source."""
+
+    values: Mapping[str, object]
+    root: Path
+    source: Path | None = None
+    explicit: frozenset[str] = field(default_factory=frozenset)
+
+    def get(self, key: str) -> object:
+        return self.values[key]
+
+    def flag(self, key: str) -> bool:
+        value = self.values[key]
+        assert isinstance(value, bool), key
+        return value
+
+    def integer(self, key: str) -> int:
+        value = self.values[key]
+        assert isinstance(value, int), key
+        return value
+
+    def number(self, key: str) -> float | None:
+        value = self.values[key]
+        assert value is None or isinstance(value, int | float), key
+        return None if value is None else float(value)
+
+    def text(self, key: str) -> str:
+        value = self.values[key]
+        assert isinstance(value, str), key
+        return value
+
+    def strings(self, key: str) -> list[str]:
+        value = self.values[key]
+        assert isinstance(value, list), key
+        return [str(item) for item in value]
+
+    def section(self, name: str) -> dict[str, object]:
+        """The keys of one check's section, for cache keys and reports."""
+        prefix = f"{name}."
+        return {k[len(prefix) :]: v for k, v in self.values.items() if k.startswith(prefix)}
+
+    def as_dict(self) -> dict[str, object]:
+        """Nested like the TOML table, for the JSON report."""
+        nested: dict[str, object] = {}
+        for key, value in sorted(self.values.items()):
+            section, _, name = key.rpartition(".")
+            target = nested
+            if section:
+                sub = nested.setdefault(section, {})
+                assert isinstance(sub, dict)
+                target = sub
+            target[name] = value
+        return nested
+
+
+def find_project_root(start: Path) -> Path:
+    """The nearest directory at or above ``start`` holding a pyproject.toml, else ``start``."""
+    start = start.resolve()
+    for candidate in (start, *start.parents):
+        if (candidate / PYPROJECT).is_file():
+            return candidate
+    return start
+
+
+def read_pyproject(root: Path) -> tuple[dict[str, object], Path | None]:
+    """The raw ``[tool.gatekeeper]`` table of ``root/pyproject.toml`` (empty when absent)."""
+    path = root / PYPROJECT
+    if not path.is_file():
+        return {}, None
+    try:
+        with path.open("rb") as handle:
+            document = tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise ConfigError(f"{path}: cannot read it as TOML ({error}). Fix the file.") from None
+    tool = document.get("tool", {})
+    table = tool.get("gatekeeper", {}) if isinstance(tool, dict) else {}
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.gatekeeper] must be a table.")
+    return table, path
+
+
+def load(
+    root: Path,
+    table: Table = Table(),
+    overrides: Mapping[str, object] | None = None,
+) -> Settings:
+    """Read ``root/pyproject.toml``, validate it against ``table`` and apply ``overrides``.
+
+    ``overrides`` maps dotted keys to raw command-line strings (or already typed values). Raises
+    :class:`ConfigError` naming the file and key for anything unknown or of the wrong type.
+    """
+    raw, source = read_pyproject(root)
+    where = str(source) if source else PYPROJECT
+    flat = _flatten(raw, table, where)
+    known = table.by_key()
+    values: dict[str, object] = {}
+    for key, option in known.items():
+        values[key] = _validate(option, flat[key], where) if key in flat else option.default
+    if "checks" not in flat:
+        values["checks"] = list(table.checks)
+    explicit = set(flat)
+    for key, value in (overrides or {}).items():
+        option = known[key]
+        values[key] = _validate(option, _from_cli(option, value), f"command line {option.flag}")
+        explicit.add(key)
+    settings = Settings(values, root, source, frozenset(explicit))
+    _check_names(settings.strings("checks"), table.checks, where)
+    return settings
+
+
+def _flatten(raw: Mapping[str, object], table: Table, where: str) -> dict[str, object]:
+    known = table.by_key()
+    sections = table.sections()
+    flat: dict[str, object] = {}
+    for name, value in raw.items():
+        if name in sections and isinstance(value, dict):
+            for sub, subvalue in value.items():
+                key = f"{name}.{sub}"
+                if key not in known:
+                    choices = [o.name for o in table.options if o.section == name]
+                    _unknown(f"[tool.gatekeeper.{name}] {sub}", sub, choices, where)
+                flat[key] = subvalue
+        elif name in known and not known[name].section:
+            flat[name] = value
+        else:
+            choices = [o.key for o in table.options if not o.section] + sorted(sections)
+            shown = f"[tool.gatekeeper.{name}]" if isinstance(value, dict) else name
+            _unknown(shown, name, choices, where)
+    return flat
+
+
+def _unknown(shown: str, name: str, choices: Sequence[str], where: str) -> None:
+    close = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
+    hint = f" Did you mean '{close[0]}'?" if close else f" Known keys: {', '.join(choices)}."
+    raise ConfigError(f"{where}: unknown key {shown}.{hint}")
+
+
+def _from_cli(option: Option, value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    if option.kind == "list":
+        return [item.strip() for item in value.split(",") if item.strip()]
+    if option.kind in ("int", "float"):
+        try:
+            return int(value) if option.kind == "int" else float(value)
+        except ValueError:
+            return value
+    return value
+
+
+_TYPE_NAMES: Final = {
+    "bool": "true or false",
+    "int": "a whole number",
+    "float": "a number",
+    "str": "a string",
+    "list": "a list of strings",
+}
+
+
+def _validate(option: Option, value: object, where: str) -> object:
+    if value is None and option.nullable:
+        return None
+    ok = {
+        "bool": isinstance(value, bool),
+        "int": isinstance(value, int) and not isinstance(value, bool),
+        "float": isinstance(value, int | float) and not isinstance(value, bool),
+        "str": isinstance(value, str),
+        "list": isinstance(value, list) and all(isinstance(v, str) for v in value),
+    }[option.kind]
+    if not ok:
+        raise ConfigError(
+            f"{where}: {option.display} must be {_TYPE_NAMES[option.kind]}, got {value!r}."
+        )
+    if option.kind == "float" and isinstance(value, int | float) and value < 0:
+        raise ConfigError(f"{where}: {option.display} must not be negative, got {value!r}.")
+    return value
+
+
+def _check_names(names: Iterable[str], known: Sequence[str], where: str) -> None:
+    """``checks`` may only name registered checks."""
+    for name in names:
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+            hint = f" Did you mean '{close[0]}'?" if close else f" Known: {', '.join(known)}."
+            raise ConfigError(
+                f"{where}: [tool.gatekeeper] checks names unknown check {name!r}.{hint}"
+            )

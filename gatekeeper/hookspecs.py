@@ -1,0 +1,24 @@
+"""Hook specifications: how plugins extend gatekeeper.
+
+A plugin is a module (or object) with functions marked ``@gatekeeper.hookimpl``, made known through
+the ``gatekeeper`` entry-point group or the ``plugins`` key of ``[tool.gatekeeper]``. The built-in
+checks register through the same hook.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from gatekeeper.checks.base import Check
+
+PROJECT = "gatekeeper"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def gatekeeper_checks() -> list[Check]:  # type: ignore[empty-body]
+    """Return the checks this plugin adds. Names must be unique across all plugins."""

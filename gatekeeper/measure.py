@@ -1,0 +1,124 @@
+"""Coverage measurement around a pytest process, and combining it across xdist workers.
+
+The controller and every xdist worker measure into one directory with unique suffixes; the
+controller combines them when the session ends. This works with or without pytest-cov.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gatekeeper.errors import ToolError
+
+# Handed to xdist workers: where to write and which process they must be a child of, so that
+# a nested pytest in the same environment does not start measuring too.
+ENV = "GATEKEEPER_COVERAGE"
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What to measure and where to put the data."""
+
+    directory: Path
+    source: tuple[str, ...]
+    parent: int
+
+    def to_env(self) -> str:
+        return json.dumps(
+            {"dir": str(self.directory), "source": self.source, "parent": self.parent}
+        )
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | os._Environ[str]) -> Plan | None:
+        """The plan meant for this process (a direct child of the measuring controller), if any."""
+        raw = environ.get(ENV)
+        if not raw:
+            return None
+        try:
+            data = json.loads(raw)
+            plan = cls(Path(data["dir"]), tuple(data["source"]), int(data["parent"]))
+        except (ValueError, KeyError, TypeError):
+            return None
+        return plan if plan.parent == os.getppid() else None
+
+
+class Measurement:
+    """One process's coverage collector."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self._coverage: Any = None
+
+    def start(self) -> None:
+        import coverage
+
+        self.plan.directory.mkdir(parents=True, exist_ok=True)
+        with _quiet():
+            cov = coverage.Coverage(
+                data_file=str(self.plan.directory / ".coverage"),
+                data_suffix=True,
+                config_file=True,
+            )
+            if not cov.get_option("run:source"):
+                cov.set_option("run:source", list(self.plan.source))
+            cov.start()
+        self._coverage = cov
+
+    def stop(self) -> None:
+        if self._coverage is None:
+            return
+        with _quiet():
+            self._coverage.stop()
+            self._coverage.save()
+        self._coverage = None
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    percent: float
+    files: int
+    precision: int
+    fail_under: float
+
+
+def combine(directory: Path, source: Sequence[str]) -> Totals:
+    """Combine every data file in ``directory`` and total it. Raises ToolError when nothing was
+    measured or coverage cannot report."""
+    import coverage
+    from coverage.exceptions import CoverageException
+
+    with _quiet():
+        cov = coverage.Coverage(data_file=str(directory / ".coverage"), config_file=True)
+        if not cov.get_option("run:source"):
+            cov.set_option("run:source", list(source))
+        try:
+            cov.combine([str(directory)], keep=False)
+            percent = cov.report(file=io.StringIO())
+            files = len(cov.get_data().measured_files())
+        except CoverageException as error:
+            raise ToolError(
+                f"coverage could not report on {', '.join(source)}: {str(error).rstrip('.')}. "
+                "Check that the tests import the code under `paths` in [tool.gatekeeper]."
+            ) from None
+    precision = cov.get_option("report:precision")
+    fail_under = cov.get_option("report:fail_under")
+    assert isinstance(precision, int) and isinstance(fail_under, int | float)
+    return Totals(float(percent), files, precision, float(fail_under))
+
+
+class _quiet(warnings.catch_warnings):
+    """Coverage warns through ``warnings``; a project's ``filterwarnings = error`` must not turn
+    that into a crash of the gate. What matters is reported through the result instead."""
+
+    def __enter__(self) -> None:
+        super().__enter__()
+        from coverage.exceptions import CoverageWarning
+
+        warnings.simplefilter("ignore", CoverageWarning)

@@ -1,0 +1,111 @@
+"""Source paths: detecting them, listing their Python files, and naming files in reports."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from gatekeeper.errors import ConfigError
+
+# Directories no source walk should enter, whatever the project's ignore files say.
+SKIP_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".venv",
+        "venv",
+        ".tox",
+        ".nox",
+        "build",
+        "dist",
+        "node_modules",
+        "__pycache__",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".pytest_cache",
+        ".gatekeeper",
+        "site-packages",
+    }
+)
+NOT_SOURCE = frozenset({"tests", "test", "testing", "docs", "doc", "benchmarks", "examples"})
+
+
+def relative(path: Path, root: Path) -> str:
+    """``path`` relative to ``root`` in POSIX form; absolute when it lies outside."""
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def detect_source_paths(root: Path) -> list[str]:
+    """The packages under ``src/``, else the top-level packages and modules; ``.`` if none."""
+    src = root / "src"
+    if src.is_dir():
+        found = [f"src/{p.name}" for p in sorted(src.iterdir()) if _is_package(p)]
+        if found:
+            return found
+    found = [
+        p.name
+        for p in sorted(root.iterdir())
+        if p.name not in NOT_SOURCE and not p.name.startswith(".") and _is_package(p)
+    ]
+    modules = [
+        p.name
+        for p in sorted(root.glob("*.py"))
+        if p.name not in ("setup.py", "conftest.py", "noxfile.py") and not p.name.startswith("test")
+    ]
+    return found + modules or ["."]
+
+
+def _is_package(path: Path) -> bool:
+    return path.is_dir() and path.name not in SKIP_DIRS and (path / "__init__.py").is_file()
+
+
+def resolve_paths(root: Path, configured: Iterable[str], key: str) -> tuple[str, ...]:
+    """Configured paths, each checked to exist under ``root``; detection when none configured."""
+    chosen = list(configured) or detect_source_paths(root)
+    for entry in chosen:
+        if not (root / entry).exists():
+            raise ConfigError(
+                f"pyproject.toml: {key} names {entry!r}, which does not exist under {root}. "
+                "Fix the path or remove it."
+            )
+    return tuple(chosen)
+
+
+def python_files(root: Path, paths: Iterable[str]) -> list[Path]:
+    """The ``.py`` files under ``paths`` that git does not ignore (every one outside git)."""
+    files: list[Path] = []
+    for entry in paths:
+        target = (root / entry).resolve()
+        if target.is_file():
+            files.append(target)
+            continue
+        listed = _git_listed(target)
+        files.extend(listed if listed is not None else _walk(target))
+    return sorted(set(files))
+
+
+def _git_listed(directory: Path) -> list[Path] | None:
+    try:
+        out = subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "*.py"],
+            cwd=directory,
+            capture_output=True,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    names = [name for name in out.decode().split("\0") if name]
+    return [directory / name for name in names if (directory / name).is_file()]
+
+
+def _walk(directory: Path) -> Iterator[Path]:
+    for current, dirs, names in os.walk(directory):
+        dirs[:] = [d for d in dirs if d not in SKIP_DIRS and not d.startswith(".")]
+        for name in names:
+            if name.endswith(".py"):
+                yield Path(current, name)

@@ -1,0 +1,79 @@
+"""Entry point (``pytest11``) of the gatekeeper plugin.
+
+Plain ``pytest`` pays only for the option definitions: the gate is imported and started only
+when ``--gatekeeper`` is given.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from gatekeeper.config import CORE_OPTIONS, Option
+
+SESSION_PLUGIN = "gatekeeper-session"
+WORKER_PLUGIN = "gatekeeper-worker"
+# Runs that only inspect the suite or print help: no gate for these.
+_NO_GATE = ("help", "version", "collectonly", "showfixtures", "show_fixtures_per_test", "markers")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("gatekeeper", "quality gate (pytest-gatekeeper)")
+    group.addoption(
+        "--gatekeeper",
+        action="store_true",
+        default=False,
+        help="Run the quality gate: tests, coverage, lint, types and complexity, one verdict.",
+    )
+    for option in CORE_OPTIONS:
+        _add(group, option)
+
+
+def _add(group: pytest.OptionGroup, option: Option) -> None:
+    if option.kind == "bool":
+        group.addoption(option.flag, action="store_true", dest=option.dest, help=option.help)
+        return
+    metavar = {"list": "A,B", "int": "N", "float": "N", "str": "VALUE"}[option.kind]
+    group.addoption(option.flag, dest=option.dest, default=None, metavar=metavar, help=option.help)
+
+
+def overrides(namespace: object) -> dict[str, object]:
+    """The ``--gatekeeper-*`` options given on the command line, by configuration key."""
+    given: dict[str, object] = {}
+    for option in CORE_OPTIONS:
+        value = getattr(namespace, option.dest, None)
+        if option.kind == "bool":
+            if value:
+                given[option.key] = not option.default
+        elif value is not None:
+            given[option.key] = value
+    return given
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    # As early as possible, so coverage sees the project's modules imported by conftest files.
+    from gatekeeper.measure import Plan
+
+    plan = Plan.from_env(os.environ)
+    if plan is not None:
+        # An xdist worker of a gated session: measure coverage, nothing else. The variable is
+        # consumed so a nested pytest in this process does not measure again.
+        os.environ.pop("GATEKEEPER_COVERAGE", None)
+        from pytest_gatekeeper.session import WorkerCoverage
+
+        early_config.pluginmanager.register(WorkerCoverage(plan), WORKER_PLUGIN)
+        return
+    namespace = early_config.known_args_namespace
+    if not getattr(namespace, "gatekeeper", False):
+        return
+    if any(getattr(namespace, name, False) for name in _NO_GATE):
+        return
+    from pytest_gatekeeper.session import GateSession
+
+    start = Path(early_config.invocation_params.dir)
+    session = GateSession.create(early_config, start, overrides(namespace))
+    early_config.pluginmanager.register(session, SESSION_PLUGIN)
+    session.start()

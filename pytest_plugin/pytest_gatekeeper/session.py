@@ -1,0 +1,166 @@
+"""The gated pytest session: one object registered with the plugin manager holds all state."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from gatekeeper.checks.base import TestOutcome
+from gatekeeper.errors import GatekeeperError
+from gatekeeper.gate import Gate, load_setup
+from gatekeeper.measure import ENV, Measurement, Plan
+from gatekeeper.model import Finding, Report
+from gatekeeper.reports import json as json_report
+from gatekeeper.reports import terminal
+
+# pytest's exit status when the gate fails but pytest itself saw nothing wrong.
+GATE_FAILED = 1
+
+
+class GateSession:
+    """Collects the test outcome, runs the gate around the session and decides the exit status."""
+
+    def __init__(self, config: pytest.Config, gate: Gate) -> None:
+        self.config = config
+        self.gate = gate
+        self.counts: Counter[str] = Counter()
+        self.failures: list[Finding] = []
+        self.measurement: Measurement | None = None
+        self.coverage_problem: str | None = None
+        self.report: Report | None = None
+
+    @classmethod
+    def create(
+        cls, config: pytest.Config, start: Path, overrides: dict[str, object]
+    ) -> GateSession:
+        try:
+            setup = load_setup(start, overrides)
+        except GatekeeperError as error:
+            raise pytest.UsageError(str(error)) from None
+        return cls(config, Gate(setup))
+
+    # -- start ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        setup = self.gate.setup
+        if "coverage" in setup.settings.strings("checks"):
+            directory = setup.worktree / ".gatekeeper" / "coverage" / uuid.uuid4().hex[:12]
+            plan = Plan(
+                directory, tuple(str(setup.settings.root / p) for p in setup.paths), os.getpid()
+            )
+            os.environ[ENV] = plan.to_env()
+            self.measurement = Measurement(plan)
+            try:
+                self.measurement.start()
+            except Exception as error:  # reported by the coverage check, never silently passed
+                self.coverage_problem = f"coverage could not start: {error}"
+                self.measurement = None
+        self.gate.start()
+
+    # -- what the session did ---------------------------------------------------------------
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "call" or not report.passed:
+            outcome = _outcome(report)
+            self.counts[outcome] += 1
+            if outcome in ("failed", "errors"):
+                self.failures.append(_failure(report, outcome))
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.counts["errors"] += 1
+            self.failures.append(_failure(report, "errors"))
+
+    # -- the end ----------------------------------------------------------------------------
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        coverage_dir = None
+        if self.measurement is not None:
+            self.measurement.stop()
+            coverage_dir = self.measurement.plan.directory
+        os.environ.pop(ENV, None)
+        outcome = TestOutcome(
+            exitstatus=int(exitstatus),
+            passed=self.counts["passed"],
+            failed=self.counts["failed"],
+            errors=self.counts["errors"],
+            skipped=self.counts["skipped"],
+            xfailed=self.counts["xfailed"],
+            xpassed=self.counts["xpassed"],
+            failures=tuple(self.failures),
+            coverage_dir=coverage_dir,
+            coverage_problem=self.coverage_problem,
+        )
+        self.report = self.gate.finish(outcome, self._waiting)
+        json_report.write(self.report, self.gate.setup.report_path())
+        if not self.report.passed and int(session.exitstatus) in (0, 5):
+            session.exitstatus = GATE_FAILED
+
+    def _waiting(self, names: list[str]) -> None:
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"gatekeeper: tests done, waiting for {', '.join(names)} ...")
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        if self.report is None:
+            return
+        terminalreporter.section("gatekeeper")
+        path = self.gate.setup.report_path()
+        terminal.emit(terminal.render(self.report, str(path)), _writer(terminalreporter))
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if self.report is not None and reporter is not None:
+            text, colour = terminal.verdict_line(self.report)
+            reporter.write_sep("=", text, **({colour: True} if colour else {}))
+
+
+class WorkerCoverage:
+    """Coverage in an xdist worker: started at load time, saved before the worker reports done."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.measurement = Measurement(plan)
+        self.measurement.start()
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self) -> None:
+        self.measurement.stop()
+
+
+def _writer(reporter: pytest.TerminalReporter) -> terminal.Writer:
+    def write(text: str, colour: str | None) -> None:
+        reporter.write_line(text, **({colour: True} if colour else {}))
+
+    return write
+
+
+def _outcome(report: pytest.TestReport) -> str:
+    if hasattr(report, "wasxfail"):
+        return "xfailed" if report.skipped else "xpassed"
+    if report.failed:
+        return "failed" if report.when == "call" else "errors"
+    return "passed" if report.passed else "skipped"
+
+
+def _failure(report: pytest.TestReport | pytest.CollectReport, outcome: str) -> Finding:
+    location = getattr(report, "location", None)
+    path, line = (location[0], (location[1] or 0) + 1) if location else (report.nodeid, 0)
+    crash = getattr(report.longrepr, "reprcrash", None)
+    message = getattr(crash, "message", None)
+    if not isinstance(message, str):
+        # A collection error has no crash entry: its last "E   ..." line says what went wrong.
+        lines = str(report.longrepr).strip().splitlines() or ["(no details)"]
+        message = lines[-1].removeprefix("E").strip()
+    return Finding(
+        check="tests",
+        path=str(path).split("::")[0],
+        line=line,
+        column=1,
+        code="FAILED" if outcome == "failed" else "ERROR",
+        message=f"{report.nodeid}: {message}",
+    )
