@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from gatekeeper import config as configuration
-from gatekeeper import fingerprint, gitfacts
+from gatekeeper import fingerprint, repository
 from gatekeeper.checks.base import Check, CheckContext, TestOutcome
 from gatekeeper.errors import GatekeeperError
 from gatekeeper.model import CheckResult, Report, Status, decide
@@ -52,7 +52,7 @@ def load_setup(start: Path, overrides: Mapping[str, object] | None = None) -> Se
     checks = collect_checks(plugin_manager(plugin_names))
     settings = configuration.load(root, table_for(checks), overrides)
     paths = resolve_paths(root, settings.strings("paths"), "[tool.gatekeeper] paths")
-    worktree = gitfacts.worktree_root(root) or root
+    worktree = repository.worktree_root(root) or root
     return Setup(settings, checks, worktree, paths)
 
 
@@ -130,7 +130,7 @@ class Gate:
             verdict=verdict,
             rule=rule,
             checks=results,
-            git=gitfacts.facts(self.setup.worktree),
+            git=repository.facts(self.setup.worktree),
             config=self.setup.settings.as_dict(),
             version=installed_version(),
             duration=time.perf_counter() - self.started,

@@ -1,0 +1,84 @@
+"""Git facts and git commands, run the way gatekeeper must run them.
+
+Every git call goes through :func:`git`: the user's hooks never fire (``core.hooksPath`` is
+pointed at ``/dev/null``) and ``GIT_*`` variables inherited from a hook are scrubbed, so a call
+always means the repository named by ``cwd``.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+
+from gatekeeper.errors import GitError
+from gatekeeper.model import GitFacts
+
+
+def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """This process's environment without ``GIT_*`` variables, plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env.update(extra or {})
+    return env
+
+
+def git(
+    cwd: Path,
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    check: bool = True,
+    stdin: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``git args`` in ``cwd``. With ``check``, a non-zero exit raises :class:`GitError`."""
+    argv = ["git", "-c", "core.hooksPath=/dev/null", *args]
+    try:
+        done = subprocess.run(
+            argv,
+            cwd=cwd,
+            env=clean_env(env),
+            input=stdin,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except OSError as error:
+        raise GitError(f"could not run git ({error}); install git 2.38 or newer.") from None
+    if check and done.returncode != 0:
+        raise GitError(
+            f"`{shlex.join(argv[3:])}` failed in {cwd} (exit status {done.returncode}): "
+            f"{done.stderr.strip() or done.stdout.strip()}"
+        )
+    return done
+
+
+def output(cwd: Path, *args: str) -> str | None:
+    """The stripped output of a git command, or None when it fails (or git is missing)."""
+    try:
+        done = git(cwd, *args, check=False)
+    except GitError:
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def worktree_root(start: Path) -> Path | None:
+    """The top of the git worktree holding ``start``, or None outside git."""
+    top = output(start, "rev-parse", "--show-toplevel")
+    return Path(top) if top else None
+
+
+def common_dir(start: Path) -> Path | None:
+    """The git directory shared by every worktree of the repository (where caches live)."""
+    found = output(start, "rev-parse", "--path-format=absolute", "--git-common-dir")
+    return Path(found) if found else None
+
+
+def facts(start: Path) -> GitFacts | None:
+    """Root, branch (None when detached) and head commit (None before the first commit)."""
+    root = worktree_root(start)
+    if root is None:
+        return None
+    branch = output(root, "symbolic-ref", "--quiet", "--short", "HEAD")
+    head = output(root, "rev-parse", "--verify", "--quiet", "HEAD")
+    return GitFacts(str(root), branch or None, head or None)
