@@ -8,8 +8,6 @@ so the pytest plugin can build its options without paying for the gate.
 
 from __future__ import annotations
 
-import difflib
-import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -211,6 +209,8 @@ def read_pyproject(root: Path) -> tuple[dict[str, object], Path | None]:
     path = root / PYPROJECT
     if not path.is_file():
         return {}, None
+    import tomllib  # here, not at the top: plain pytest imports this module for its options
+
     try:
         with path.open("rb") as handle:
             document = tomllib.load(handle)
@@ -258,12 +258,7 @@ def _flatten(raw: Mapping[str, object], table: Table, where: str) -> dict[str, o
     flat: dict[str, object] = {}
     for name, value in raw.items():
         if name in sections and isinstance(value, dict):
-            for sub, subvalue in value.items():
-                key = f"{name}.{sub}"
-                if key not in known:
-                    choices = [o.name for o in table.options if o.section == name]
-                    _unknown(f"[tool.gatekeeper.{name}] {sub}", sub, choices, where)
-                flat[key] = subvalue
+            flat.update(_flatten_section(name, value, table, where))
         elif name in known and not known[name].section:
             flat[name] = value
         else:
@@ -273,7 +268,20 @@ def _flatten(raw: Mapping[str, object], table: Table, where: str) -> dict[str, o
     return flat
 
 
+def _flatten_section(
+    name: str, values: Mapping[str, object], table: Table, where: str
+) -> dict[str, object]:
+    known = table.by_key()
+    for sub in values:
+        if f"{name}.{sub}" not in known:
+            choices = [o.name for o in table.options if o.section == name]
+            _unknown(f"[tool.gatekeeper.{name}] {sub}", sub, choices, where)
+    return {f"{name}.{sub}": value for sub, value in values.items()}
+
+
 def _unknown(shown: str, name: str, choices: Sequence[str], where: str) -> None:
+    import difflib
+
     close = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
     hint = f" Did you mean '{close[0]}'?" if close else f" Known keys: {', '.join(choices)}."
     raise ConfigError(f"{where}: unknown key {shown}.{hint}")
@@ -301,17 +309,22 @@ _TYPE_NAMES: Final = {
 }
 
 
+def _is_kind(kind: Kind, value: object) -> bool:
+    if isinstance(value, bool):
+        return kind == "bool"
+    return {
+        "bool": False,
+        "int": isinstance(value, int),
+        "float": isinstance(value, int | float),
+        "str": isinstance(value, str),
+        "list": isinstance(value, list) and all(isinstance(v, str) for v in value),
+    }[kind]
+
+
 def _validate(option: Option, value: object, where: str) -> object:
     if value is None and option.nullable:
         return None
-    ok = {
-        "bool": isinstance(value, bool),
-        "int": isinstance(value, int) and not isinstance(value, bool),
-        "float": isinstance(value, int | float) and not isinstance(value, bool),
-        "str": isinstance(value, str),
-        "list": isinstance(value, list) and all(isinstance(v, str) for v in value),
-    }[option.kind]
-    if not ok:
+    if not _is_kind(option.kind, value):
         raise ConfigError(
             f"{where}: {option.display} must be {_TYPE_NAMES[option.kind]}, got {value!r}."
         )
@@ -322,6 +335,8 @@ def _validate(option: Option, value: object, where: str) -> object:
 
 def _check_names(names: Iterable[str], known: Sequence[str], where: str) -> None:
     """``checks`` may only name registered checks."""
+    import difflib
+
     for name in names:
         if name not in known:
             close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -95,6 +96,7 @@ class GateSession:
             failures=tuple(self.failures),
             coverage_dir=coverage_dir,
             coverage_problem=self.coverage_problem,
+            duration=time.perf_counter() - self.gate.started,
         )
         self.report = self.gate.finish(outcome, self._waiting)
         json_report.write(self.report, self.gate.setup.report_path())
