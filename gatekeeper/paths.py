@@ -42,15 +42,18 @@ def relative(path: Path, root: Path) -> str:
 
 def detect_source_paths(root: Path) -> list[str]:
     """The packages under ``src/``, else the top-level packages and modules; ``.`` if none."""
-    src = root / "src"
-    in_src = (
-        [f"src/{p.name}" for p in sorted(src.iterdir()) if _is_package(p)] if src.is_dir() else []
-    )
+    in_src = [f"src/{p.name}" for p in _packages(root / "src")]
     if in_src:
         return in_src
-    packages = [p.name for p in sorted(root.iterdir()) if _is_package(p) and _is_source(p.name)]
+    packages = [p.name for p in _packages(root) if _is_source(p.name)]
     modules = [p.name for p in sorted(root.glob("*.py")) if _is_source(p.name)]
     return packages + modules or ["."]
+
+
+def _packages(directory: Path) -> list[Path]:
+    if not directory.is_dir():
+        return []
+    return [p for p in sorted(directory.iterdir()) if _is_package(p)]
 
 
 def _is_source(name: str) -> bool:

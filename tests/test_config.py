@@ -37,7 +37,7 @@ def test_values_are_read_from_the_table(tmp_path: Path) -> None:
     assert settings.number("coverage.fail-under") == 85.0
     assert settings.integer("complexity.max") == 7
     assert {"paths", "checks", "coverage.fail-under", "complexity.max"} <= settings.explicit
-    assert settings.as_dict()["complexity"] == {"max": 7, "paths": [], "timeout": 300.0, "args": []}
+    assert settings.as_dict()["complexity"] == {"max": 7, "paths": [], "timeout": 300.0}
 
 
 def test_a_misspelt_section_names_the_file_the_key_and_the_meant_key(tmp_path: Path) -> None:
@@ -138,3 +138,26 @@ def test_a_plugin_check_extends_the_table(tmp_path: Path) -> None:
     assert settings.flag("docs.strict") is True
     assert "docs" in settings.strings("checks")
     assert settings.section("docs") == {"timeout": 5.0, "args": [], "strict": True}
+
+
+def test_source_paths_are_detected(tmp_path: Path) -> None:
+    from gatekeeper.paths import detect_source_paths
+
+    assert detect_source_paths(tmp_path) == ["."]
+    for package in ("tests", "docs", "app", "lib"):
+        (tmp_path / package).mkdir()
+        (tmp_path / package / "__init__.py").write_text("")
+    (tmp_path / "tool.py").write_text("")
+    (tmp_path / "setup.py").write_text("")
+    (tmp_path / "test_x.py").write_text("")
+    assert detect_source_paths(tmp_path) == ["app", "lib", "tool.py"]
+    (tmp_path / "src" / "pkg").mkdir(parents=True)
+    (tmp_path / "src" / "pkg" / "__init__.py").write_text("")
+    assert detect_source_paths(tmp_path) == ["src/pkg"]
+
+
+def test_configured_paths_must_exist(tmp_path: Path) -> None:
+    from gatekeeper.paths import resolve_paths
+
+    with pytest.raises(ConfigError, match=r"names 'nope', which does not exist"):
+        resolve_paths(tmp_path, ["nope"], "[tool.gatekeeper] paths")

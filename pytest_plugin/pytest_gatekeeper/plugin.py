@@ -62,7 +62,7 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
         # An xdist worker of a gated session: measure coverage, nothing else. The variable is
         # consumed so a nested pytest in this process does not measure again.
         os.environ.pop("GATEKEEPER_COVERAGE", None)
-        from pytest_gatekeeper.session import WorkerCoverage
+        from pytest_gatekeeper.worker import WorkerCoverage
 
         early_config.pluginmanager.register(WorkerCoverage(plan), WORKER_PLUGIN)
         return

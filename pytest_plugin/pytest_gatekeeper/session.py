@@ -122,18 +122,6 @@ class GateSession:
             reporter.write_sep("=", text, **({colour: True} if colour else {}))
 
 
-class WorkerCoverage:
-    """Coverage in an xdist worker: started at load time, saved before the worker reports done."""
-
-    def __init__(self, plan: Plan) -> None:
-        self.measurement = Measurement(plan)
-        self.measurement.start()
-
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_sessionfinish(self) -> None:
-        self.measurement.stop()
-
-
 def _writer(reporter: pytest.TerminalReporter) -> terminal.Writer:
     def write(text: str, colour: str | None) -> None:
         reporter.write_line(text, **({colour: True} if colour else {}))
