@@ -63,3 +63,20 @@ def test_nothing_measured_is_an_error_that_says_what_to_check(tmp_path: Path) ->
     (tmp_path / "data").mkdir()
     with pytest.raises(ToolError, match="Check that the tests import the code under `paths`"):
         combine(tmp_path / "data", (str(tmp_path),))
+
+
+def test_the_coverage_check_judges_combined_data(tmp_path: Path) -> None:
+    from gatekeeper.checks.base import CheckContext, TestOutcome
+    from gatekeeper.checks.coverage import CoverageCheck
+    from gatekeeper.config import load
+    from gatekeeper.model import Status
+
+    (tmp_path / "pyproject.toml").write_text("[tool.gatekeeper.coverage]\nfail-under = 80\n")
+    data = measure_in_child(tmp_path, "pkg.f(1)")
+    settings = load(tmp_path)
+    outcome = TestOutcome(exitstatus=0, passed=1, coverage_dir=data)
+    context = CheckContext(settings, tmp_path, tmp_path, (str(tmp_path / "pkg"),), outcome)
+    result = CoverageCheck().run(context)
+    assert result.status is Status.FAILED
+    assert result.metrics["percent"] == 75.0
+    assert result.summary == "75% < fail-under 80%"
