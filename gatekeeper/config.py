@@ -121,7 +121,7 @@ CORE_OPTIONS: Final[tuple[Option, ...]] = (
         "database.backend",
         "str",
         "sqlite",
-        "Where per-worker databases live: sqlite, postgres, neon (or a registered backend).",
+        "Where per-worker databases live: sqlite, postgres (or a registered backend).",
     ),
     Option(
         "database.url",
@@ -147,23 +147,6 @@ CORE_OPTIONS: Final[tuple[Option, ...]] = (
         "float",
         86400.0,
         "Seconds after which a sweep removes a database even if its owner cannot be judged.",
-    ),
-    Option("database.neon-project", "str", "", "Neon project id (API key from $NEON_API_KEY)."),
-    Option("database.neon-parent", "str", "", "Neon parent branch id (default: the default one)."),
-    Option(
-        "database.neon-mode",
-        "str",
-        "branch-per-worker",
-        "branch-per-worker, or database-per-worker inside one branch per run (fewer branches).",
-        choices=("branch-per-worker", "database-per-worker"),
-    ),
-    Option("database.neon-database", "str", "neondb", "Database name inside Neon branches."),
-    Option("database.neon-role", "str", "neondb_owner", "Role that owns Neon databases."),
-    Option(
-        "database.neon-api",
-        "str",
-        "https://console.neon.tech/api/v2",
-        "Base URL of Neon's HTTP API.",
     ),
     # -- end isolation --
     *check_options("lint", timeout=300.0),

@@ -45,7 +45,7 @@ class PortRange:
 
     def preferred(self, seed: str) -> int:
         """The deterministic first choice for ``seed`` (stable across runs)."""
-        return self.first + int(seed[:15], 16) % self.size
+        return self.first + int(digest(seed)[:15], 16) % self.size
 
     def walk(self, seed: str) -> Iterator[int]:
         """Every port of the range once, starting at the preferred one."""

@@ -1,4 +1,4 @@
-"""One database API over several backends (SQLite, PostgreSQL, Neon), chosen by
+"""One database API over several backends (SQLite, PostgreSQL), chosen by
 ``[tool.gatekeeper.database] backend``. A backend is a small :class:`Backend` protocol; the
 built-ins register in :data:`BACKENDS` the same way a third party's would."""
 

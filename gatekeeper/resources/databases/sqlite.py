@@ -116,7 +116,7 @@ class SqliteBackend:
         marker = folder / OWNER_FILE
         if not marker.exists():
             marker.write_text(json.dumps(marker_record(identity, self.ttl, "copy")))
-        name = safe_name(label)
+        name = safe_name("gk", identity.worker, identity.key, label)
         target = folder / f"{name}.sqlite3"
         if target.exists():
             raise ResourceError(f"database {name!r} already exists for this worker.")
