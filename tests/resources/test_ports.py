@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from gatekeeper.resources import ports
-from gatekeeper.resources.identity import Identity
+from gatekeeper.resources.identity import Identity, digest
 from gatekeeper.resources.locks import ResourceError
 
 SPAN = ports.PortRange(21000, 21099)
@@ -76,7 +76,7 @@ def test_named_reservation_persists_until_released(state: Path, tmp_path: Path) 
     assert ports.reserve_named(worktree, "web", SPAN) == port
     assert ports.reserve_named(worktree, "api", SPAN) != port
     # A worker asking for exactly that port's slot never gets it while it is reserved.
-    other = ports.reserve(ports.digest(str(worktree.resolve()), "named", "web"), SPAN, {})
+    other = ports.reserve(digest(str(worktree.resolve()), "named", "web"), SPAN, {})
     assert other.port != port
     other.release()
     assert ports.release_named(worktree, "web") == port
@@ -88,7 +88,7 @@ def test_named_reservation_of_a_gone_worktree_is_reclaimed(state: Path, tmp_path
     (worktree / ".git").mkdir(parents=True)
     port = ports.reserve_named(worktree, "web", SPAN)
     (worktree / ".git").rmdir()
-    lease = ports.reserve(ports.digest(str(worktree.resolve()), "named", "web"), SPAN, {})
+    lease = ports.reserve(digest(str(worktree.resolve()), "named", "web"), SPAN, {})
     assert lease.port == port
     lease.release()
 

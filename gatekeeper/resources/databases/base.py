@@ -65,6 +65,7 @@ class Template:
 
 
 def _run_setup(command: str, cwd: Path, url: str, secrets: tuple[str, ...]) -> None:
+    shown = redact(command, (url, *secrets))
     env = {**os.environ, "DATABASE_URL": url}
     try:
         done = subprocess.run(
@@ -79,12 +80,12 @@ def _run_setup(command: str, cwd: Path, url: str, secrets: tuple[str, ...]) -> N
         )
     except subprocess.TimeoutExpired:
         raise ResourceError(
-            f"[tool.gatekeeper.database] setup `{command}` ran longer than {SETUP_TIMEOUT:.0f}s."
+            f"[tool.gatekeeper.database] setup `{shown}` ran longer than {SETUP_TIMEOUT:.0f}s."
         ) from None
     if done.returncode != 0:
         tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-15:])
         raise ResourceError(
-            f"[tool.gatekeeper.database] setup `{command}` failed with exit status "
+            f"[tool.gatekeeper.database] setup `{shown}` failed with exit status "
             f"{done.returncode} while building the template database: "
             f"{redact(tail, (url, *secrets))}"
         )
