@@ -112,6 +112,41 @@ CORE_OPTIONS: Final[tuple[Option, ...]] = (
     Option("lint.paths", "list", ["."], "Paths ruff checks; ruff's own include/exclude apply."),
     Option("lint.format", "bool", True, "Also run `ruff format --check`."),
     Option("types.paths", "list", [], "Paths mypy checks. Default: paths."),
+    # -- isolation: ports and databases per worker (gatekeeper.resources) --
+    Option("ports.first", "int", 20000, "Lowest port handed to workers and `gatekeeper port`."),
+    Option("ports.last", "int", 29999, "Highest port handed to workers and `gatekeeper port`."),
+    Option(
+        "database.backend",
+        "str",
+        "sqlite",
+        "Where per-worker databases live: sqlite, postgres (or a registered backend).",
+    ),
+    Option(
+        "database.url",
+        "str",
+        "",
+        "PostgreSQL admin connection URL (default: $GATEKEEPER_DATABASE_URL).",
+    ),
+    Option(
+        "database.setup",
+        "str",
+        "",
+        "Command that fills the template database; run with DATABASE_URL set to it.",
+    ),
+    Option(
+        "database.inputs",
+        "list",
+        [],
+        "Glob patterns of the files the template is built from (e.g. migrations); a change "
+        "rebuilds it.",
+    ),
+    Option(
+        "database.ttl",
+        "float",
+        86400.0,
+        "Seconds after which a sweep removes a database even if its owner cannot be judged.",
+    ),
+    # -- end isolation --
     *check_options("lint", timeout=300.0),
     *check_options("types", timeout=900.0),
     *check_options("complexity", timeout=300.0)[:1],  # measured in-process: no tool arguments

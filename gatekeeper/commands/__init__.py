@@ -6,7 +6,7 @@ import argparse
 from types import ModuleType
 from typing import Protocol
 
-from gatekeeper.commands import check, run
+from gatekeeper.commands import check, port, run, sweep
 
 
 class Command(Protocol):
@@ -18,3 +18,4 @@ class Command(Protocol):
 
 
 COMMANDS: dict[str, ModuleType] = {"run": run, "check": check}
+COMMANDS.update({"port": port, "sweep": sweep})  # isolation

@@ -77,3 +77,19 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
     session = GateSession.create(early_config, start, overrides(namespace))
     early_config.pluginmanager.register(session, SESSION_PLUGIN)
     session.start()
+
+
+# -- isolation: identity, ports, databases and basetemp per worker (issue: isolation) --------
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    # tryfirst: the basetemp must be chosen before pytest's tmp_path factory reads it.
+    from pytest_gatekeeper import fixtures
+    from pytest_gatekeeper.isolation import Isolation
+
+    Isolation.install(config)
+    config.pluginmanager.register(fixtures, "gatekeeper-fixtures")
+
+
+# -- end isolation ------------------------------------------------------------------------------
