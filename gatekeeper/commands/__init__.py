@@ -6,7 +6,7 @@ import argparse
 from types import ModuleType
 from typing import Protocol
 
-from gatekeeper.commands import check, run
+from gatekeeper.commands import check, ci, hook, run  # -- ci: hooks and CI commands
 
 
 class Command(Protocol):
@@ -18,3 +18,5 @@ class Command(Protocol):
 
 
 COMMANDS: dict[str, ModuleType] = {"run": run, "check": check}
+# -- ci: the pre-push hook and the CI workflow ----------------------------------------------
+COMMANDS.update({"hook": hook, "ci": ci})
