@@ -29,15 +29,14 @@ SCRIPT: Final = """\
 {marker}
 # The quality gate for every pushed ref. Remove with `gatekeeper hook uninstall`.
 # Emergency bypass: GATEKEEPER_SKIP=1 git push ... (or git push --no-verify); CI still gates.
-if [ "${{GATEKEEPER_SKIP:-}}" = "1" ]; then
-    echo "gatekeeper: GATEKEEPER_SKIP=1, push not gated (CI still is)" >&2
-    exit 0
-fi
 PYTHON={python}
 if [ -x "$PYTHON" ]; then
     exec "$PYTHON" -m gatekeeper hook run --hook-dir "$(dirname -- "$0")" -- "$@"
 elif command -v gatekeeper >/dev/null 2>&1; then
     exec gatekeeper hook run --hook-dir "$(dirname -- "$0")" -- "$@"
+fi
+if [ "${{GATEKEEPER_SKIP:-}}" = "1" ]; then
+    exit 0
 fi
 echo "gatekeeper: $PYTHON is gone and no gatekeeper is on PATH; reinstall with" >&2
 echo "  gatekeeper hook install   (or bypass once with GATEKEEPER_SKIP=1)" >&2

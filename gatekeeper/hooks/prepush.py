@@ -58,6 +58,11 @@ class Verdict:
     explanation: tuple[str, ...] = ()
 
 
+def say(text: str) -> None:
+    """Tell the user: on standard error, like git's own messages (stdout may be machine-read)."""
+    print(text, file=sys.stderr, flush=True)
+
+
 def parse(text: str) -> list[PushedRef]:
     """The pushed refs from git's pre-push standard input; a malformed line is an error."""
     refs = []
@@ -95,11 +100,13 @@ def run_legacy(hook_dir: Path | None, args: Sequence[str], stdin: str) -> int:
     if not legacy.is_file():
         return 0
     if not os.access(legacy, os.X_OK):
-        print(f"gatekeeper: {legacy} is not executable; git would ignore it, so did we.")
+        say(f"gatekeeper: {legacy} is not executable; git would ignore it, so did we.")
         return 0
-    done = subprocess.run([str(legacy), *args], input=stdin, text=True, check=False)
+    done = subprocess.run(
+        [str(legacy), *args], input=stdin, text=True, stdout=sys.stderr, check=False
+    )
     if done.returncode != 0:
-        print(f"gatekeeper: the earlier pre-push hook {legacy} failed ({done.returncode}).")
+        say(f"gatekeeper: the earlier pre-push hook {legacy} failed ({done.returncode}).")
     return done.returncode
 
 
@@ -109,14 +116,14 @@ def gate_refs(start: Path, refs: Sequence[PushedRef]) -> list[tuple[PushedRef, V
     results = []
     for ref in refs:
         if ref.deletion:
-            print(f"gatekeeper: {ref.remote_ref} is deleted, nothing to gate")
+            say(f"gatekeeper: {ref.remote_ref} is deleted, nothing to gate")
             continue
         tree = _tree_of(start, ref.local_sha)
         if tree is None:
-            print(f"gatekeeper: {ref.describe()} is not a commit, nothing to gate")
+            say(f"gatekeeper: {ref.describe()} is not a commit, nothing to gate")
             continue
         if tree not in verdicts:
-            print(f"gatekeeper: gating {ref.describe()} in a temporary worktree ...", flush=True)
+            say(f"gatekeeper: gating {ref.describe()} in a temporary worktree ...")
             verdicts[tree] = gate_commit(start, ref.local_sha)
         results.append((ref, verdicts[tree]))
     return results
@@ -139,7 +146,9 @@ def gate_commit(start: Path, commit: str) -> Verdict:
         report = Path(scratch) / "report.json"
         argv = [sys.executable, "-m", "gatekeeper", "run", "-q", f"--gatekeeper-report={report}"]
         # GIT_* from the hook would point the gate's own git calls at the user's worktree.
-        done = subprocess.run(argv, cwd=tree, env=repository.clean_env(), check=False)
+        done = subprocess.run(
+            argv, cwd=tree, env=repository.clean_env(), stdout=sys.stderr, check=False
+        )
         return verdict_from(done.returncode, report)
 
 
@@ -191,27 +200,30 @@ def _finding_lines(findings: object) -> Iterator[str]:
 def run(start: Path, args: Sequence[str], stdin: str, hook_dir: Path | None) -> int:
     """The whole hook: the kept legacy hook first, then the gate on every pushed ref.
 
+    ``GATEKEEPER_SKIP=1`` skips the gate (not the legacy hook).
+
     Returns 0 to let the push go, 1 to stop it.
     """
-    if os.environ.get("GATEKEEPER_SKIP") == "1":
-        print("gatekeeper: GATEKEEPER_SKIP=1, push not gated (CI still is)")
-        return 0
     if run_legacy(hook_dir, args, stdin) != 0:
         return 1
+    # The bypass skips only the gate: the user's own earlier hook above still had its say.
+    if os.environ.get("GATEKEEPER_SKIP") == "1":
+        say("gatekeeper: GATEKEEPER_SKIP=1, push not gated (the CI check still is)")
+        return 0
     refs = parse(stdin) or from_pre_commit(os.environ)
     if not refs:
-        print("gatekeeper: nothing pushed, nothing to gate")
+        say("gatekeeper: nothing pushed, nothing to gate")
         return 0
     root = repository.worktree_root(start)
     if root is None:
         raise GitError(f"{start} is not inside a git worktree; the pre-push hook needs one.")
     failed = [(ref, v) for ref, v in gate_refs(root, refs) if not v.passed]
     for ref, verdict in failed:
-        print(f"gatekeeper: {ref.describe()} failed the gate: {verdict.explanation[0]}")
+        say(f"gatekeeper: {ref.describe()} failed the gate: {verdict.explanation[0]}")
         for line in verdict.explanation[1:]:
-            print(line)
+            say(line)
     if failed:
-        print(f"gatekeeper: push rejected. Fix the findings, commit, and push again. {BYPASS}")
+        say(f"gatekeeper: push rejected. Fix the findings, commit, and push again. {BYPASS}")
         return 1
-    print("gatekeeper: every pushed ref passed the gate")
+    say("gatekeeper: every pushed ref passed the gate")
     return 0
