@@ -49,9 +49,9 @@ class GitHubStandIn:
             handler = getattr(self, f"{name}_{method.lower()}", None)
             if handler is None:
                 return 404, _error("Not Found")
-            return handler(
-                repo, body, **{k: v for k, v in match.groupdict().items() if k != "repo"}
-            )  # type: ignore[no-any-return]
+            params = {k: v for k, v in match.groupdict().items() if k != "repo"}
+            answer: tuple[int, Any] = handler(repo, body, **params)
+            return answer
         return 404, _error("Not Found")
 
     # -- repository --------------------------------------------------------------------------

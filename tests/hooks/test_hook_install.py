@@ -6,9 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import git, make_project
-
 from gatekeeper.hooks import install
+from tests.conftest import git, make_project
 
 LEGACY_HOOK = """#!/bin/sh
 # the team's own pre-push hook
@@ -20,7 +19,11 @@ exit "${LEGACY_EXIT:-0}"
 
 def gatekeeper(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "gatekeeper", *args], cwd=cwd, capture_output=True, text=True
+        [sys.executable, "-m", "gatekeeper", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 
@@ -64,6 +67,7 @@ def test_an_existing_hook_is_kept_runs_first_and_comes_back(tmp_path: Path) -> N
     env = {"GATEKEEPER_SKIP": "1", "PATH": "/usr/bin:/bin"}
     ran = subprocess.run(
         [*hook_run, "--", "origin", "url"],
+        check=False,
         cwd=worktree,
         input=line,
         text=True,
@@ -74,6 +78,7 @@ def test_an_existing_hook_is_kept_runs_first_and_comes_back(tmp_path: Path) -> N
     assert (main / ".git" / "legacy-ran").read_text() == line + "legacy args: origin url\n"
     failing = subprocess.run(
         [*hook_run, "--", "origin", "url"],
+        check=False,
         cwd=worktree,
         input=line,
         text=True,

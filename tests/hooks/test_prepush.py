@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from gatekeeper.errors import UsageError
 from gatekeeper.hooks import prepush
-from conftest import git, make_project
+from tests.conftest import git, make_project
 
 FAST_GATE = '\n[tool.gatekeeper]\nchecks = ["tests", "lint"]\n'
 FAULT = "import os\n"
@@ -30,12 +31,18 @@ def run_git(
     """Plain git as a user runs it: hooks on, no GIT_* leaking in from the test runner."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
     clean.update(env or {})
-    return subprocess.run(["git", *args], cwd=cwd, env=clean, capture_output=True, text=True)
+    return subprocess.run(
+        ["git", *args], cwd=cwd, env=clean, capture_output=True, text=True, check=False
+    )
 
 
 def gatekeeper(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "gatekeeper", *args], cwd=cwd, capture_output=True, text=True
+        [sys.executable, "-m", "gatekeeper", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 
@@ -60,7 +67,7 @@ def commit(worktree: Path, name: str, text: str, message: str) -> str:
     (worktree / name).write_text(text)
     git(worktree, "add", name)
     git(worktree, "commit", "-q", "-m", message)
-    return git(worktree, "rev-parse", "HEAD")
+    return str(git(worktree, "rev-parse", "HEAD"))
 
 
 def test_a_lint_fault_is_rejected_and_the_fix_goes_through(setup: Setup) -> None:
@@ -127,7 +134,7 @@ def test_parse_reads_every_line_and_rejects_garbage() -> None:
     refs = prepush.parse(text)
     assert [r.remote_ref for r in refs] == ["refs/heads/a", "refs/heads/b"]
     assert [r.deletion for r in refs] == [False, True]
-    with pytest.raises(prepush.UsageError, match="is not '<local ref>"):
+    with pytest.raises(UsageError, match="is not '<local ref>"):
         prepush.parse("refs/heads/a 123\n")
 
 

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from conftest import make_project
+
+from tests.conftest import make_project
 
 SCHEMA = Path(__file__).with_name("sarif-schema-2.1.0.json")
 FAST_GATE = '\n[tool.gatekeeper]\nchecks = ["tests", "lint"]\n'
@@ -25,6 +26,7 @@ def gated_run(root: Path, env: dict[str, str], *args: str) -> subprocess.Complet
         env={**clean, **env},
         capture_output=True,
         text=True,
+        check=False,
     )
 
 
@@ -35,7 +37,7 @@ def sarif_validator() -> jsonschema.Draft4Validator:
 @pytest.fixture
 def faulty(tmp_path: Path) -> Path:
     files = {"pkg/extra.py": '"""Extra."""\n\nimport os\n\nVALUE = 1\n'}
-    return make_project(tmp_path / "project", files, gatekeeper=FAST_GATE)
+    return Path(make_project(tmp_path / "project", files, gatekeeper=FAST_GATE))
 
 
 def test_a_lint_fault_in_actions_gives_annotation_summary_sarif_and_junit(
