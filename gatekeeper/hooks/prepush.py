@@ -217,7 +217,11 @@ def run(start: Path, args: Sequence[str], stdin: str, hook_dir: Path | None) -> 
     root = repository.worktree_root(start)
     if root is None:
         raise GitError(f"{start} is not inside a git worktree; the pre-push hook needs one.")
-    failed = [(ref, v) for ref, v in gate_refs(root, refs) if not v.passed]
+    return report([(ref, v) for ref, v in gate_refs(root, refs) if not v.passed])
+
+
+def report(failed: Sequence[tuple[PushedRef, Verdict]]) -> int:
+    """Say which refs failed and why, and how to bypass; the hook's exit status."""
     for ref, verdict in failed:
         say(f"gatekeeper: {ref.describe()} failed the gate: {verdict.explanation[0]}")
         for line in verdict.explanation[1:]:
