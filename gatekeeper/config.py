@@ -95,6 +95,16 @@ CORE_OPTIONS: Final[tuple[Option, ...]] = (
         "Where the JSON report is written, relative to the worktree root.",
     ),
     Option("plugins", "list", [], "Extra modules to load as gatekeeper plugins (checks)."),
+    # -- ci: CI report formats (reports/formats.py) ------------------------------------------
+    Option(
+        "report-format",
+        "list",
+        [],
+        "Extra reports beside the JSON one: github (annotations and step summary), sarif, "
+        "junit. Default: all three when GITHUB_ACTIONS=true, none otherwise.",
+        choices=("github", "sarif", "junit"),
+    ),
+    # -- end ci ----------------------------------------------------------------------------
     Option(
         "coverage.fail-under",
         "float",
@@ -363,9 +373,21 @@ def _validate(option: Option, value: object, where: str) -> object:
         raise ConfigError(
             f"{where}: {option.display} must be {_TYPE_NAMES[option.kind]}, got {value!r}."
         )
+    _check_choices(option, value, where)
     if option.kind == "float" and isinstance(value, int | float) and value < 0:
         raise ConfigError(f"{where}: {option.display} must not be negative, got {value!r}.")
     return value
+
+
+def _check_choices(option: Option, value: object, where: str) -> None:
+    """An option with ``choices`` accepts only those (each item, for a list)."""
+    items = value if isinstance(value, list) else [value]
+    for item in items if option.choices else ():
+        if item not in option.choices:
+            raise ConfigError(
+                f"{where}: {option.display} does not accept {item!r}. "
+                f"Choose from: {', '.join(option.choices)}."
+            )
 
 
 def _check_names(names: Iterable[str], known: Sequence[str], where: str) -> None:

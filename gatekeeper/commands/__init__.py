@@ -6,7 +6,7 @@ import argparse
 from types import ModuleType
 from typing import Protocol
 
-from gatekeeper.commands import check, port, run, sweep
+from gatekeeper.commands import check, ci, hook, port, run, sweep
 
 
 class Command(Protocol):
@@ -17,5 +17,11 @@ class Command(Protocol):
     def run(self, args: argparse.Namespace, rest: list[str]) -> int: ...
 
 
-COMMANDS: dict[str, ModuleType] = {"run": run, "check": check}
-COMMANDS.update({"port": port, "sweep": sweep})  # isolation
+COMMANDS: dict[str, ModuleType] = {
+    "run": run,
+    "check": check,
+    "port": port,
+    "sweep": sweep,
+    "hook": hook,
+    "ci": ci,
+}

@@ -100,6 +100,12 @@ class GateSession:
         )
         self.report = self.gate.finish(outcome, self._waiting)
         json_report.write(self.report, self.gate.setup.report_path())
+        # -- ci: GitHub annotations, step summary, SARIF and JUnit beside the JSON report ----
+        from gatekeeper.reports import formats
+
+        formats.write(
+            self.report, self.gate.setup.settings, self.gate.setup.report_path(), os.environ
+        )
         if not self.report.passed and int(session.exitstatus) in (0, 5):
             session.exitstatus = GATE_FAILED
 
