@@ -6,7 +6,7 @@ import argparse
 from types import ModuleType
 from typing import Protocol
 
-from gatekeeper.commands import check, run
+from gatekeeper.commands import check, evals, run
 
 
 class Command(Protocol):
@@ -17,4 +17,4 @@ class Command(Protocol):
     def run(self, args: argparse.Namespace, rest: list[str]) -> int: ...
 
 
-COMMANDS: dict[str, ModuleType] = {"run": run, "check": check}
+COMMANDS: dict[str, ModuleType] = {"run": run, "check": check, "evals": evals}

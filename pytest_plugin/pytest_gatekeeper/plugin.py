@@ -77,3 +77,23 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
     session = GateSession.create(early_config, start, overrides(namespace))
     early_config.pluginmanager.register(session, SESSION_PLUGIN)
     session.start()
+
+
+# -- evals: dataset files become items; the gate also collects them when testpaths point away --
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    # Only YAML files pay for the import; everything else returns here.
+    if file_path.suffix not in (".yaml", ".yml"):
+        return None
+    from pytest_gatekeeper import evals
+
+    return evals.collect_file(file_path, parent)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("gatekeeper", False):
+        from pytest_gatekeeper import evals
+
+        evals.include_datasets(config)
+
+
+# -- end evals --
