@@ -139,7 +139,8 @@ def _gates(
     comparison = baselines.compare(recorded or baselines.Baseline(), cases)
     decided = _deciding_rules(low, comparison)
     findings = _findings(cases, {r.dataset for r in low}, comparison)
-    summary = "; ".join(r.describe() for r in measured)
+    # A failing check leads with the rule that decided it: the terminal shows the summary.
+    summary = "; ".join(decided or [r.describe() for r in measured])
     summary += _baseline_note(recorded, comparison, baseline_name)
     metrics: dict[str, float | int | str] = {
         "cases": len(cases),
@@ -202,7 +203,8 @@ def _findings(
         _finding(
             result,
             "EVAL-FIXED",
-            f"failed in the baseline (actual {entry.actual}), passes now",
+            f"failed in the baseline (expected {entry.expected}, actual {entry.actual}), "
+            "passes now",
             warn=True,
         )
         for result, entry in comparison.fixed

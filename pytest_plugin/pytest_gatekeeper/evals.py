@@ -93,7 +93,10 @@ class EvalFile(pytest.File):
                 self, name=case.id, loaded=loaded, case=case, target=target, scorer=scorer
             )
 
-    def repr_failure(self, excinfo: ExceptionInfo[BaseException]) -> str | TerminalRepr:
+    # Matches pytest.Collector.repr_failure, which itself drops Node's `style` argument.
+    def repr_failure(  # type: ignore[override]
+        self, excinfo: ExceptionInfo[BaseException]
+    ) -> str | TerminalRepr:
         if isinstance(excinfo.value, GatekeeperError):
             return str(excinfo.value)
         return super().repr_failure(excinfo)

@@ -89,8 +89,11 @@ class GateSession:
             self.measurement.stop()
             coverage_dir = self.measurement.plan.directory
         os.environ.pop(ENV, None)
+        status = int(exitstatus)
+        if status == GATE_FAILED and self._only_evals_failed():
+            status = 0  # evals: failed eval cases are the evals check's to judge
         outcome = TestOutcome(
-            exitstatus=int(exitstatus),
+            exitstatus=status,
             passed=self.counts["passed"],
             failed=self.counts["failed"],
             errors=self.counts["errors"],
