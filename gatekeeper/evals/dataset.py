@@ -124,11 +124,12 @@ def load(path: Path, root: Path, scorers: Registry) -> Dataset:
     table = _require_mapping(document, name)
     reader = _Reader(name, scorers)
     target = reader.target(table)
+    threshold = reader.threshold(table)
     defaults = reader.defaults(table)
     raw_cases, sources, extra_text = _raw_cases(table, path, name, lines, root)
     cases = reader.cases(raw_cases, sources, defaults, target)
     content = hashlib.sha256((text + extra_text).encode()).hexdigest()[:16]
-    return Dataset(name, target, reader.threshold(table), cases, content)
+    return Dataset(name, target, threshold, cases, content)
 
 
 def _read(path: Path, name: str) -> str:

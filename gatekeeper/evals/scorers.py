@@ -148,7 +148,7 @@ class ContainsScorer:
         assert isinstance(text, str)
         missing = [w for w in wanted if str(_fold(w, options)) not in text]
         found = len(wanted) - len(missing)
-        explanation = "missing " + ", ".join(repr(m) for m in missing)
+        explanation = "missing " + ", ".join(repr(m) for m in missing) if missing else ""
         return Score(not missing, found / len(wanted) if wanted else 1.0, explanation)
 
 
