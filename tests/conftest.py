@@ -20,13 +20,13 @@ def add(a: int, b: int) -> int:
     return a + b
 '''
 
-CLEAN_TEST = '''\
+CLEAN_TEST = """\
 from pkg import add
 
 
 def test_add() -> None:
     assert add(1, 2) == 3
-'''
+"""
 
 PYPROJECT = """\
 [project]
@@ -99,7 +99,13 @@ def double(x: int) -> int:
 
 def eval_dataset(count: int = 20, threshold: float = 0.9, extra: str = "") -> str:
     """A dataset of ``count`` cases ``c1..cN`` (input i, expected 2i) for ``pkg.target:double``."""
-    lines = ["target: pkg.target:double", "scorer: exact", f"threshold: {threshold}", extra, "cases:"]
+    lines = [
+        "target: pkg.target:double",
+        "scorer: exact",
+        f"threshold: {threshold}",
+        extra,
+        "cases:",
+    ]
     for i in range(1, count + 1):
         lines.append(f"  - id: c{i}\n    input: {i}\n    expected: {2 * i}")
     return "\n".join(line for line in lines if line) + "\n"
@@ -138,6 +144,18 @@ def eval_project(project: ProjectFactory) -> Callable[..., Path]:
         return project(files=contents, gatekeeper=gatekeeper)
 
     return create
+
+
+@pytest.fixture
+def make_eval_dataset() -> Callable[..., str]:
+    """The dataset text builder, for tests that write their own variant."""
+    return eval_dataset
+
+
+@pytest.fixture
+def make_eval_target() -> Callable[[set[int]], str]:
+    """The target source builder, for tests that change the code under evaluation."""
+    return eval_target
 
 
 # -- end evals --

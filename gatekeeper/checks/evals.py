@@ -142,23 +142,28 @@ def _gates(
     # A failing check leads with the rule that decided it: the terminal shows the summary.
     summary = "; ".join(decided or [r.describe() for r in measured])
     summary += _baseline_note(recorded, comparison, baseline_name)
-    metrics: dict[str, float | int | str] = {
-        "cases": len(cases),
-        "passed": sum(1 for c in cases if c.passed),
-        "flaky": sum(1 for c in cases if c.flaky),
-        "regressed": len(comparison.regressed),
-        "fixed": len(comparison.fixed),
-        "stale": len(comparison.stale),
-        "datasets": len(measured),
-    }
     return CheckResult(
         "evals",
         Status.FAILED if decided else Status.PASSED,
         summary,
         rule="; ".join(decided) if decided else RULES,
         findings=findings,
-        metrics=metrics,
+        metrics=_metrics(cases, comparison, len(measured)),
     )
+
+
+def _metrics(
+    cases: Sequence[CaseResult], comparison: baselines.Comparison, datasets_ran: int
+) -> dict[str, float | int | str]:
+    return {
+        "cases": len(cases),
+        "passed": sum(1 for c in cases if c.passed),
+        "flaky": sum(1 for c in cases if c.flaky),
+        "regressed": len(comparison.regressed),
+        "fixed": len(comparison.fixed),
+        "stale": len(comparison.stale),
+        "datasets": datasets_ran,
+    }
 
 
 def _deciding_rules(low: Sequence[Rate], comparison: baselines.Comparison) -> list[str]:

@@ -45,10 +45,12 @@ class ScorerSpec:
 
     name: str
     options: Mapping[str, object] = field(default_factory=dict)
+    digest: str = ""
 
-    @property
-    def digest(self) -> str:
-        return digest({"name": self.name, "options": dict(self.options)})
+    @classmethod
+    def of(cls, name: str, options: Mapping[str, object] | None = None) -> ScorerSpec:
+        options = dict(options or {})
+        return cls(name, options, digest({"name": name, "options": options}))
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,9 +263,9 @@ class _Reader:
         self, value: object, where: tuple[str, int] | None = None, case: str = ""
     ) -> ScorerSpec:
         if isinstance(value, str):
-            spec = ScorerSpec(value)
+            spec = ScorerSpec.of(value)
         elif isinstance(value, dict) and isinstance(value.get("name"), str):
-            spec = ScorerSpec(value["name"], {k: v for k, v in value.items() if k != "name"})
+            spec = ScorerSpec.of(value["name"], {k: v for k, v in value.items() if k != "name"})
         else:
             self.fail("'scorer' must be a scorer name or a mapping with 'name'.", where, case)
         if self.scorers.get(spec.name) is None:
@@ -314,12 +316,7 @@ class _Reader:
             self.fail("a case must be a mapping with id, input and expected.", where)
         assert isinstance(value, dict)
         case_id = self.case_id(value, where)
-        unknown = sorted(str(k) for k in value if k not in CASE_KEYS)
-        if unknown:
-            self.fail(f"unknown key {unknown[0]!r}.{_hint(unknown[0], CASE_KEYS)}", where, case_id)
-        for key in ("input", "expected"):
-            if key not in value:
-                self.fail(f"has no {key!r}.", where, case_id)
+        self.case_keys(value, where, case_id)
         spec = self.scorer(value["scorer"], where, case_id) if "scorer" in value else None
         spec = spec or defaults.scorer
         self.validate_scorer(spec, value["expected"], where, case_id)
@@ -341,6 +338,14 @@ class _Reader:
             must_pass=must_pass,
             digest=digest([target, value["input"], value["expected"], repeats, must_pass]),
         )
+
+    def case_keys(self, value: Mapping[str, object], where: tuple[str, int], case: str) -> None:
+        unknown = sorted(str(k) for k in value if k not in CASE_KEYS)
+        if unknown:
+            self.fail(f"unknown key {unknown[0]!r}.{_hint(unknown[0], CASE_KEYS)}", where, case)
+        for key in ("input", "expected"):
+            if key not in value:
+                self.fail(f"has no {key!r}.", where, case)
 
     def case_id(self, value: Mapping[str, object], where: tuple[str, int]) -> str:
         case_id = value.get("id")

@@ -39,13 +39,15 @@ def run_case(
         return _result(dataset, case, runs, ERROR, str(crash))
     passes = sum(1 for run in runs if run.score.passed)
     verdict = PASSED if passes >= case.must_pass else FAILED
+    return _result(dataset, case, runs, verdict, _explain(case, runs, passes, verdict))
+
+
+def _explain(case: Case, runs: list[Run], passes: int, verdict: str) -> str:
     failing = [run for run in runs if not run.score.passed]
     explanation = failing[0].score.explanation if failing else ""
     if case.repeats > 1 and verdict == FAILED:
-        explanation = (
-            f"{passes} of {case.repeats} runs passed, {case.must_pass} needed; {explanation}"
-        )
-    return _result(dataset, case, runs, verdict, explanation)
+        return f"{passes} of {case.repeats} runs passed, {case.must_pass} needed; {explanation}"
+    return explanation
 
 
 def _one_run(case: Case, target: Callable[..., Any], scorer: Scorer) -> Run:

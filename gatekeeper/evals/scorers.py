@@ -260,6 +260,11 @@ def json_difference(
         return _dict_difference(want, got, path, subset, ignore)
     if isinstance(want, list) and isinstance(got, list):
         return _list_difference(want, got, path, subset, ignore)
+    return _scalar_difference(want, got, path)
+
+
+def _scalar_difference(want: object, got: object, path: tuple[str, ...]) -> str | None:
+    # 1 == True in Python, but not in JSON: the types must agree (any two numbers do).
     same_kind = type(want) is type(got) or (_is_number(want) and _is_number(got))
     if want != got or not same_kind:
         return f"at {_where(path)}: expected {want!r}, got {got!r}"
@@ -293,21 +298,38 @@ def _dict_difference(
     subset: bool,
     ignore: Sequence[tuple[str, ...]],
 ) -> str | None:
-    def ignored(key: str) -> bool:
-        return any(_matches(p, (*path, key)) for p in ignore)
-
-    missing = [k for k in want if k not in got and not ignored(k)]
-    if missing:
-        return f"at {_where(path)}: missing key {missing[0]!r}"
-    extra = [k for k in got if k not in want and not ignored(k)]
-    if extra and not subset:
-        return f"at {_where(path)}: unexpected key {extra[0]!r}"
+    keys = _key_difference(want, got, path, subset, ignore)
+    if keys:
+        return keys
     for key, value in want.items():
         if key in got:
             found = json_difference(value, got[key], (*path, str(key)), subset, ignore)
             if found:
                 return found
     return None
+
+
+def _key_difference(
+    want: dict[str, object],
+    got: dict[str, object],
+    path: tuple[str, ...],
+    subset: bool,
+    ignore: Sequence[tuple[str, ...]],
+) -> str | None:
+    kept = _unignored([*want, *got], path, ignore)
+    missing = [k for k in kept if k not in got]
+    if missing:
+        return f"at {_where(path)}: missing key {missing[0]!r}"
+    extra = [k for k in kept if k not in want]
+    if extra and not subset:
+        return f"at {_where(path)}: unexpected key {extra[0]!r}"
+    return None
+
+
+def _unignored(
+    keys: Sequence[str], path: tuple[str, ...], ignore: Sequence[tuple[str, ...]]
+) -> list[str]:
+    return [k for k in keys if not any(_matches(p, (*path, k)) for p in ignore)]
 
 
 def _matches(pattern: tuple[str, ...], path: tuple[str, ...]) -> bool:

@@ -9,8 +9,6 @@ from typing import Any
 
 import pytest
 
-from conftest import eval_dataset, eval_target
-
 
 def gate_report(root: Path) -> dict[str, Any]:
     report: dict[str, Any] = json.loads((root / ".gatekeeper" / "report.json").read_text())
@@ -52,14 +50,16 @@ def test_19_of_20_fails_at_threshold_0_97(
 
 
 def test_regression_against_baseline_fails_at_the_same_rate(
-    pytester: pytest.Pytester, eval_project: Callable[..., Path]
+    pytester: pytest.Pytester,
+    eval_project: Callable[..., Path],
+    make_eval_target: Callable[[set[int]], str],
 ) -> None:
     root = eval_project(broken=frozenset({7}), threshold=0.9)
     recorded = pytester.run(_gatekeeper(), "evals", "baseline")
     assert recorded.ret == 0, recorded.stderr.str()
     assert (root / "evals" / "baseline.json").is_file()
     # Fix c7, break c3: still 19 of 20, so only the baseline can tell.
-    (root / "pkg" / "target.py").write_text(eval_target({3}))
+    (root / "pkg" / "target.py").write_text(make_eval_target({3}))
     result = pytester.runpytest_subprocess("--gatekeeper")
     evals = evals_result(root)
     assert result.ret == 1
@@ -87,9 +87,11 @@ def test_stale_baseline_entry_gates_nothing(
 
 
 def test_duplicate_ids_name_file_and_id(
-    pytester: pytest.Pytester, eval_project: Callable[..., Path]
+    pytester: pytest.Pytester,
+    eval_project: Callable[..., Path],
+    make_eval_dataset: Callable[..., str],
 ) -> None:
-    text = eval_dataset(count=3).replace("id: c3", "id: c2")
+    text = make_eval_dataset(count=3).replace("id: c3", "id: c2")
     root = eval_project(files={"evals/double.yaml": text})
     result = pytester.runpytest_subprocess("--gatekeeper")
     evals = evals_result(root)
@@ -102,9 +104,11 @@ def test_duplicate_ids_name_file_and_id(
 
 
 def test_flaky_case_is_reported_not_gated(
-    pytester: pytest.Pytester, eval_project: Callable[..., Path]
+    pytester: pytest.Pytester,
+    eval_project: Callable[..., Path],
+    make_eval_dataset: Callable[..., str],
 ) -> None:
-    text = eval_dataset(count=4, threshold=1.0).replace(
+    text = make_eval_dataset(count=4, threshold=1.0).replace(
         "    expected: 8\n", "    expected: 8\n    flaky: true\n"
     )
     root = eval_project(broken=frozenset({4}), files={"evals/double.yaml": text})

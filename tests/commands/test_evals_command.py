@@ -10,8 +10,6 @@ from typing import Any
 
 import pytest
 
-from conftest import eval_target
-
 GATEKEEPER = str(Path(sys.executable).with_name("gatekeeper"))
 
 
@@ -27,7 +25,9 @@ def test_records_every_case_with_its_hashes(
     root = eval_project(broken=frozenset({7}))
     result = pytester.run(GATEKEEPER, "evals", "baseline")
     assert result.ret == 0, result.stderr.str()
-    result.stdout.fnmatch_lines(["*recorded 20 case(s) in evals/baseline.json: 19 passing, 1 failing"])
+    result.stdout.fnmatch_lines(
+        ["*recorded 20 case(s) in evals/baseline.json: 19 passing, 1 failing"]
+    )
     recorded = entries(root)
     assert len(recorded) == 20
     assert recorded["c7"]["passed"] is False
@@ -36,11 +36,13 @@ def test_records_every_case_with_its_hashes(
 
 
 def test_filtered_run_updates_only_what_ran(
-    pytester: pytest.Pytester, eval_project: Callable[..., Path]
+    pytester: pytest.Pytester,
+    eval_project: Callable[..., Path],
+    make_eval_target: Callable[[set[int]], str],
 ) -> None:
     root = eval_project(broken=frozenset({7}))
     assert pytester.run(GATEKEEPER, "evals", "baseline").ret == 0
-    (root / "pkg" / "target.py").write_text(eval_target({3}))
+    (root / "pkg" / "target.py").write_text(make_eval_target({3}))
     result = pytester.run(GATEKEEPER, "evals", "baseline", "--", "-k", "c3")
     assert result.ret == 0, result.stderr.str()
     result.stdout.fnmatch_lines(["*now failing: evals/double.yaml::c3*"])

@@ -52,8 +52,12 @@ def test_jsonl_cases_beside_the_dataset(tmp_path: Path) -> None:
 
 
 def test_content_hash_follows_the_jsonl_file(tmp_path: Path) -> None:
-    one = load(tmp_path, HEADER + "cases: b.jsonl\n", {"b.jsonl": '{"id":1,"input":1,"expected":1}'})
-    two = load(tmp_path, HEADER + "cases: b.jsonl\n", {"b.jsonl": '{"id":1,"input":1,"expected":2}'})
+    one = load(
+        tmp_path, HEADER + "cases: b.jsonl\n", {"b.jsonl": '{"id":1,"input":1,"expected":1}'}
+    )
+    two = load(
+        tmp_path, HEADER + "cases: b.jsonl\n", {"b.jsonl": '{"id":1,"input":1,"expected":2}'}
+    )
     assert one.digest != two.digest
     assert one.cases[0].digest != two.cases[0].digest
 
@@ -113,7 +117,10 @@ def test_discover_and_is_dataset(tmp_path: Path) -> None:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("")
     found = dataset.discover(tmp_path, ["evals", "missing"])
-    assert [p.relative_to(tmp_path).as_posix() for p in found] == ["evals/a.yaml", "evals/sub/b.yml"]
+    assert [p.relative_to(tmp_path).as_posix() for p in found] == [
+        "evals/a.yaml",
+        "evals/sub/b.yml",
+    ]
     assert dataset.is_dataset(tmp_path / "evals/sub/b.yml", tmp_path, ["evals"])
     assert not dataset.is_dataset(tmp_path / "other/b.yml", tmp_path, ["evals"])
     assert not dataset.is_dataset(tmp_path / "evals/c.jsonl", tmp_path, ["evals"])

@@ -131,7 +131,7 @@ def test_registry_refuses_duplicates_and_non_scorers() -> None:
         Registry([object()])  # type: ignore[list-item]
 
 
-PLUGIN = '''\
+PLUGIN = """\
 from collections.abc import Mapping
 
 import gatekeeper
@@ -151,7 +151,7 @@ class Shout:
 @gatekeeper.hookimpl
 def gatekeeper_scorers() -> list[object]:
     return [Shout()]
-'''
+"""
 
 
 def test_plugin_adds_a_scorer_through_the_hook(

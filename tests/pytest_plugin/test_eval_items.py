@@ -8,8 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from conftest import eval_dataset
-
 
 def test_collect_only_lists_each_case(
     pytester: pytest.Pytester, eval_project: Callable[..., Path]
@@ -34,9 +32,11 @@ def test_plain_pytest_fails_the_failing_case_and_lf_reruns_it(
 
 
 def test_k_selects_by_id_and_by_tag(
-    pytester: pytest.Pytester, eval_project: Callable[..., Path]
+    pytester: pytest.Pytester,
+    eval_project: Callable[..., Path],
+    make_eval_dataset: Callable[..., str],
 ) -> None:
-    text = eval_dataset(count=3).replace("id: c2\n", "id: c2\n    tags: [smoke]\n")
+    text = make_eval_dataset(count=3).replace("id: c2\n", "id: c2\n    tags: [smoke]\n")
     eval_project(files={"evals/double.yaml": text})
     pytester.runpytest_subprocess("evals", "-k", "c3").assert_outcomes(passed=1, deselected=2)
     pytester.runpytest_subprocess("evals", "-k", "smoke").assert_outcomes(passed=1, deselected=2)
