@@ -18,7 +18,7 @@ from gatekeeper.errors import ConfigError
 Kind = Literal["bool", "int", "float", "str", "list"]
 
 PYPROJECT: Final = "pyproject.toml"
-BUILTIN_CHECKS: Final = ("tests", "coverage", "lint", "types", "complexity")
+BUILTIN_CHECKS: Final = ("tests", "coverage", "lint", "types", "complexity", "evals")
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +157,21 @@ CORE_OPTIONS: Final[tuple[Option, ...]] = (
         "Seconds after which a sweep removes a database even if its owner cannot be judged.",
     ),
     # -- end isolation --
+    # -- evals (golden datasets) --
+    Option(
+        "evals.paths",
+        "list",
+        ["evals"],
+        "Directories (or files) holding the eval datasets (*.yaml, *.yml), relative to the "
+        "project root.",
+    ),
+    Option(
+        "evals.baseline",
+        "str",
+        "evals/baseline.json",
+        "The committed baseline of eval results, written by `gatekeeper evals baseline`.",
+    ),
+    # -- end evals --
     *check_options("lint", timeout=300.0),
     *check_options("types", timeout=900.0),
     *check_options("complexity", timeout=300.0)[:1],  # measured in-process: no tool arguments

@@ -13,6 +13,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from gatekeeper.checks.base import Check
+    from gatekeeper.evals.scorers import Scorer
 
 PROJECT = "gatekeeper"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -22,3 +23,8 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 @hookspec
 def gatekeeper_checks() -> list[Check]:  # type: ignore[empty-body]
     """Return the checks this plugin adds. Names must be unique across all plugins."""
+
+
+@hookspec
+def gatekeeper_scorers() -> list[Scorer]:  # type: ignore[empty-body]
+    """Return the eval scorers this plugin adds. Names must be unique across all plugins."""

@@ -145,3 +145,80 @@ def worktrees(tmp_path: Path) -> Callable[..., list[Path]]:
 
 
 # -- end isolation ------------------------------------------------------------------------------
+
+
+# -- evals: a sample project with a golden dataset --------------------------------------------
+
+EVAL_TARGET = '''\
+BROKEN: set[int] = {BROKEN_SET}
+
+
+def double(x: int) -> int:
+    """Double ``x``, except for the inputs listed as broken."""
+    return 2 * x + 1 if x in BROKEN else 2 * x
+'''
+
+
+def eval_dataset(count: int = 20, threshold: float = 0.9, extra: str = "") -> str:
+    """A dataset of ``count`` cases ``c1..cN`` (input i, expected 2i) for ``pkg.target:double``."""
+    lines = [
+        "target: pkg.target:double",
+        "scorer: exact",
+        f"threshold: {threshold}",
+        extra,
+        "cases:",
+    ]
+    for i in range(1, count + 1):
+        lines.append(f"  - id: c{i}\n    input: {i}\n    expected: {2 * i}")
+    return "\n".join(line for line in lines if line) + "\n"
+
+
+def eval_target(broken: set[int]) -> str:
+    """The target module's source: ``double`` is wrong for each input in ``broken``."""
+    return EVAL_TARGET.replace("{BROKEN_SET}", repr(broken) if broken else "set()")
+
+
+# The first line continues PYPROJECT's [tool.pytest.ini_options]: tests only under tests/, so
+# the gate must add evals/ itself.
+EVAL_GATE = """testpaths = ["tests"]
+
+[tool.gatekeeper]
+checks = ["tests", "evals"]
+"""
+
+
+@pytest.fixture
+def eval_project(project: ProjectFactory) -> Callable[..., Path]:
+    """Factory: a git project whose tests live in tests/ (testpaths) and whose dataset
+    evals/double.yaml has 20 cases, failing for the inputs in ``broken``."""
+
+    def create(
+        broken: frozenset[int] = frozenset({7}),
+        threshold: float = 0.9,
+        files: dict[str, str] | None = None,
+        gatekeeper: str = EVAL_GATE,
+    ) -> Path:
+        contents = {
+            "pkg/target.py": eval_target(set(broken)),
+            "evals/double.yaml": eval_dataset(threshold=threshold),
+            **(files or {}),
+        }
+        return project(files=contents, gatekeeper=gatekeeper)
+
+    return create
+
+
+# -- end isolation ------------------------------------------------------------------------------
+@pytest.fixture
+def make_eval_dataset() -> Callable[..., str]:
+    """The dataset text builder, for tests that write their own variant."""
+    return eval_dataset
+
+
+@pytest.fixture
+def make_eval_target() -> Callable[[set[int]], str]:
+    """The target source builder, for tests that change the code under evaluation."""
+    return eval_target
+
+
+# -- end evals --

@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from gatekeeper.config import Option, Settings
 from gatekeeper.model import CheckResult, Finding
+
+if TYPE_CHECKING:
+    from gatekeeper.evals.results import EvalOutcome
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +31,7 @@ class TestOutcome:
     coverage_dir: Path | None = None
     coverage_problem: str | None = None
     duration: float = 0.0
+    evals: EvalOutcome | None = None  # eval case results, for the evals check
 
     @property
     def ran(self) -> int:

@@ -1,6 +1,6 @@
 """``gatekeeper ci init``: render the workflow and composite action into a project.
 
-The templates live in ``ci-templates/`` (packaged as ``gatekeeper/ci/templates``). Values are
+The templates live in ``gatekeeper/ci/templates`` (``ci-templates/`` links there). Values are
 detected from the project (Python version, install command, dependency files for the cache) and
 can be given explicitly; existing files are never overwritten without ``force``.
 """
@@ -39,13 +39,10 @@ class Values:
 
 
 def template_dir() -> Path:
-    """The templates: packaged in a wheel, or ``ci-templates/`` of a source checkout."""
+    """The templates, shipped inside the package (``ci-templates/`` links to them)."""
     packaged = Path(str(resources.files("gatekeeper.ci") / "templates"))
     if packaged.is_dir():
         return packaged
-    source = Path(__file__).resolve().parents[2] / "ci-templates"
-    if source.is_dir():
-        return source
     raise UsageError(  # pragma: no cover - a broken installation
         "the workflow templates are missing from this installation of pytest-gatekeeper; "
         "reinstall it."

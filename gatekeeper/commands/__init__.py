@@ -6,7 +6,7 @@ import argparse
 from types import ModuleType
 from typing import Protocol
 
-from gatekeeper.commands import check, ci, hook, port, run, sweep
+from gatekeeper.commands import check, ci, evals, hook, port, run, sweep
 
 
 class Command(Protocol):
@@ -24,4 +24,5 @@ COMMANDS: dict[str, ModuleType] = {
     "sweep": sweep,
     "hook": hook,
     "ci": ci,
+    "evals": evals,
 }

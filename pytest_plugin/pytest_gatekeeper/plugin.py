@@ -90,6 +90,21 @@ def pytest_configure(config: pytest.Config) -> None:
 
     Isolation.install(config)
     config.pluginmanager.register(fixtures, "gatekeeper-fixtures")
+    if config.getoption("gatekeeper", False):
+        from pytest_gatekeeper import evals
+
+        evals.include_datasets(config)
 
 
 # -- end isolation ------------------------------------------------------------------------------
+# -- evals: dataset files become items; the gate also collects them when testpaths point away --
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    # Only YAML files pay for the import; everything else returns here.
+    if file_path.suffix not in (".yaml", ".yml"):
+        return None
+    from pytest_gatekeeper import evals
+
+    return evals.collect_file(file_path, parent)
+
+
+# -- end evals --

@@ -12,6 +12,7 @@ import pytest
 
 from gatekeeper.checks.base import TestOutcome
 from gatekeeper.errors import GatekeeperError
+from gatekeeper.evals.recorder import Recorder as EvalRecorder
 from gatekeeper.gate import Gate, load_setup
 from gatekeeper.measure import ENV, Measurement, Plan
 from gatekeeper.model import Finding, Report
@@ -33,6 +34,7 @@ class GateSession:
         self.measurement: Measurement | None = None
         self.coverage_problem: str | None = None
         self.report: Report | None = None
+        self.evals = EvalRecorder()  # evals
 
     @classmethod
     def create(
@@ -65,6 +67,8 @@ class GateSession:
     # -- what the session did ---------------------------------------------------------------
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if self.evals.take(report):  # eval cases are judged by the evals check, not as tests
+            return
         if report.when == "call" or not report.passed:
             outcome = _outcome(report)
             self.counts[outcome] += 1
@@ -72,6 +76,7 @@ class GateSession:
                 self.failures.append(_failure(report, outcome))
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        self.evals.take_collect(report)  # evals
         if report.failed:
             self.counts["errors"] += 1
             self.failures.append(_failure(report, "errors"))
@@ -85,8 +90,11 @@ class GateSession:
             self.measurement.stop()
             coverage_dir = self.measurement.plan.directory
         os.environ.pop(ENV, None)
+        status = int(exitstatus)
+        if status == GATE_FAILED and self._only_evals_failed():
+            status = 0  # evals: failed eval cases are the evals check's to judge
         outcome = TestOutcome(
-            exitstatus=int(exitstatus),
+            exitstatus=status,
             passed=self.counts["passed"],
             failed=self.counts["failed"],
             errors=self.counts["errors"],
@@ -97,6 +105,7 @@ class GateSession:
             coverage_dir=coverage_dir,
             coverage_problem=self.coverage_problem,
             duration=time.perf_counter() - self.gate.started,
+            evals=self.evals.outcome(),
         )
         self.report = self.gate.finish(outcome, self._waiting)
         json_report.write(self.report, self.gate.setup.report_path())
@@ -108,6 +117,15 @@ class GateSession:
         )
         if not self.report.passed and int(session.exitstatus) in (0, 5):
             session.exitstatus = GATE_FAILED
+        # evals: failed eval cases fail their items (so --lf reruns them), but the evals check
+        # decides whether they fail the gate; the exit status follows the verdict.
+        elif self.report.passed and int(session.exitstatus) == 1 and self._only_evals_failed():
+            session.exitstatus = 0
+
+    def _only_evals_failed(self) -> bool:
+        return bool(self.evals.failed_items) and not (
+            self.counts["failed"] or self.counts["errors"]
+        )
 
     def _waiting(self, names: list[str]) -> None:
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")

@@ -1,0 +1,105 @@
+"""``gatekeeper evals baseline [-- pytest options]``: record the eval baseline on purpose.
+
+The eval cases run as a plain pytest session over the configured eval paths (no gate). A run
+without extra options records every case and drops entries of cases that no longer exist; a
+filtered run (``-- -k smoke``) updates only the cases it ran and keeps every other entry.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from gatekeeper.errors import EXIT_OK, UsageError
+from gatekeeper.evals import baseline as baselines
+from gatekeeper.evals import dataset as datasets
+from gatekeeper.evals.recorder import Recorder
+from gatekeeper.evals.results import CaseResult
+from gatekeeper.gate import load_setup
+
+HELP = "Golden-dataset evals: `gatekeeper evals baseline` records the baseline of every case."
+
+# pytest exit statuses after which the recorded results cannot be trusted.
+_BROKEN = {2: "was interrupted", 3: "hit an internal error", 4: "was called with bad arguments"}
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    record = actions.add_parser(
+        "baseline",
+        help="Run every eval case and write the baseline file ([tool.gatekeeper.evals] baseline).",
+    )
+    record.add_argument(
+        "pytest_args", nargs="*", help="pytest options after `--`, e.g. -- -k smoke -n 2"
+    )
+
+
+def run(args: argparse.Namespace, rest: list[str]) -> int:
+    setup = load_setup(Path.cwd())
+    settings = setup.settings
+    paths = settings.strings("evals.paths")
+    found = datasets.discover(settings.root, paths)
+    if not found:
+        raise UsageError(
+            f"no eval datasets (*.yaml) under {', '.join(paths) or '(none)'}; write one (see "
+            "docs/evals.md) or set [tool.gatekeeper.evals] paths."
+        )
+    extra = [*args.pytest_args, *rest]
+    recorder = _record(settings.root, paths, extra)
+    shown = settings.text("evals.baseline")
+    path = settings.root / shown
+    before = baselines.read(path, shown) or baselines.Baseline()
+    judged = [case for case in recorder.cases if case.verdict != "error"]
+    after = before.updated(judged, prune=not extra)
+    baselines.write(after, path)
+    _print_summary(recorder.cases, before, shown)
+    return EXIT_OK
+
+
+def _record(root: Path, paths: list[str], extra: list[str]) -> Recorder:
+    import pytest
+
+    recorder = Recorder()
+    targets = [str(root / p) for p in paths if (root / p).exists()]
+    status = int(pytest.main([*targets, *extra], plugins=[_Hooks(recorder)]))
+    if recorder.problems:
+        raise UsageError(
+            f"a dataset could not be loaded, nothing was written: {recorder.problems[0]}"
+        )
+    if status in _BROKEN:
+        raise UsageError(f"pytest {_BROKEN[status]} (exit status {status}); nothing was written.")
+    if not recorder.cases:
+        raise UsageError("no eval case ran (all filtered out?); nothing was written.")
+    return recorder
+
+
+class _Hooks:
+    """The pytest plugin that hands reports to the recorder."""
+
+    def __init__(self, recorder: Recorder) -> None:
+        self.recorder = recorder
+
+    def pytest_runtest_logreport(self, report: object) -> None:
+        self.recorder.take(report)  # type: ignore[arg-type]
+
+    def pytest_collectreport(self, report: object) -> None:
+        self.recorder.take_collect(report)  # type: ignore[arg-type]
+
+
+def _print_summary(cases: list[CaseResult], before: baselines.Baseline, shown: str) -> None:
+    passed = sum(1 for case in cases if case.passed)
+    errors = [case for case in cases if case.verdict == "error"]
+    print(
+        f"gatekeeper evals: recorded {len(cases) - len(errors)} case(s) in {shown}: "
+        f"{passed} passing, {len(cases) - passed - len(errors)} failing"
+    )
+    comparison = baselines.compare(before, cases)
+    for result, _ in comparison.regressed:
+        print(
+            f"  now failing: {result.nodeid} (was passing; expected {result.expected}, "
+            f"actual {result.actual})"
+        )
+    for result, entry in comparison.fixed:
+        print(f"  now passing: {result.nodeid} (was failing with actual {entry.actual})")
+    for case in errors:
+        print(f"  not recorded, could not be judged: {case.nodeid}: {case.explanation}")

@@ -1,0 +1,89 @@
+"""Eval results: what one case did, and how it travels from a pytest item to the gate.
+
+A case's result rides on its test report's ``user_properties`` as JSON, so it reaches the
+controlling process unchanged under pytest-xdist too.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Final
+
+PROPERTY: Final = "gatekeeper_eval"
+PASSED: Final = "passed"
+FAILED: Final = "failed"
+ERROR: Final = "error"
+SHOWN_CHARS: Final = 300
+
+
+@dataclass(frozen=True, slots=True)
+class CaseResult:
+    """One case's verdict after its ``runs``: it passed when ``passes >= must_pass``.
+
+    ``verdict`` is ``passed``, ``failed`` or ``error`` (the case could not be judged: its scorer
+    raised). ``expected`` and ``actual`` are shortened ``repr`` strings for reports.
+    """
+
+    dataset: str
+    case: str
+    verdict: str
+    passes: int
+    runs: int
+    must_pass: int
+    score: float
+    expected: str
+    actual: str
+    explanation: str
+    source: str
+    line: int
+    flaky: bool
+    threshold: float
+    dataset_cases: int
+    dataset_digest: str
+    case_digest: str
+    scorer_digest: str
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict == PASSED
+
+    @property
+    def nodeid(self) -> str:
+        return f"{self.dataset}::{self.case}"
+
+    def to_json(self) -> str:
+        # Not dataclasses.asdict: it deep-copies every field, a measurable cost per case.
+        fields = {name: getattr(self, name) for name in self.__slots__}
+        return json.dumps(fields, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> CaseResult:
+        """Rebuild a result; raises ``ValueError`` when ``text`` is not one."""
+        try:
+            return cls(**json.loads(text))
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"not an eval case result: {error}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class EvalOutcome:
+    """Every eval case result of a session, and datasets that could not be loaded."""
+
+    cases: tuple[CaseResult, ...] = ()
+    problems: tuple[str, ...] = ()
+
+
+def from_properties(properties: Iterable[tuple[str, object]]) -> CaseResult | None:
+    """The case result carried by a test report's ``user_properties``, if it has one."""
+    for name, value in properties:
+        if name == PROPERTY and isinstance(value, str):
+            return CaseResult.from_json(value)
+    return None
+
+
+def shorten(value: object) -> str:
+    """``repr(value)`` cut to a length reports can show."""
+    text = repr(value)
+    return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 3] + "..."
