@@ -114,6 +114,43 @@ CORE_OPTIONS: Final[tuple[Option, ...]] = (
     Option("lint.paths", "list", ["."], "Paths ruff checks; ruff's own include/exclude apply."),
     Option("lint.format", "bool", True, "Also run `ruff format --check`."),
     Option("types.paths", "list", [], "Paths mypy checks. Default: paths."),
+    # -- scope, baseline, cache (docs/adopting.md) ------------------------------------------
+    Option(
+        "scope",
+        "str",
+        "all",
+        "Which findings of lint, types and complexity count: `all`, or only those in files "
+        "`changed` since the merge-base with `base`.",
+        choices=("all", "changed"),
+    ),
+    Option(
+        "base",
+        "str",
+        None,
+        "The base branch for `scope = changed` and diff coverage. Default: the remote's HEAD "
+        "branch, else main, else master.",
+        nullable=True,
+    ),
+    Option(
+        "baseline",
+        "str",
+        ".gatekeeper/baseline.json",
+        "The baseline file (written by `gatekeeper baseline`), relative to the project root.",
+    ),
+    Option(
+        "cache",
+        "bool",
+        True,
+        "Reuse a check's passing result when the same content was already judged.",
+    ),
+    Option(
+        "coverage.diff-fail-under",
+        "float",
+        None,
+        "Minimum coverage in percent of the changed executable lines, judged line by line.",
+        nullable=True,
+    ),
+    # -- end of scope, baseline, cache ------------------------------------------------------
     *check_options("lint", timeout=300.0),
     *check_options("types", timeout=900.0),
     *check_options("complexity", timeout=300.0),
@@ -314,6 +351,10 @@ def _validate(option: Option, value: object, where: str) -> object:
     if not ok:
         raise ConfigError(
             f"{where}: {option.display} must be {_TYPE_NAMES[option.kind]}, got {value!r}."
+        )
+    if option.choices and value not in option.choices:
+        raise ConfigError(
+            f"{where}: {option.display} must be one of {', '.join(option.choices)}, got {value!r}."
         )
     if option.kind == "float" and isinstance(value, int | float) and value < 0:
         raise ConfigError(f"{where}: {option.display} must not be negative, got {value!r}.")

@@ -6,6 +6,7 @@ import argparse
 from types import ModuleType
 from typing import Protocol
 
+from gatekeeper.commands import baseline as baseline_command  # scope, baseline, cache
 from gatekeeper.commands import check, run
 
 
@@ -17,4 +18,8 @@ class Command(Protocol):
     def run(self, args: argparse.Namespace, rest: list[str]) -> int: ...
 
 
-COMMANDS: dict[str, ModuleType] = {"run": run, "check": check}
+COMMANDS: dict[str, ModuleType] = {
+    "run": run,
+    "check": check,
+    "baseline": baseline_command,  # scope, baseline, cache
+}

@@ -16,6 +16,7 @@ from gatekeeper.measure import ENV, Measurement, Plan
 from gatekeeper.model import Finding, Report
 from gatekeeper.reports import json as json_report
 from gatekeeper.reports import terminal
+from pytest_gatekeeper.selection import whole_suite
 
 # pytest's exit status when the gate fails but pytest itself saw nothing wrong.
 GATE_FAILED = 1
@@ -32,22 +33,24 @@ class GateSession:
         self.measurement: Measurement | None = None
         self.coverage_problem: str | None = None
         self.report: Report | None = None
+        self.reused = False  # the whole suite passed before on this content: no session runs
 
     @classmethod
     def create(
         cls, config: pytest.Config, start: Path, overrides: dict[str, object]
     ) -> GateSession:
         try:
-            setup = load_setup(start, overrides)
+            gate = Gate(load_setup(start, overrides))
         except GatekeeperError as error:
             raise pytest.UsageError(str(error)) from None
-        return cls(config, Gate(setup))
+        return cls(config, gate)
 
     # -- start ------------------------------------------------------------------------------
 
     def start(self) -> None:
         setup = self.gate.setup
-        if "coverage" in setup.settings.strings("checks"):
+        self.reused = self.gate.reuse_session(whole_suite(self.config))
+        if "coverage" in setup.settings.strings("checks") and not self.reused:
             directory = setup.worktree / ".gatekeeper" / "coverage" / uuid.uuid4().hex[:12]
             plan = Plan(
                 directory, tuple(str(setup.settings.root / p) for p in setup.paths), os.getpid()
@@ -60,6 +63,16 @@ class GateSession:
                 self.coverage_problem = f"coverage could not start: {error}"
                 self.measurement = None
         self.gate.start()
+
+    # -- a reused session: neither collect nor run (docs/adopting.md) ------------------------
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection(self, session: pytest.Session) -> bool | None:
+        return True if self.reused else None
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> bool | None:
+        return True if self.reused else None
 
     # -- what the session did ---------------------------------------------------------------
 
@@ -100,6 +113,8 @@ class GateSession:
         json_report.write(self.report, self.gate.setup.report_path())
         if not self.report.passed and int(session.exitstatus) in (0, 5):
             session.exitstatus = GATE_FAILED
+        elif self.reused and int(session.exitstatus) == 5:
+            session.exitstatus = 0  # nothing was collected because the stored pass was reused
 
     def _waiting(self, names: list[str]) -> None:
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
@@ -110,6 +125,11 @@ class GateSession:
         if self.report is None:
             return
         terminalreporter.section("gatekeeper")
+        if self.reused:
+            terminalreporter.write_line(
+                "the whole suite passed before on exactly this content: tests not run again "
+                "(--gatekeeper-no-cache runs them)"
+            )
         path = self.gate.setup.report_path()
         terminal.emit(terminal.render(self.report, str(path)), _writer(terminalreporter))
 
