@@ -38,9 +38,9 @@ FORMAT: Final = 1
 # Derived files that never change a verdict but change on every run: gatekeeper's own output
 # (reports, coverage data) and bytecode, which a project may forget to ignore.
 EXCLUDED: Final = (
-    ":(top,exclude).gatekeeper",
-    ":(top,exclude,glob)**/__pycache__/**",
-    ":(top,exclude,glob)**/*.py[co]",
+    ":(top).gatekeeper",
+    ":(top,glob)**/__pycache__/**",
+    ":(top,glob)**/*.py[co]",
 )
 # Top-level keys that do not change what any check decides.
 _NOT_CONFIG: Final = frozenset({"report", "cache", "checks"})
@@ -60,7 +60,11 @@ def tree_id(worktree: Path) -> str:
         if index.is_file():
             shutil.copyfile(index, copy)  # its stat data lets `git add` skip unchanged files
         env = {"GIT_INDEX_FILE": str(copy)}
-        repository.git(worktree, "add", "-A", "--", ":/", *EXCLUDED, env=env)
+        repository.git(worktree, "add", "-A", "--", ":/", env=env)
+        # Dropped afterwards: exclude pathspecs in `add` fail when they name an ignored path.
+        repository.git(
+            worktree, "rm", "-r", "-q", "--cached", "--ignore-unmatch", "--", *EXCLUDED, env=env
+        )
         return repository.git(worktree, "write-tree", env=env).stdout.strip()
 
 
