@@ -23,7 +23,6 @@ import sys
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from pathlib import Path
 from typing import Final
 
@@ -68,15 +67,23 @@ def tree_id(worktree: Path) -> str:
         return repository.git(worktree, "write-tree", env=env).stdout.strip()
 
 
-@lru_cache(maxsize=1)
-def environment() -> str:
-    """A hash of the interpreter, every installed distribution and the tools' variables."""
+def environment(worktree: Path) -> str:
+    """A hash of the interpreter, every installed distribution and the tools' variables.
+
+    The worktree's own path is replaced in those variables (``PYTHONPATH=/path/to/wt``), so
+    worktrees of one repository share entries.
+    """
     distributions = sorted(
         f"{dist.metadata['Name']}=={dist.version}"
         for dist in importlib.metadata.distributions()
         if dist.metadata["Name"]
     )
-    variables = {k: v for k, v in os.environ.items() if k.startswith(_ENV_PREFIXES)}
+    here = str(worktree)
+    variables = {
+        k: v.replace(here, "<worktree>")
+        for k, v in os.environ.items()
+        if k.startswith(_ENV_PREFIXES)
+    }
     facts = {
         "python": sys.version,
         "implementation": sys.implementation.name,
@@ -107,6 +114,7 @@ class Cache:
     """Entries under ``directory``; ``tree`` is the content being judged. ``None``: no caching."""
 
     directory: Path | None
+    environment: str
     tree: str
     settings: Settings
     scope: str
@@ -117,13 +125,16 @@ class Cache:
         """The cache for this run: disabled by ``cache = false``, or outside git."""
         common = repository.common_dir(worktree) if settings.flag("cache") else None
         if common is None:
-            return cls(None, "", settings, "")
+            return cls(None, "", "", settings, "")
         try:
             tree = tree_id(worktree)
         except GitError:
-            return cls(None, "", settings, "")  # no key, so no reuse: every check runs
+            return cls(None, "", "", settings, "")  # no key, so no reuse: every check runs
         place = relative(settings.root, worktree)
-        return cls(common / "gatekeeper" / "cache", tree, settings, place, token)
+        # Taken now, at the start of the run, never later from a check's thread: by then the
+        # test session may have changed sys.path and the variables.
+        facts = environment(worktree.resolve())
+        return cls(common / "gatekeeper" / "cache", facts, tree, settings, place, token)
 
     @property
     def enabled(self) -> bool:
@@ -138,7 +149,7 @@ class Cache:
                 "tree": self.tree,
                 "project": self.scope,
                 "config": check_config(self.settings, check),
-                "environment": environment(),
+                "environment": self.environment,
                 "policy": self.token,
                 "extra": extra,
             }

@@ -20,13 +20,13 @@ def add(a: int, b: int) -> int:
     return a + b
 '''
 
-CLEAN_TEST = '''\
+CLEAN_TEST = """\
 from pkg import add
 
 
 def test_add() -> None:
     assert add(1, 2) == 3
-'''
+"""
 
 PYPROJECT = """\
 [project]

@@ -26,14 +26,14 @@ def second(y: int) -> str:
     return y
 '''
 
-BRANCHY = '''\
+BRANCHY = """\
 def branchy(a: int) -> int:
     if a == 1:
         return 1
     if a == 2:
         return 2
     return 3
-'''
+"""
 
 GATEKEEPER = """\
 [tool.gatekeeper]
@@ -113,7 +113,9 @@ def test_a_second_identical_problem_in_the_same_function_is_new(legacy: Path) ->
 
 def test_a_baselined_function_that_gets_worse_fails_again(legacy: Path) -> None:
     path = legacy / "pkg" / "branchy.py"
-    path.write_text(BRANCHY.replace("    return 3\n", "    if a == 3:\n        return 3\n    return 4\n"))
+    path.write_text(
+        BRANCHY.replace("    return 3\n", "    if a == 3:\n        return 3\n    return 4\n")
+    )
     results = judge(legacy)
     assert results["complexity"].status is Status.FAILED
     assert new_findings(results) == ["pkg/branchy.py:CC"]
@@ -150,7 +152,9 @@ def test_the_json_report_carries_new_on_every_finding(
     legacy: Path, pytester: pytest.Pytester
 ) -> None:
     (legacy / "pyproject.toml").write_text(
-        (legacy / "pyproject.toml").read_text().replace('checks = ["lint",', 'checks = ["tests", "lint",')
+        (legacy / "pyproject.toml")
+        .read_text()
+        .replace('checks = ["lint",', 'checks = ["tests", "lint",')
     )
     (legacy / "pkg" / "worse.py").write_text("def bad(x: int) -> str:\n    return x\n")
     result = pytester.runpytest_subprocess("--gatekeeper", "-p", "no:cacheprovider")
