@@ -83,3 +83,18 @@ def project(pytester: pytest.Pytester) -> ProjectFactory:
         return make_project(pytester.path, files, gatekeeper)
 
     return create
+
+
+# -- scope, baseline, cache: the helpers above as fixtures, so tests need not import conftest --
+
+
+@pytest.fixture
+def make_repo() -> Callable[..., Path]:
+    """:func:`make_project` anywhere: ``make_repo(root, files=None, gatekeeper="")``."""
+    return make_project
+
+
+@pytest.fixture
+def run_git() -> Callable[..., str]:
+    """:func:`git`: ``run_git(cwd, *args)`` returns the stripped output."""
+    return git

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from conftest import ProjectFactory
 from gatekeeper import baseline
 from gatekeeper.cli import main
 from gatekeeper.errors import ConfigError
@@ -56,13 +56,13 @@ def new_findings(results: dict[str, CheckResult]) -> list[str]:
 
 
 @pytest.fixture
-def legacy(project: ProjectFactory) -> Path:
+def legacy(project: Callable[..., Path]) -> Path:
     root = project({"pkg/legacy.py": LEGACY, "pkg/branchy.py": BRANCHY}, GATEKEEPER)
     assert main(["baseline"]) == 0
     return root
 
 
-def test_without_baseline_the_legacy_findings_fail(project: ProjectFactory) -> None:
+def test_without_baseline_the_legacy_findings_fail(project: Callable[..., Path]) -> None:
     root = project({"pkg/legacy.py": LEGACY}, GATEKEEPER)
     results = judge(root)
     assert results["types"].status is Status.FAILED

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from conftest import ProjectFactory, git, make_project
 from gatekeeper import cache
 from gatekeeper.config import load
 from gatekeeper.model import CheckResult, Finding, Status
@@ -40,12 +40,12 @@ def gate(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
 
 
 def test_tree_id_sees_uncommitted_and_untracked_files_but_not_ignored_ones(
-    tmp_path: Path,
+    tmp_path: Path, make_repo: Callable[..., Path], run_git: Callable[..., str]
 ) -> None:
-    root = make_project(tmp_path)
+    root = make_repo(tmp_path)
     index = root / ".git" / "index"
-    before = (index.read_bytes(), git(root, "status", "--porcelain"))
-    committed = git(root, "rev-parse", "HEAD^{tree}")
+    before = (index.read_bytes(), run_git(root, "status", "--porcelain"))
+    committed = run_git(root, "rev-parse", "HEAD^{tree}")
     assert cache.tree_id(root) == committed
 
     (root / "pkg" / "__init__.py").write_text("X = 1\n")
@@ -62,12 +62,14 @@ def test_tree_id_sees_uncommitted_and_untracked_files_but_not_ignored_ones(
 
     # The user's index and status are exactly as they were.
     assert index.read_bytes() == before[0]
-    assert "pkg/extra.py" in git(root, "status", "--porcelain")
-    assert git(root, "diff", "--cached", "--name-only") == ""
+    assert "pkg/extra.py" in run_git(root, "status", "--porcelain")
+    assert run_git(root, "diff", "--cached", "--name-only") == ""
 
 
-def test_entries_round_trip_and_damaged_ones_are_ignored(tmp_path: Path) -> None:
-    root = make_project(tmp_path)
+def test_entries_round_trip_and_damaged_ones_are_ignored(
+    tmp_path: Path, make_repo: Callable[..., Path]
+) -> None:
+    root = make_repo(tmp_path)
     store = cache.Cache.open(load(root), root, "token")
     assert store.enabled
     assert store.directory == root / ".git" / "gatekeeper" / "cache"
@@ -83,6 +85,7 @@ def test_entries_round_trip_and_damaged_ones_are_ignored(tmp_path: Path) -> None
     store.store(store.key("types"), failed)
     assert store.load(store.key("types")) is None  # failures are never stored
 
+    assert store.directory is not None
     entry = store.directory / key[:2] / f"{key}.json"
     for damage in ("{not json", json.dumps({"format": 1, "key": "other", "result": {}}), ""):
         entry.write_text(damage)
@@ -93,8 +96,10 @@ def test_entries_round_trip_and_damaged_ones_are_ignored(tmp_path: Path) -> None
     assert store.load(key) is None
 
 
-def test_the_key_changes_with_configuration_and_policy(tmp_path: Path) -> None:
-    root = make_project(tmp_path)
+def test_the_key_changes_with_configuration_and_policy(
+    tmp_path: Path, make_repo: Callable[..., Path]
+) -> None:
+    root = make_repo(tmp_path)
     settings = load(root)
     first = cache.Cache.open(settings, root, "a")
     assert first.key("lint") == cache.Cache.open(settings, root, "a").key("lint")
@@ -108,7 +113,10 @@ def test_the_key_changes_with_configuration_and_policy(tmp_path: Path) -> None:
 
 
 def test_a_second_run_on_the_same_tree_reuses_every_pass(
-    project: ProjectFactory, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+    project: Callable[..., Path],
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    run_git: Callable[..., str],
 ) -> None:
     root = project(IGNORE, gatekeeper=GATEKEEPER)
     first = gate(pytester)
@@ -124,7 +132,7 @@ def test_a_second_run_on_the_same_tree_reuses_every_pass(
 
     # Another worktree checked out at the same commit hits the same entries.
     other = root.parent / "second-worktree"
-    git(root, "worktree", "add", "-q", "--detach", str(other), "HEAD")
+    run_git(root, "worktree", "add", "-q", "--detach", str(other), "HEAD")
     monkeypatch.chdir(other)
     third = gate(pytester)
     assert third.ret == 0
@@ -132,7 +140,7 @@ def test_a_second_run_on_the_same_tree_reuses_every_pass(
 
 
 def test_failures_run_again_and_fail_again(
-    project: ProjectFactory, pytester: pytest.Pytester
+    project: Callable[..., Path], pytester: pytest.Pytester
 ) -> None:
     root = project({**IGNORE, "pkg/bad.py": "import os\n"}, gatekeeper=GATEKEEPER)
     first = gate(pytester)
@@ -147,7 +155,7 @@ def test_failures_run_again_and_fail_again(
 
 
 def test_a_changed_file_a_selection_or_no_cache_runs_again(
-    project: ProjectFactory, pytester: pytest.Pytester
+    project: Callable[..., Path], pytester: pytest.Pytester
 ) -> None:
     root = project(IGNORE, gatekeeper=GATEKEEPER)
     assert gate(pytester).ret == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,6 @@ import pytest
 from gatekeeper import scope
 from gatekeeper.cli import main
 from gatekeeper.errors import UsageError
-from conftest import ProjectFactory, git, make_project
 
 DIFF = """\
 diff --git a/pkg/a.py b/pkg/a.py
@@ -50,12 +50,14 @@ def test_ranges_join_consecutive_lines() -> None:
     assert scope.ranges([]) == ""
 
 
-def test_changes_include_commits_uncommitted_edits_and_untracked_files(tmp_path: Path) -> None:
-    root = make_project(tmp_path, {"pkg/other.py": "A = 1\nB = 2\nC = 3\n"})
-    git(root, "switch", "-q", "-c", "feature")
+def test_changes_include_commits_uncommitted_edits_and_untracked_files(
+    tmp_path: Path, make_repo: Callable[..., Path], run_git: Callable[..., str]
+) -> None:
+    root = make_repo(tmp_path, {"pkg/other.py": "A = 1\nB = 2\nC = 3\n"})
+    run_git(root, "switch", "-q", "-c", "feature")
     (root / "pkg" / "committed.py").write_text("X = 1\n")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "feature")
+    run_git(root, "add", "-A")
+    run_git(root, "commit", "-q", "-m", "feature")
     (root / "pkg" / "other.py").write_text("A = 1\nB = 20\nC = 3\n")  # uncommitted
     (root / "pkg" / "untracked.py").write_text("Y = 2\n")
     (root / "ignored.log").write_text("noise\n")
@@ -64,7 +66,7 @@ def test_changes_include_commits_uncommitted_edits_and_untracked_files(tmp_path:
     changes = scope.changes(root)
 
     assert changes.base == "main"
-    assert changes.merge_base == git(root, "rev-parse", "main")
+    assert changes.merge_base == run_git(root, "rev-parse", "main")
     assert changes.lines["pkg/other.py"] == frozenset({2})
     assert changes.lines["pkg/committed.py"] is None
     assert changes.lines["pkg/untracked.py"] is None
@@ -74,32 +76,36 @@ def test_changes_include_commits_uncommitted_edits_and_untracked_files(tmp_path:
     assert not changes.changed("pkg/__init__.py", 1)
 
 
-def test_detect_base_prefers_the_remote_head_then_main_then_master(tmp_path: Path) -> None:
-    origin = make_project(tmp_path / "origin")
-    git(tmp_path, "clone", "-q", str(origin), "clone")
+def test_detect_base_prefers_the_remote_head_then_main_then_master(
+    tmp_path: Path, make_repo: Callable[..., Path], run_git: Callable[..., str]
+) -> None:
+    origin = make_repo(tmp_path / "origin")
+    run_git(tmp_path, "clone", "-q", str(origin), "clone")
     assert scope.detect_base(tmp_path / "clone") == "origin/main"
     assert scope.detect_base(origin) == "main"
-    git(origin, "branch", "-q", "-m", "main", "master")
+    run_git(origin, "branch", "-q", "-m", "main", "master")
     assert scope.detect_base(origin) == "master"
-    git(origin, "branch", "-q", "-m", "master", "trunk")
+    run_git(origin, "branch", "-q", "-m", "master", "trunk")
     with pytest.raises(UsageError, match="--gatekeeper-base"):
         scope.detect_base(origin)
 
 
-def test_unknown_base_is_a_usage_error_naming_it(tmp_path: Path) -> None:
-    root = make_project(tmp_path)
+def test_unknown_base_is_a_usage_error_naming_it(
+    tmp_path: Path, make_repo: Callable[..., Path]
+) -> None:
+    root = make_repo(tmp_path)
     with pytest.raises(UsageError, match="'nope' is not a commit"):
         scope.changes(root, "nope")
 
 
 def test_scope_changed_counts_only_findings_in_changed_files(
-    project: ProjectFactory, capsys: pytest.CaptureFixture[str]
+    project: Callable[..., Path], capsys: pytest.CaptureFixture[str], run_git: Callable[..., str]
 ) -> None:
     root = project(
         {"pkg/legacy.py": "import os\n"},
         gatekeeper='[tool.gatekeeper]\nscope = "changed"\ncache = false\n',
     )
-    git(root, "switch", "-q", "-c", "feature")
+    run_git(root, "switch", "-q", "-c", "feature")
     assert main(["check", "lint"]) == 0  # the legacy finding is outside the changed files
 
     (root / "pkg" / "fresh.py").write_text("import sys\n")
