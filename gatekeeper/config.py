@@ -352,13 +352,18 @@ def _validate(option: Option, value: object, where: str) -> object:
         raise ConfigError(
             f"{where}: {option.display} must be {_TYPE_NAMES[option.kind]}, got {value!r}."
         )
+    _check_choice(option, value, where)
+    if option.kind == "float" and isinstance(value, int | float) and value < 0:
+        raise ConfigError(f"{where}: {option.display} must not be negative, got {value!r}.")
+    return value
+
+
+def _check_choice(option: Option, value: object, where: str) -> None:
+    """A key with ``choices`` takes only one of them."""
     if option.choices and value not in option.choices:
         raise ConfigError(
             f"{where}: {option.display} must be one of {', '.join(option.choices)}, got {value!r}."
         )
-    if option.kind == "float" and isinstance(value, int | float) and value < 0:
-        raise ConfigError(f"{where}: {option.display} must not be negative, got {value!r}.")
-    return value
 
 
 def _check_names(names: Iterable[str], known: Sequence[str], where: str) -> None:

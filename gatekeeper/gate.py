@@ -120,12 +120,14 @@ class Gate:
         self._session_run = whole_suite
         if whole_suite is None or not self.cache.enabled:
             return False
-        checks = [c for c in self.setup.enabled if c.needs_session]
-        hits = {c.name: self.cache.load(self.cache.key(c.name, whole_suite)) for c in checks}
-        if not checks or any(hit is None for hit in hits.values()):
-            return False
-        self._session_hits = {name: hit for name, hit in hits.items() if hit is not None}
-        return True
+        hits: dict[str, CheckResult] = {}
+        for check in (c for c in self.setup.enabled if c.needs_session):
+            hit = self.cache.load(self.cache.key(check.name, whole_suite))
+            if hit is None:
+                return False
+            hits[check.name] = hit
+        self._session_hits = hits
+        return bool(hits)
 
     def _judge_session(self, check: Check, context: CheckContext) -> CheckResult:
         if check.name in self._session_hits:

@@ -115,24 +115,26 @@ def changes(worktree: Path, base: str | None = None) -> Changes:
 
 def parse_diff(text: str) -> Iterator[tuple[str, frozenset[int] | None]]:
     """``(path, added lines)`` per file of a ``-U0`` diff; ``None`` for a file added whole."""
-    path: str | None = None
-    added = False
+    for chunk in re.split(r"^diff --git .*$", text, flags=re.MULTILINE)[1:]:
+        parsed = _parse_file(chunk.splitlines())
+        if parsed is not None:
+            yield parsed
+
+
+def _parse_file(lines: list[str]) -> tuple[str, frozenset[int] | None] | None:
+    """One file's part of a diff; None for a deletion or a rename without edits."""
+    targets = [line[4:] for line in lines if line.startswith("+++ ")]
+    if not targets or targets[0] == "/dev/null":
+        return None
+    path = targets[0].removeprefix("b/")
+    if any(line.startswith("new file mode") for line in lines):
+        return path, None
     numbers: set[int] = set()
-    for line in text.splitlines():
-        if line.startswith("diff --git "):
-            if path is not None:
-                yield path, None if added else frozenset(numbers)
-            path, added, numbers = None, False, set()
-        elif line.startswith("new file mode"):
-            added = True
-        elif line.startswith("+++ "):
-            target = line[4:]
-            path = None if target == "/dev/null" else target.removeprefix("b/")
-        elif path is not None and (hunk := _HUNK.match(line)):
+    for line in lines:
+        if hunk := _HUNK.match(line):
             start, count = int(hunk.group(1)), int(hunk.group(2) or "1")
             numbers.update(range(start, start + count))
-    if path is not None:
-        yield path, None if added else frozenset(numbers)
+    return path, frozenset(numbers)
 
 
 def restrict(result: CheckResult, changes: Changes) -> CheckResult:
