@@ -26,10 +26,13 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (the console script exits with it)."""
-    args, rest = parser().parse_known_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and getattr(COMMANDS.get(argv[0]), "PASSTHROUGH", False):
+        # Everything after a pass-through command belongs to it (pytest's own options).
+        args, rest = argparse.Namespace(command=argv[0]), argv[1:]
+    else:
+        args, rest = parser().parse_args(argv), []
     command = COMMANDS[args.command]
-    if rest and not getattr(command, "PASSTHROUGH", False):
-        parser().error(f"unrecognized arguments: {' '.join(rest)}")
     try:
         return int(command.run(args, rest))
     except GatekeeperError as error:

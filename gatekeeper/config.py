@@ -8,8 +8,6 @@ so the pytest plugin can build its options without paying for the gate.
 
 from __future__ import annotations
 
-import difflib
-import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,6 +95,16 @@ CORE_OPTIONS: Final[tuple[Option, ...]] = (
         "Where the JSON report is written, relative to the worktree root.",
     ),
     Option("plugins", "list", [], "Extra modules to load as gatekeeper plugins (checks)."),
+    # -- ci: CI report formats (reports/formats.py) ------------------------------------------
+    Option(
+        "report-format",
+        "list",
+        [],
+        "Extra reports beside the JSON one: github (annotations and step summary), sarif, "
+        "junit. Default: all three when GITHUB_ACTIONS=true, none otherwise.",
+        choices=("github", "sarif", "junit"),
+    ),
+    # -- end ci ----------------------------------------------------------------------------
     Option(
         "coverage.fail-under",
         "float",
@@ -151,9 +159,44 @@ CORE_OPTIONS: Final[tuple[Option, ...]] = (
         nullable=True,
     ),
     # -- end of scope, baseline, cache ------------------------------------------------------
+    # -- isolation: ports and databases per worker (gatekeeper.resources) --
+    Option("ports.first", "int", 20000, "Lowest port handed to workers and `gatekeeper port`."),
+    Option("ports.last", "int", 29999, "Highest port handed to workers and `gatekeeper port`."),
+    Option(
+        "database.backend",
+        "str",
+        "sqlite",
+        "Where per-worker databases live: sqlite, postgres (or a registered backend).",
+    ),
+    Option(
+        "database.url",
+        "str",
+        "",
+        "PostgreSQL admin connection URL (default: $GATEKEEPER_DATABASE_URL).",
+    ),
+    Option(
+        "database.setup",
+        "str",
+        "",
+        "Command that fills the template database; run with DATABASE_URL set to it.",
+    ),
+    Option(
+        "database.inputs",
+        "list",
+        [],
+        "Glob patterns of the files the template is built from (e.g. migrations); a change "
+        "rebuilds it.",
+    ),
+    Option(
+        "database.ttl",
+        "float",
+        86400.0,
+        "Seconds after which a sweep removes a database even if its owner cannot be judged.",
+    ),
+    # -- end isolation --
     *check_options("lint", timeout=300.0),
     *check_options("types", timeout=900.0),
-    *check_options("complexity", timeout=300.0),
+    *check_options("complexity", timeout=300.0)[:1],  # measured in-process: no tool arguments
 )
 
 
@@ -248,6 +291,8 @@ def read_pyproject(root: Path) -> tuple[dict[str, object], Path | None]:
     path = root / PYPROJECT
     if not path.is_file():
         return {}, None
+    import tomllib  # here, not at the top: plain pytest imports this module for its options
+
     try:
         with path.open("rb") as handle:
             document = tomllib.load(handle)
@@ -295,12 +340,7 @@ def _flatten(raw: Mapping[str, object], table: Table, where: str) -> dict[str, o
     flat: dict[str, object] = {}
     for name, value in raw.items():
         if name in sections and isinstance(value, dict):
-            for sub, subvalue in value.items():
-                key = f"{name}.{sub}"
-                if key not in known:
-                    choices = [o.name for o in table.options if o.section == name]
-                    _unknown(f"[tool.gatekeeper.{name}] {sub}", sub, choices, where)
-                flat[key] = subvalue
+            flat.update(_flatten_section(name, value, table, where))
         elif name in known and not known[name].section:
             flat[name] = value
         else:
@@ -310,7 +350,20 @@ def _flatten(raw: Mapping[str, object], table: Table, where: str) -> dict[str, o
     return flat
 
 
+def _flatten_section(
+    name: str, values: Mapping[str, object], table: Table, where: str
+) -> dict[str, object]:
+    known = table.by_key()
+    for sub in values:
+        if f"{name}.{sub}" not in known:
+            choices = [o.name for o in table.options if o.section == name]
+            _unknown(f"[tool.gatekeeper.{name}] {sub}", sub, choices, where)
+    return {f"{name}.{sub}": value for sub, value in values.items()}
+
+
 def _unknown(shown: str, name: str, choices: Sequence[str], where: str) -> None:
+    import difflib
+
     close = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
     hint = f" Did you mean '{close[0]}'?" if close else f" Known keys: {', '.join(choices)}."
     raise ConfigError(f"{where}: unknown key {shown}.{hint}")
@@ -338,36 +391,46 @@ _TYPE_NAMES: Final = {
 }
 
 
+def _is_kind(kind: Kind, value: object) -> bool:
+    if isinstance(value, bool):
+        return kind == "bool"
+    return {
+        "bool": False,
+        "int": isinstance(value, int),
+        "float": isinstance(value, int | float),
+        "str": isinstance(value, str),
+        "list": isinstance(value, list) and all(isinstance(v, str) for v in value),
+    }[kind]
+
+
 def _validate(option: Option, value: object, where: str) -> object:
     if value is None and option.nullable:
         return None
-    ok = {
-        "bool": isinstance(value, bool),
-        "int": isinstance(value, int) and not isinstance(value, bool),
-        "float": isinstance(value, int | float) and not isinstance(value, bool),
-        "str": isinstance(value, str),
-        "list": isinstance(value, list) and all(isinstance(v, str) for v in value),
-    }[option.kind]
-    if not ok:
+    if not _is_kind(option.kind, value):
         raise ConfigError(
             f"{where}: {option.display} must be {_TYPE_NAMES[option.kind]}, got {value!r}."
         )
-    _check_choice(option, value, where)
+    _check_choices(option, value, where)
     if option.kind == "float" and isinstance(value, int | float) and value < 0:
         raise ConfigError(f"{where}: {option.display} must not be negative, got {value!r}.")
     return value
 
 
-def _check_choice(option: Option, value: object, where: str) -> None:
-    """A key with ``choices`` takes only one of them."""
-    if option.choices and value not in option.choices:
-        raise ConfigError(
-            f"{where}: {option.display} must be one of {', '.join(option.choices)}, got {value!r}."
-        )
+def _check_choices(option: Option, value: object, where: str) -> None:
+    """An option with ``choices`` accepts only those (each item, for a list)."""
+    items = value if isinstance(value, list) else [value]
+    for item in items if option.choices else ():
+        if item not in option.choices:
+            raise ConfigError(
+                f"{where}: {option.display} does not accept {item!r}. "
+                f"Choose from: {', '.join(option.choices)}."
+            )
 
 
 def _check_names(names: Iterable[str], known: Sequence[str], where: str) -> None:
     """``checks`` may only name registered checks."""
+    import difflib
+
     for name in names:
         if name not in known:
             close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)

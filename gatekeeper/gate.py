@@ -19,8 +19,8 @@ from gatekeeper.cache import Cache
 from gatekeeper.checks.base import Check, CheckContext, TestOutcome
 from gatekeeper.errors import GatekeeperError
 from gatekeeper.hold import Policy
-from gatekeeper.model import CheckResult, Report, Status, decide
-from gatekeeper.paths import resolve_paths
+from gatekeeper.model import CheckResult, Finding, Report, Status, decide
+from gatekeeper.paths import relative, resolve_paths
 from gatekeeper.plugins import collect_checks, plugin_manager, table_for
 from gatekeeper.version import installed_version
 
@@ -78,8 +78,17 @@ def run_check(check: Check, context: CheckContext) -> CheckResult:
         )
     if result.name != check.name:
         result = replace(result, name=check.name)
-    findings = fingerprint.assign(result.findings, context.worktree)
-    return replace(result, findings=findings, duration=time.perf_counter() - started)
+    located = (_locate(f, context.root, context.worktree) for f in result.findings)
+    findings = fingerprint.assign(located, context.worktree)
+    # A check that knows its own duration (the tests: the whole session) keeps it.
+    duration = result.duration or time.perf_counter() - started
+    return replace(result, findings=findings, duration=duration)
+
+
+def _locate(finding: Finding, root: Path, worktree: Path) -> Finding:
+    """Findings name files relative to the worktree root, whatever form a check used."""
+    path = Path(finding.path)
+    return replace(finding, path=relative(path if path.is_absolute() else root / path, worktree))
 
 
 class Gate:

@@ -37,9 +37,10 @@ class Plan:
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | os._Environ[str]) -> Plan | None:
-        """The plan meant for this process (a direct child of the measuring controller), if any."""
+        """The plan meant for this process, if it is an xdist worker spawned by the measuring
+        controller (its direct child); any other process, such as a pytest run by a test, is not."""
         raw = environ.get(ENV)
-        if not raw:
+        if not raw or not environ.get("PYTEST_XDIST_WORKER"):
             return None
         try:
             data = json.loads(raw)

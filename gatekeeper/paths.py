@@ -42,22 +42,23 @@ def relative(path: Path, root: Path) -> str:
 
 def detect_source_paths(root: Path) -> list[str]:
     """The packages under ``src/``, else the top-level packages and modules; ``.`` if none."""
-    src = root / "src"
-    if src.is_dir():
-        found = [f"src/{p.name}" for p in sorted(src.iterdir()) if _is_package(p)]
-        if found:
-            return found
-    found = [
-        p.name
-        for p in sorted(root.iterdir())
-        if p.name not in NOT_SOURCE and not p.name.startswith(".") and _is_package(p)
-    ]
-    modules = [
-        p.name
-        for p in sorted(root.glob("*.py"))
-        if p.name not in ("setup.py", "conftest.py", "noxfile.py") and not p.name.startswith("test")
-    ]
-    return found + modules or ["."]
+    in_src = [f"src/{p.name}" for p in _packages(root / "src")]
+    if in_src:
+        return in_src
+    packages = [p.name for p in _packages(root) if _is_source(p.name)]
+    modules = [p.name for p in sorted(root.glob("*.py")) if _is_source(p.name)]
+    return packages + modules or ["."]
+
+
+def _packages(directory: Path) -> list[Path]:
+    if not directory.is_dir():
+        return []
+    return [p for p in sorted(directory.iterdir()) if _is_package(p)]
+
+
+def _is_source(name: str) -> bool:
+    tooling = ("setup.py", "conftest.py", "noxfile.py")
+    return not (name in NOT_SOURCE or name in tooling or name.startswith((".", "test")))
 
 
 def _is_package(path: Path) -> bool:

@@ -98,3 +98,65 @@ def make_repo() -> Callable[..., Path]:
 def run_git() -> Callable[..., str]:
     """:func:`git`: ``run_git(cwd, *args)`` returns the stripped output."""
     return git
+
+
+# -- isolation (ports, databases, temp dirs): shared fixtures ----------------------------------
+
+POSTGRES_ADMIN = os.environ.get(
+    "GATEKEEPER_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+
+
+@pytest.fixture
+def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private gatekeeper state dir, so a test never sees the host's real reservations."""
+    folder = tmp_path / "state"
+    monkeypatch.setenv("GATEKEEPER_STATE_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
+def postgres_admin() -> str:
+    """This machine's PostgreSQL admin URL; skips without a server, fails instead when CI=true."""
+    try:
+        import psycopg
+
+        psycopg.connect(POSTGRES_ADMIN, connect_timeout=3).close()
+    except Exception as error:
+        reason = f"PostgreSQL not reachable at {POSTGRES_ADMIN}: {error}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return POSTGRES_ADMIN
+
+
+@pytest.fixture
+def child_env(state: Path) -> dict[str, str]:
+    """Environment for a child pytest or gatekeeper sharing ``state``: this venv first on PATH,
+    no inherited xdist, gatekeeper or git variables."""
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "GATEKEEPER_"))}
+    env = {k: v for k, v in env.items() if not k.startswith("GIT_")}
+    env["GATEKEEPER_STATE_DIR"] = str(state)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+@pytest.fixture
+def worktrees(tmp_path: Path) -> Callable[..., list[Path]]:
+    """Factory: ``worktrees(n, files=..., gatekeeper=...)``: one repository, ``n`` worktrees."""
+
+    def create(count: int, files: dict[str, str] | None = None, gatekeeper: str = "") -> list[Path]:
+        first = make_project(tmp_path / "wt0", files, gatekeeper)
+        found = [first]
+        for index in range(1, count):
+            path = tmp_path / f"wt{index}"
+            git(first, "worktree", "add", "-q", str(path), "-b", f"branch{index}")
+            found.append(path)
+        return found
+
+    return create
+
+
+# -- end isolation ------------------------------------------------------------------------------

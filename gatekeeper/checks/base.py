@@ -27,6 +27,7 @@ class TestOutcome:
     failures: tuple[Finding, ...] = ()
     coverage_dir: Path | None = None
     coverage_problem: str | None = None
+    duration: float = 0.0
 
     @property
     def ran(self) -> int:

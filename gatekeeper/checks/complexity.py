@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gatekeeper.checks.base import CheckContext
-from gatekeeper.checks.process import require_module, run_tool
+from gatekeeper.checks.process import Completed, require_module, run_tool
 from gatekeeper.config import Option
 from gatekeeper.errors import ToolError
 from gatekeeper.model import CheckResult, Finding, Status
@@ -35,19 +35,7 @@ class ComplexityCheck:
         paths = settings.strings("complexity.paths") or list(context.paths)
         argv = [sys.executable, "-m", "gatekeeper.checks.complexity", *paths]
         run = run_tool(argv, context.root, settings.number("complexity.timeout"))
-        if run.returncode != 0:
-            raise ToolError(f"`{run.command}` failed (exit status {run.returncode}): {run.tail()}")
-        try:
-            measured = json.loads(run.stdout)
-            blocks = [Block(*row) for row in measured["blocks"]]
-            unparsable = [str(p) for p in measured["unparsable"]]
-        except (ValueError, TypeError, KeyError) as error:
-            raise ToolError(f"`{run.command}` printed unexpected output ({error}).") from None
-        if unparsable:
-            raise ToolError(
-                f"radon could not parse {', '.join(unparsable)}; fix the syntax error "
-                "(the lint check names it) so complexity can be measured."
-            )
+        blocks = parse_blocks(run)
         over = [b for b in blocks if b.complexity > limit]
         findings = tuple(b.finding(limit) for b in over)
         worst = max((b.complexity for b in blocks), default=0)
@@ -60,6 +48,24 @@ class ComplexityCheck:
             metrics={"functions": len(blocks), "highest": worst, "max": limit},
             ran=(run.command,),
         )
+
+
+def parse_blocks(run: Completed) -> list[Block]:
+    """The measured functions from the child's JSON; any failure or bad file is an error."""
+    if run.returncode != 0:
+        raise ToolError(f"`{run.command}` failed (exit status {run.returncode}): {run.tail()}")
+    try:
+        measured = json.loads(run.stdout)
+        blocks = [Block(*row) for row in measured["blocks"]]
+        unparsable = [str(p) for p in measured["unparsable"]]
+    except (ValueError, TypeError, KeyError) as error:
+        raise ToolError(f"`{run.command}` printed unexpected output ({error}).") from None
+    if unparsable:
+        raise ToolError(
+            f"radon could not parse {', '.join(unparsable)}; fix the syntax error "
+            "(the lint check names it) so complexity can be measured."
+        )
+    return blocks
 
 
 class Block:

@@ -61,5 +61,11 @@ def judge(outcome: TestOutcome) -> CheckResult:
     else:
         status, summary = Status.PASSED, shown
     return CheckResult(
-        "tests", status, summary, rule=rule, findings=outcome.failures, metrics=counts
+        "tests",
+        status,
+        summary,
+        rule=rule,
+        findings=outcome.failures,
+        metrics=counts,
+        duration=outcome.duration,
     )

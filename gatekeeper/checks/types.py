@@ -65,29 +65,34 @@ def parse_mypy(run: Completed, root: Path) -> list[Finding]:
             "Fix the mypy configuration (plugins, options) it names."
         )
     findings = []
-    for raw in run.stdout.splitlines():
-        if not raw.strip():
-            continue
+    for raw in filter(str.strip, run.stdout.splitlines()):
         try:
-            item = json.loads(raw)
-            severity = str(item["severity"])
-            if severity == "note":
-                continue
-            findings.append(
-                Finding(
-                    check="types",
-                    path=relative(root / str(item["file"]), root),
-                    line=int(item["line"]),
-                    column=int(item["column"]) + 1,  # mypy counts columns from 0
-                    code=str(item.get("code") or "mypy"),
-                    message=str(item["message"]),
-                    severity=Severity.ERROR if severity == "error" else Severity.WARNING,
-                )
-            )
+            finding = _finding(json.loads(raw), root)
         except (ValueError, TypeError, KeyError) as error:
             raise ToolError(
                 f"`{run.command}` printed a line that is not mypy's JSON ({error}): {raw[:300]!r}"
             ) from None
+        if finding is not None:
+            findings.append(finding)
     if run.returncode == 1 and not any(f.severity is Severity.ERROR for f in findings):
         raise ToolError(f"`{run.command}` exited 1 without reporting an error: {run.tail()}")
     return findings
+
+
+def _finding(item: dict[str, object], root: Path) -> Finding | None:
+    """One JSON line as a finding; None for a note."""
+    severity = str(item["severity"])
+    if severity == "note":
+        return None
+    line, column = item["line"], item["column"]
+    if not isinstance(line, int) or not isinstance(column, int):
+        raise TypeError(f"line {line!r} and column {column!r} must be whole numbers")
+    return Finding(
+        check="types",
+        path=relative(root / str(item["file"]), root),
+        line=line,
+        column=column + 1,  # mypy counts columns from 0
+        code=str(item.get("code") or "mypy"),
+        message=str(item["message"]),
+        severity=Severity.ERROR if severity == "error" else Severity.WARNING,
+    )

@@ -7,7 +7,7 @@ from types import ModuleType
 from typing import Protocol
 
 from gatekeeper.commands import baseline as baseline_command  # scope, baseline, cache
-from gatekeeper.commands import check, run
+from gatekeeper.commands import check, ci, hook, port, run, sweep
 
 
 class Command(Protocol):
@@ -22,4 +22,8 @@ COMMANDS: dict[str, ModuleType] = {
     "run": run,
     "check": check,
     "baseline": baseline_command,  # scope, baseline, cache
+    "port": port,
+    "sweep": sweep,
+    "hook": hook,
+    "ci": ci,
 }

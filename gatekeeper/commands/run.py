@@ -9,10 +9,10 @@ PASSTHROUGH = True
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("pytest_args", nargs="*", help="arguments passed to pytest")
+    parser.add_argument("pytest_args", nargs="*", help="arguments passed to pytest unchanged")
 
 
 def run(args: argparse.Namespace, rest: list[str]) -> int:
     import pytest
 
-    return int(pytest.main(["--gatekeeper", *args.pytest_args, *rest]))
+    return int(pytest.main(["--gatekeeper", *rest]))

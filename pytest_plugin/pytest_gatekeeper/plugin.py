@@ -62,7 +62,7 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
         # An xdist worker of a gated session: measure coverage, nothing else. The variable is
         # consumed so a nested pytest in this process does not measure again.
         os.environ.pop("GATEKEEPER_COVERAGE", None)
-        from pytest_gatekeeper.session import WorkerCoverage
+        from pytest_gatekeeper.worker import WorkerCoverage
 
         early_config.pluginmanager.register(WorkerCoverage(plan), WORKER_PLUGIN)
         return
@@ -77,3 +77,19 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
     session = GateSession.create(early_config, start, overrides(namespace))
     early_config.pluginmanager.register(session, SESSION_PLUGIN)
     session.start()
+
+
+# -- isolation: identity, ports, databases and basetemp per worker (issue: isolation) --------
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    # tryfirst: the basetemp must be chosen before pytest's tmp_path factory reads it.
+    from pytest_gatekeeper import fixtures
+    from pytest_gatekeeper.isolation import Isolation
+
+    Isolation.install(config)
+    config.pluginmanager.register(fixtures, "gatekeeper-fixtures")
+
+
+# -- end isolation ------------------------------------------------------------------------------

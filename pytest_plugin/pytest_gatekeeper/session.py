@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -108,9 +109,16 @@ class GateSession:
             failures=tuple(self.failures),
             coverage_dir=coverage_dir,
             coverage_problem=self.coverage_problem,
+            duration=time.perf_counter() - self.gate.started,
         )
         self.report = self.gate.finish(outcome, self._waiting)
         json_report.write(self.report, self.gate.setup.report_path())
+        # -- ci: GitHub annotations, step summary, SARIF and JUnit beside the JSON report ----
+        from gatekeeper.reports import formats
+
+        formats.write(
+            self.report, self.gate.setup.settings, self.gate.setup.report_path(), os.environ
+        )
         if not self.report.passed and int(session.exitstatus) in (0, 5):
             session.exitstatus = GATE_FAILED
         elif self.reused and int(session.exitstatus) == 5:
@@ -138,18 +146,6 @@ class GateSession:
         if self.report is not None and reporter is not None:
             text, colour = terminal.verdict_line(self.report)
             reporter.write_sep("=", text, **({colour: True} if colour else {}))
-
-
-class WorkerCoverage:
-    """Coverage in an xdist worker: started at load time, saved before the worker reports done."""
-
-    def __init__(self, plan: Plan) -> None:
-        self.measurement = Measurement(plan)
-        self.measurement.start()
-
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_sessionfinish(self) -> None:
-        self.measurement.stop()
 
 
 def _writer(reporter: pytest.TerminalReporter) -> terminal.Writer:

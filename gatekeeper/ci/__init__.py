@@ -1,0 +1,1 @@
+"""GitHub Actions: rendering the workflow and making its aggregate job a required check."""

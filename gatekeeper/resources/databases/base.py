@@ -1,0 +1,193 @@
+"""The database backend protocol, the values it trades in, and the registry of backends."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import os
+import subprocess
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final, Protocol, runtime_checkable
+
+from gatekeeper.config import Settings
+from gatekeeper.errors import ConfigError
+from gatekeeper.redaction import redact
+from gatekeeper.resources.identity import Identity
+from gatekeeper.resources.locks import ResourceError
+
+URL_ENV: Final = "GATEKEEPER_DATABASE_URL"
+# Marks every database, file and branch gatekeeper creates; nothing without it is ever dropped.
+MARKER: Final = "gatekeeper:"
+SETUP_TIMEOUT: Final = 600.0
+
+
+@dataclass(frozen=True, slots=True)
+class Database:
+    """A database a worker may use freely: ``url`` to connect, ``name``, and its ``backend``."""
+
+    url: str
+    name: str
+    backend: str
+
+
+@dataclass(frozen=True, slots=True)
+class Leftover:
+    """A resource of gatekeeper's that the sweep removes: what it is and why."""
+
+    backend: str
+    name: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """What every worker's database starts from.
+
+    ``key`` is a digest of everything declared as the template's inputs, so a schema change
+    gives a new template. ``setup`` is a shell command run with ``DATABASE_URL`` pointing at
+    the template; ``hooks`` are callables given the template's URL (pluggy hook results).
+    """
+
+    key: str
+    setup: str
+    cwd: Path
+    hooks: tuple[Callable[[str], None], ...] = field(default=())
+
+    def build(self, url: str, secrets: Iterable[str] = ()) -> None:
+        """Fill the template at ``url``; a failing setup raises with its (redacted) output."""
+        if self.setup:
+            _run_setup(self.setup, self.cwd, url, tuple(secrets))
+        for hook in self.hooks:
+            hook(url)
+
+
+def _run_setup(command: str, cwd: Path, url: str, secrets: tuple[str, ...]) -> None:
+    shown = redact(command, (url, *secrets))
+    env = {**os.environ, "DATABASE_URL": url}
+    try:
+        done = subprocess.run(
+            command,
+            shell=True,
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=SETUP_TIMEOUT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise ResourceError(
+            f"[tool.gatekeeper.database] setup `{shown}` ran longer than {SETUP_TIMEOUT:.0f}s."
+        ) from None
+    if done.returncode != 0:
+        tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-15:])
+        raise ResourceError(
+            f"[tool.gatekeeper.database] setup `{shown}` failed with exit status "
+            f"{done.returncode} while building the template database: "
+            f"{redact(tail, (url, *secrets))}"
+        )
+
+
+def template_key(backend: str, setup: str, root: Path, inputs: Iterable[str]) -> str:
+    """A digest of the backend, the setup command and the content of every input file.
+
+    ``inputs`` are glob patterns relative to ``root`` (e.g. ``migrations/**/*.py``); a
+    pattern that matches nothing is an error, because a silent miss would never rebuild.
+    """
+    hasher = hashlib.sha256(f"{backend}\0{setup}\0".encode())
+    for pattern in inputs:
+        matches = sorted(p for p in root.glob(pattern) if p.is_file())
+        if not matches:
+            raise ConfigError(
+                f"[tool.gatekeeper.database] inputs: {pattern!r} matches no file under {root}. "
+                "Fix the pattern or remove it."
+            )
+        for path in matches:
+            hasher.update(path.relative_to(root).as_posix().encode() + b"\0")
+            hasher.update(path.read_bytes() + b"\0")
+    return hasher.hexdigest()[:16]
+
+
+def marker_record(identity: Identity, ttl: float, kind: str) -> dict[str, object]:
+    """Owner metadata stored with a database: who made it, what it is, when it expires."""
+    now = time.time()
+    return {**identity.record(), "kind": kind, "created": now, "expires": now + ttl}
+
+
+def safe_name(*parts: str, limit: int = 63) -> str:
+    """A lowercase name of ``[a-z0-9_]`` within ``limit`` bytes (PostgreSQL's is 63)."""
+    raw = "_".join(parts).lower()
+    cleaned = "".join(c if c.isascii() and (c.isalnum() or c == "_") else "_" for c in raw)
+    if len(cleaned) <= limit:
+        return cleaned
+    tail = hashlib.sha256(cleaned.encode()).hexdigest()[:10]
+    return f"{cleaned[: limit - 11]}_{tail}"
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """A kind of database server. Implementations create only marked resources and drop only
+    resources carrying gatekeeper's marker."""
+
+    name: str
+
+    def create(self, template: Template, identity: Identity, label: str) -> Database:
+        """A new database for ``identity``, copied from ``template`` (built first if needed)."""
+        ...
+
+    def drop(self, database: Database) -> None:
+        """Remove a database this backend created."""
+        ...
+
+    def leftovers(self) -> list[Leftover]:
+        """Marked resources whose owner is dead or whose time-to-live passed."""
+        ...
+
+    def remove(self, leftover: Leftover) -> None:
+        """Remove one of :meth:`leftovers`."""
+        ...
+
+    def close(self) -> None:
+        """Release connections and clients."""
+        ...
+
+
+Factory = Callable[[Settings], Backend]
+
+# name -> "module:function"; modules are imported only when their backend is used.
+BACKENDS: dict[str, str | Factory] = {
+    "sqlite": "gatekeeper.resources.databases.sqlite:open_backend",
+    "postgres": "gatekeeper.resources.databases.postgres:open_backend",
+}
+
+
+def register(name: str, factory: str | Factory) -> None:
+    """Make a backend available under ``name`` (a factory, or ``"module:function"``)."""
+    BACKENDS[name] = factory
+
+
+def open_backend(settings: Settings) -> Backend:
+    """The backend ``[tool.gatekeeper.database] backend`` names, opened with ``settings``."""
+    name = settings.text("database.backend")
+    factory = BACKENDS.get(name)
+    if factory is None:
+        raise ConfigError(
+            f"[tool.gatekeeper.database] backend = {name!r} is unknown. Known: "
+            f"{', '.join(sorted(BACKENDS))}."
+        )
+    if isinstance(factory, str):
+        module, _, attribute = factory.partition(":")
+        factory = getattr(importlib.import_module(module), attribute)
+    assert callable(factory)
+    return factory(settings)
+
+
+def template_for(settings: Settings, hooks: tuple[Callable[[str], None], ...] = ()) -> Template:
+    """The template described by ``[tool.gatekeeper.database] setup`` and ``inputs``."""
+    setup = settings.text("database.setup")
+    inputs = settings.strings("database.inputs")
+    key = template_key(settings.text("database.backend"), setup, settings.root, inputs)
+    return Template(key, setup, settings.root, hooks)

@@ -1,0 +1,252 @@
+"""PostgreSQL: a template database built once per template content, cloned per worker with
+``CREATE DATABASE ... TEMPLATE``.
+
+PostgreSQL refuses to copy a template while any other session is connected to it (SQLSTATE
+55006), so clones of one template are serialised with an advisory lock, and nobody connects to
+a template once it is built. Admin work runs from the ``postgres`` database given in the admin
+URL, never ``template1``. Every database gatekeeper creates carries ``COMMENT ON DATABASE`` with
+its marker and owner; a database without that marker is never dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zlib
+from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import urlsplit, urlunsplit
+
+from gatekeeper.config import Settings
+from gatekeeper.errors import ConfigError
+from gatekeeper.redaction import redact
+from gatekeeper.resources import owners
+from gatekeeper.resources.databases.base import (
+    MARKER,
+    URL_ENV,
+    Database,
+    Leftover,
+    Template,
+    marker_record,
+    safe_name,
+)
+from gatekeeper.resources.identity import Identity
+from gatekeeper.resources.locks import ResourceError
+
+if TYPE_CHECKING:
+    import psycopg
+
+NAME: Final = "postgres"
+TEMPLATE_PREFIX: Final = "gk_tpl_"
+
+
+def database_url(admin_url: str, name: str) -> str:
+    """``admin_url`` pointing at database ``name`` instead."""
+    parts = urlsplit(admin_url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def _import_psycopg() -> Any:
+    try:
+        import psycopg
+    except ImportError:
+        raise ConfigError(
+            "[tool.gatekeeper.database] backend = 'postgres' needs psycopg: "
+            "pip install 'pytest-gatekeeper[postgres]'."
+        ) from None
+    return psycopg
+
+
+class PostgresBackend:
+    """Clones on the server named by an admin URL (a role allowed to CREATE DATABASE)."""
+
+    name = NAME
+
+    def __init__(self, admin_url: str, ttl: float) -> None:
+        parts = urlsplit(admin_url)
+        if parts.scheme not in ("postgres", "postgresql") or not parts.hostname:
+            raise ConfigError(
+                f"[tool.gatekeeper.database] url (or ${URL_ENV}) must be a postgresql:// URL "
+                f"with a host, got {redact(admin_url)!r}."
+            )
+        self.admin_url = admin_url
+        self.ttl = ttl
+        self.psycopg = _import_psycopg()
+        self._connection: psycopg.Connection[Any] | None = None
+
+    # -- connection ---------------------------------------------------------------------------
+
+    def connection(self) -> psycopg.Connection[Any]:
+        if self._connection is None or self._connection.closed:
+            try:
+                self._connection = self.psycopg.connect(self.admin_url, autocommit=True)
+            except self.psycopg.Error as error:
+                raise ResourceError(
+                    f"cannot connect to PostgreSQL at {redact(self.admin_url)} "
+                    f"([tool.gatekeeper.database] url): {redact(str(error)).strip()}"
+                ) from None
+        assert self._connection is not None
+        return self._connection
+
+    def execute(self, query: Any, params: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
+        cursor = self.connection().execute(query, params)
+        return cursor.fetchall() if cursor.description else []
+
+    def close(self) -> None:
+        """Close the admin connection."""
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    # -- templates ----------------------------------------------------------------------------
+
+    def _lock(self, name: str) -> None:
+        self.execute("SELECT pg_advisory_lock(%s)", (zlib.crc32(name.encode()),))
+
+    def _unlock(self, name: str) -> None:
+        self.execute("SELECT pg_advisory_unlock(%s)", (zlib.crc32(name.encode()),))
+
+    def exists(self, name: str) -> bool:
+        return bool(self.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)))
+
+    def marker(self, name: str) -> dict[str, object] | None:
+        """The ownership marker of database ``name``; None when it has none (not ours)."""
+        rows = self.execute(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
+            (name,),
+        )
+        return _parse_marker(rows[0][0]) if rows else None
+
+    def _create(self, name: str, record: dict[str, object], template: str | None = None) -> None:
+        sql = self.psycopg.sql
+        query = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        if template:
+            query = sql.SQL("{} TEMPLATE {}").format(query, sql.Identifier(template))
+        self.execute(query)
+        comment = MARKER + json.dumps(record, sort_keys=True)
+        self.execute(
+            sql.SQL("COMMENT ON DATABASE {} IS {}").format(
+                sql.Identifier(name), sql.Literal(comment)
+            )
+        )
+
+    def _drop(self, name: str) -> None:
+        sql = self.psycopg.sql
+        query = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        self.execute(query)
+
+    def template(self, template: Template, identity: Identity) -> str:
+        """The name of the built template for ``template``; builds it if missing."""
+        name = f"{TEMPLATE_PREFIX}{template.key}"
+        if self.exists(name):
+            return name
+        self._lock(name)
+        try:
+            if not self.exists(name):
+                self._build(template, identity, name)
+        finally:
+            self._unlock(name)
+        return name
+
+    def _build(self, template: Template, identity: Identity, name: str) -> None:
+        building = safe_name("gk_build", template.key, str(os.getpid()))
+        self._create(building, marker_record(identity, self.ttl, "building"))
+        try:
+            template.build(database_url(self.admin_url, building), (self.admin_url,))
+            sql = self.psycopg.sql
+            self.execute(
+                sql.SQL("ALTER DATABASE {} RENAME TO {}").format(
+                    sql.Identifier(building), sql.Identifier(name)
+                )
+            )
+        except BaseException:
+            self._drop(building)
+            raise
+        record = {**marker_record(identity, self.ttl, "template"), "expires": None}
+        self.execute(
+            self.psycopg.sql.SQL("ALTER DATABASE {} IS_TEMPLATE true").format(
+                self.psycopg.sql.Identifier(name)
+            )
+        )
+        self.execute(
+            self.psycopg.sql.SQL("COMMENT ON DATABASE {} IS {}").format(
+                self.psycopg.sql.Identifier(name),
+                self.psycopg.sql.Literal(MARKER + json.dumps(record, sort_keys=True)),
+            )
+        )
+
+    # -- clones -------------------------------------------------------------------------------
+
+    def create(self, template: Template, identity: Identity, label: str) -> Database:
+        """A clone of the template, named uniquely for ``identity`` and ``label``."""
+        source = self.template(template, identity)
+        name = safe_name("gk", identity.worker, identity.key, label)
+        self._lock(source)  # one clone of a template at a time (else SQLSTATE 55006)
+        try:
+            self._create(name, marker_record(identity, self.ttl, "clone"), template=source)
+        except self.psycopg.Error as error:
+            raise ResourceError(
+                f"could not clone template {source} into {name}: {redact(str(error)).strip()}"
+            ) from None
+        finally:
+            self._unlock(source)
+        return Database(database_url(self.admin_url, name), name, NAME)
+
+    def drop(self, database: Database) -> None:
+        """Drop a clone; refuses any database without gatekeeper's marker."""
+        marker = self.marker(database.name)
+        if marker is None:
+            if self.exists(database.name):
+                raise ResourceError(
+                    f"database {database.name} has no gatekeeper marker; it was left alone."
+                )
+            return
+        self._drop(database.name)
+
+    def leftovers(self) -> list[Leftover]:
+        """Marked clones (and unfinished templates) whose owner is dead or expired."""
+        rows = self.execute(
+            "SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database "
+            "WHERE shobj_description(oid, 'pg_database') LIKE %s ORDER BY datname",
+            (MARKER + "%",),
+        )
+        found: list[Leftover] = []
+        for name, comment in rows:
+            record = _parse_marker(comment)
+            if record is None or record.get("kind") == "template":
+                continue
+            if owners.expired(record):
+                found.append(Leftover(NAME, name, "time-to-live passed"))
+            elif not owners.alive(record):
+                found.append(Leftover(NAME, name, f"owner {record.get('owner')} is dead"))
+        return found
+
+    def remove(self, leftover: Leftover) -> None:
+        """Drop a leftover database, checking its marker once more first."""
+        if self.marker(leftover.name) is not None:
+            self._drop(leftover.name)
+
+
+def _parse_marker(comment: object) -> dict[str, object] | None:
+    if not isinstance(comment, str) or not comment.startswith(MARKER):
+        return None
+    try:
+        record = json.loads(comment.removeprefix(MARKER))
+    except json.JSONDecodeError:
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def admin_url(settings: Settings) -> str:
+    """``[tool.gatekeeper.database] url``, else ``$GATEKEEPER_DATABASE_URL``; one is required."""
+    url = settings.text("database.url") or os.environ.get(URL_ENV, "")
+    if not url:
+        raise ConfigError(
+            "[tool.gatekeeper.database] backend = 'postgres' needs an admin connection URL: set "
+            f"[tool.gatekeeper.database] url or ${URL_ENV}."
+        )
+    return url
+
+
+def open_backend(settings: Settings) -> PostgresBackend:
+    """The PostgreSQL backend for the configured admin URL."""
+    return PostgresBackend(admin_url(settings), settings.number("database.ttl") or 86400.0)

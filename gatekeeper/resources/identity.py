@@ -1,0 +1,83 @@
+"""Who owns a resource: a worktree (its root and branch) x a run x a worker.
+
+xdist worker ids (``gw0``...) and run ids repeat in every worktree, so every name built from an
+identity also carries a digest of the worktree root. The run id is made once by the session that
+starts the run and handed to its xdist workers and child processes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+RUN_ENV: Final = "GATEKEEPER_RUN_ID"
+WORKER_ENV: Final = "GATEKEEPER_WORKER"
+WORKTREE_ENV: Final = "GATEKEEPER_WORKTREE"
+MAIN_WORKER: Final = "main"
+
+
+def digest(*parts: str) -> str:
+    """A stable hex digest of ``parts`` (separated, so ``("a", "bc") != ("ab", "c")``)."""
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def new_run_id() -> str:
+    """A fresh run id: random, short, safe in file and database names."""
+    return uuid.uuid4().hex[:12]
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """The owner of resources. ``worktree`` is an absolute path; ``branch`` None when detached."""
+
+    worktree: str
+    run: str
+    worker: str = MAIN_WORKER
+    branch: str | None = None
+
+    @property
+    def key(self) -> str:
+        """Unique per worktree, run and worker; names owner locks and markers."""
+        return digest(self.worktree, self.run, self.worker)[:16]
+
+    @property
+    def worktree_key(self) -> str:
+        """Unique per worktree, the same for every run and worker."""
+        return digest(self.worktree)[:12]
+
+    def seed(self, name: str) -> str:
+        """What a preferred port is derived from: stable across runs, distinct per worker."""
+        return digest(self.worktree, self.worker, name)
+
+    def environ(self) -> dict[str, str]:
+        """The namespaced variables that tell child processes who they work for."""
+        return {WORKTREE_ENV: self.worktree, RUN_ENV: self.run, WORKER_ENV: self.worker}
+
+    def record(self) -> dict[str, object]:
+        """Owner metadata stored with every resource (lock files, markers, annotations)."""
+        return {
+            "gatekeeper": 1,
+            "owner": self.key,
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "worktree": self.worktree,
+            "branch": self.branch,
+            "run": self.run,
+            "worker": self.worker,
+        }
+
+
+def from_environ(worktree: Path, environ: Mapping[str, str], branch: str | None = None) -> Identity:
+    """The identity of a process started by a gatekeeper session (its variables), or a new run."""
+    return Identity(
+        worktree=str(worktree.resolve()),
+        run=environ.get(RUN_ENV) or new_run_id(),
+        worker=environ.get(WORKER_ENV) or MAIN_WORKER,
+        branch=branch,
+    )

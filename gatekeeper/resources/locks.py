@@ -1,0 +1,123 @@
+"""Host-wide lock files held with ``flock``: the kernel drops a lock when its holder dies, so a
+lock that can be taken means its previous holder is gone (unlike files created with O_EXCL).
+
+Every lock file may carry a small JSON record saying who holds (or reserved) it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from gatekeeper.errors import GatekeeperError
+
+STATE_ENV = "GATEKEEPER_STATE_DIR"
+
+
+class ResourceError(GatekeeperError):
+    """A port, database or temp dir could not be reserved, created or removed."""
+
+
+def state_dir() -> Path:
+    """Where gatekeeper keeps lock files and copies: ``$GATEKEEPER_STATE_DIR``, else
+    ``<tmp>/gatekeeper-<uid>``. Created private to the user on first use."""
+    configured = os.environ.get(STATE_ENV)
+    base = Path(configured or Path(tempfile.gettempdir()) / f"gatekeeper-{os.getuid()}")
+    try:
+        base.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as error:
+        raise ResourceError(
+            f"cannot create gatekeeper's state directory {base} ({error}). Set {STATE_ENV} to a "
+            "writable directory."
+        ) from None
+    return base
+
+
+class Held:
+    """An exclusive ``flock`` on ``path``, held until :meth:`release` or the process ends."""
+
+    __slots__ = ("fd", "path")
+
+    def __init__(self, path: Path, fd: int) -> None:
+        self.path = path
+        self.fd = fd
+
+    def read(self) -> dict[str, object]:
+        """The record in the file (empty when there is none or it is unreadable)."""
+        return parse_record(os.pread(self.fd, 1 << 16, 0))
+
+    def write(self, record: dict[str, object]) -> None:
+        """Replace the file's record."""
+        data = json.dumps(record, sort_keys=True).encode()
+        os.ftruncate(self.fd, 0)
+        os.pwrite(self.fd, data, 0)
+
+    def release(self) -> None:
+        """Give the lock up; the file and its record stay."""
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+    def remove(self) -> None:
+        """Delete the file while still holding it, then give the lock up."""
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+        self.release()
+
+
+def parse_record(data: bytes) -> dict[str, object]:
+    """A lock file's JSON record; anything else reads as empty."""
+    try:
+        record = json.loads(data.decode() or "{}")
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
+def acquire(path: Path, *, wait: bool = False) -> Held | None:
+    """Lock ``path`` (created if missing). Without ``wait``, None when another process holds it.
+
+    A file deleted by its holder between our open and our lock is retried, so two processes can
+    never both hold "the" lock of one path.
+    """
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return None
+        if _same_file(fd, path):
+            return Held(path, fd)
+        os.close(fd)
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        return os.fstat(fd).st_ino == path.stat().st_ino
+    except FileNotFoundError:
+        return False
+
+
+def is_held(path: Path) -> bool:
+    """Whether a live process holds the lock on ``path`` (False when the file is missing)."""
+    if not path.exists():
+        return False
+    held = acquire(path)
+    if held is None:
+        return True
+    held.release()
+    return False
+
+
+def read_record(path: Path) -> dict[str, object]:
+    """The record of a lock file without locking it (empty when missing)."""
+    try:
+        return parse_record(path.read_bytes())
+    except OSError:
+        return {}

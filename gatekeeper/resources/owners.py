@@ -1,0 +1,42 @@
+"""Owner liveness: every process that owns resources holds ``owners/<key>.lock`` for its whole
+life. The kernel releases it when the process dies, even by SIGKILL, which is how the sweep
+tells a dead owner's leftovers from a live one's."""
+
+from __future__ import annotations
+
+import socket
+import time
+from pathlib import Path
+
+from gatekeeper.resources.identity import Identity
+from gatekeeper.resources.locks import Held, acquire, is_held, state_dir
+
+
+def lock_path(key: str, state: Path | None = None) -> Path:
+    return (state or state_dir()) / "owners" / f"{key}.lock"
+
+
+def claim(identity: Identity, state: Path | None = None) -> Held:
+    """Hold the owner lock of ``identity`` (blocking until a previous holder is gone)."""
+    held = acquire(lock_path(identity.key, state), wait=True)
+    assert held is not None  # a blocking acquire always returns a lock
+    held.write({**identity.record(), "since": time.time()})
+    return held
+
+
+def alive(record: dict[str, object], state: Path | None = None) -> bool:
+    """Whether the owner named in a resource's record still runs.
+
+    Only owners on this host can be judged; one on another host counts as alive (its
+    resources go by their time-to-live instead). A record without an owner is not ours: alive.
+    """
+    owner = record.get("owner")
+    if not isinstance(owner, str) or record.get("host") != socket.gethostname():
+        return True
+    return is_held(lock_path(owner, state))
+
+
+def expired(record: dict[str, object], now: float | None = None) -> bool:
+    """Whether a record's ``expires`` time (seconds since the epoch) has passed."""
+    expires = record.get("expires")
+    return isinstance(expires, int | float) and expires < (now or time.time())

@@ -1,0 +1,70 @@
+"""Remove what dead owners left behind: port reservations of gone worktrees, stale port lock
+files, old basetemps, and marked databases whose owner died or whose time-to-live passed.
+Only ever resources carrying gatekeeper's marker; a live owner's resources are never touched."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from gatekeeper.resources import ports, tempdirs
+from gatekeeper.resources.databases.base import Backend, Leftover
+from gatekeeper.resources.locks import acquire, state_dir
+
+
+def stale_ports(state: Path | None = None) -> list[Leftover]:
+    """Port lock files nobody holds that are not a live named reservation."""
+    folder = (state or state_dir()) / "ports"
+    found: list[Leftover] = []
+    for path in sorted(folder.glob("*.lock")) if folder.is_dir() else ():
+        held = acquire(path)
+        if held is None:
+            continue
+        record = held.read()
+        held.release()
+        if not ports.named_alive(record):
+            reason = "worktree is gone" if record.get("kind") == ports.NAMED else "owner is dead"
+            found.append(Leftover("port", str(path), reason))
+    return found
+
+
+def remove_port(leftover: Leftover) -> None:
+    """Delete a stale port lock file, re-checking under its lock."""
+    held = acquire(Path(leftover.name))
+    if held is None:
+        return
+    if ports.named_alive(held.read()):
+        held.release()
+        return
+    held.remove()
+
+
+def stale_basetemps(state: Path | None = None) -> list[Leftover]:
+    return [Leftover("basetemp", str(p), "run finished") for p in tempdirs.dead(state)]
+
+
+def leftovers(backends: Iterable[Backend], state: Path | None = None) -> list[Leftover]:
+    """Everything a sweep would remove, without removing anything."""
+    found = [*stale_ports(state), *stale_basetemps(state)]
+    for backend in backends:
+        found.extend(backend.leftovers())
+    return found
+
+
+def sweep(
+    backends: Iterable[Backend], state: Path | None = None, *, dry_run: bool = False
+) -> list[Leftover]:
+    """Remove (or with ``dry_run`` only list) every leftover; returns what it found."""
+    chosen = list(backends)
+    found = leftovers(chosen, state)
+    if dry_run:
+        return found
+    by_name = {backend.name: backend for backend in chosen}
+    for leftover in found:
+        if leftover.backend == "port":
+            remove_port(leftover)
+        elif leftover.backend == "basetemp":
+            tempdirs.remove(Path(leftover.name))
+        else:
+            by_name[leftover.backend].remove(leftover)
+    return found

@@ -1,0 +1,124 @@
+"""Session state for the isolation fixtures: the run's identity, the basetemp of the run, and
+the variables exported to child processes. One object, registered with the plugin manager.
+
+Cheap at start: only stdlib and the small identity/locks modules are imported here; ports,
+databases and configuration load when a fixture asks for them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from gatekeeper.resources import identity as identities
+from gatekeeper.resources import tempdirs
+from gatekeeper.resources.locks import Held
+
+if TYPE_CHECKING:
+    from gatekeeper.config import Settings
+
+PLUGIN_NAME = "gatekeeper-isolation"
+
+
+class Isolation:
+    """Who this process works for, and the resources that live as long as the session."""
+
+    def __init__(self, config: pytest.Config, run: str, worker: str) -> None:
+        self.config = config
+        self.run = run
+        self.worker = worker
+        self.basetemp: tempdirs.Basetemp | None = None
+        self.owner: Held | None = None
+        self._identity: identities.Identity | None = None
+        self._settings: Settings | None = None
+        self._saved: dict[str, str | None] = {}
+
+    @classmethod
+    def install(cls, config: pytest.Config) -> Isolation:
+        """Make and register the state; give a controller its own basetemp."""
+        workerinput: dict[str, Any] | None = getattr(config, "workerinput", None)
+        if workerinput is None:
+            isolation = cls(config, identities.new_run_id(), identities.MAIN_WORKER)
+            isolation.claim_basetemp()
+        else:
+            run = workerinput.get("gatekeeper_run") or str(workerinput["testrunuid"])[:12]
+            isolation = cls(config, run, str(workerinput["workerid"]))
+        isolation.export(
+            {identities.RUN_ENV: isolation.run, identities.WORKER_ENV: isolation.worker}
+        )
+        config.pluginmanager.register(isolation, PLUGIN_NAME)
+        return isolation
+
+    def claim_basetemp(self) -> None:
+        if self.config.option.basetemp:
+            return  # the user chose one; theirs to manage
+        for path in tempdirs.dead():
+            tempdirs.remove(path)
+        self.basetemp = tempdirs.claim(self.config.rootpath, self.run)
+        self.config.option.basetemp = str(self.basetemp.path)
+
+    # -- lazily, when a fixture asks ----------------------------------------------------------
+
+    def identity(self) -> identities.Identity:
+        """The owner of this process's resources (git is asked once, on first use)."""
+        if self._identity is None:
+            from gatekeeper import repository
+
+            facts = repository.facts(self.config.rootpath)
+            root = Path(facts.root) if facts else self.config.rootpath
+            branch = facts.branch if facts else None
+            self._identity = identities.Identity(str(root.resolve()), self.run, self.worker, branch)
+            self.export({identities.WORKTREE_ENV: self._identity.worktree})
+        return self._identity
+
+    def own(self) -> identities.Identity:
+        """The identity, with its owner lock held so a sweep knows this owner is alive."""
+        found = self.identity()
+        if self.owner is None:
+            from gatekeeper.resources import owners
+
+            self.owner = owners.claim(found)
+        return found
+
+    def settings(self) -> Settings:
+        if self._settings is None:
+            from gatekeeper.gate import load_setup
+            from pytest_gatekeeper.plugin import overrides
+
+            setup = load_setup(self.config.rootpath, overrides(self.config.option))
+            self._settings = setup.settings
+        return self._settings
+
+    def export(self, variables: dict[str, str]) -> None:
+        """Set variables for child processes; the previous values come back at unconfigure."""
+        for name, value in variables.items():
+            self._saved.setdefault(name, os.environ.get(name))
+            os.environ[name] = value
+
+    # -- hooks --------------------------------------------------------------------------------
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        # xdist's own channel to its workers: they share the controller's run id.
+        node.workerinput["gatekeeper_run"] = self.run
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        for name, value in self._saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        for held in (self.owner, self.basetemp.held if self.basetemp else None):
+            if held is not None:
+                held.release()
+
+
+def current(config: pytest.Config) -> Isolation:
+    """The registered state (installed by the plugin's ``pytest_configure``)."""
+    found = config.pluginmanager.get_plugin(PLUGIN_NAME)
+    assert isinstance(found, Isolation)
+    return found

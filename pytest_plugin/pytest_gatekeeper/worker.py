@@ -1,0 +1,23 @@
+"""Coverage in an xdist worker of a gated session.
+
+Imports only the measuring code, so the project's modules (gatekeeper's own included) are first
+imported after measuring has started and their module-level lines count.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from gatekeeper.measure import Measurement, Plan
+
+
+class WorkerCoverage:
+    """Started when the worker loads its conftests; saved before the worker reports done."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.measurement = Measurement(plan)
+        self.measurement.start()
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self) -> None:
+        self.measurement.stop()

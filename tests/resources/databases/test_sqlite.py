@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import sqlite3
+import sys
+from pathlib import Path
+
+import pytest
+
+from gatekeeper.resources.databases.base import Template, template_key
+from gatekeeper.resources.databases.sqlite import SqliteBackend
+from gatekeeper.resources.identity import Identity
+from gatekeeper.resources.locks import ResourceError
+
+SETUP = (
+    f"{sys.executable} -c \"import os,sqlite3; c=sqlite3.connect(os.environ['DATABASE_URL'][10:]);"
+    " c.execute('CREATE TABLE t (x)'); c.commit(); open('built.log','a').write('x')\""
+)
+
+
+def rows(url: str) -> list[object]:
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as connection:
+        return [r[0] for r in connection.execute("SELECT x FROM t")]
+
+
+def test_template_built_once_and_copies_are_isolated(state: Path, tmp_path: Path) -> None:
+    backend = SqliteBackend(60.0)
+    template = Template(template_key("sqlite", SETUP, tmp_path, []), SETUP, tmp_path)
+    a = backend.create(template, Identity("/wt/a", "r", "gw0"), "main")
+    b = backend.create(template, Identity("/wt/b", "r", "gw0"), "main")
+    assert (tmp_path / "built.log").read_text() == "x"  # built once, copied twice
+    with sqlite3.connect(a.url.removeprefix("sqlite:///")) as connection:
+        connection.execute("INSERT INTO t VALUES (1)")
+    assert rows(a.url) == [1]
+    assert rows(b.url) == []
+    backend.drop(a)
+    backend.drop(b)
+    assert not list((state / "sqlite" / "owners").iterdir())
+
+
+def test_changed_inputs_change_the_template_key(tmp_path: Path) -> None:
+    (tmp_path / "m.sql").write_text("one")
+    first = template_key("sqlite", "s", tmp_path, ["*.sql"])
+    (tmp_path / "m.sql").write_text("two")
+    assert template_key("sqlite", "s", tmp_path, ["*.sql"]) != first
+    with pytest.raises(Exception, match="matches no file"):
+        template_key("sqlite", "s", tmp_path, ["none/*.py"])
+
+
+def test_failing_setup_names_the_key_and_redacts(state: Path, tmp_path: Path) -> None:
+    command = f"{sys.executable} -c \"print('postgresql://u:hunter2@h/db'); raise SystemExit(3)\""
+    template = Template("k1", command, tmp_path)
+    with pytest.raises(ResourceError, match=r"database\] setup") as caught:
+        SqliteBackend(60.0).create(template, Identity("/wt/a", "r"), "main")
+    assert "hunter2" not in str(caught.value)
+    assert "exit status 3" in str(caught.value)
+
+
+def test_dead_owner_copies_are_leftovers(state: Path, tmp_path: Path) -> None:
+    backend = SqliteBackend(60.0)
+    template = Template("k2", "", tmp_path)
+    database = backend.create(template, Identity("/wt/a", "r"), "main")
+    leftovers = backend.leftovers()  # no owner lock is held for that identity: dead
+    assert [Path(left.name) for left in leftovers] == [Path(database.url[10:]).parent]
+    backend.remove(leftovers[0])
+    assert not Path(database.url[10:]).exists()
