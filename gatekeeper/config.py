@@ -122,6 +122,43 @@ CORE_OPTIONS: Final[tuple[Option, ...]] = (
     Option("lint.paths", "list", ["."], "Paths ruff checks; ruff's own include/exclude apply."),
     Option("lint.format", "bool", True, "Also run `ruff format --check`."),
     Option("types.paths", "list", [], "Paths mypy checks. Default: paths."),
+    # -- scope, baseline, cache (docs/adopting.md) ------------------------------------------
+    Option(
+        "scope",
+        "str",
+        "all",
+        "Which findings of lint, types and complexity count: `all`, or only those in files "
+        "`changed` since the merge-base with `base`.",
+        choices=("all", "changed"),
+    ),
+    Option(
+        "base",
+        "str",
+        None,
+        "The base branch for `scope = changed` and diff coverage. Default: the remote's HEAD "
+        "branch, else main, else master.",
+        nullable=True,
+    ),
+    Option(
+        "baseline",
+        "str",
+        ".gatekeeper/baseline.json",
+        "The baseline file (written by `gatekeeper baseline`), relative to the project root.",
+    ),
+    Option(
+        "cache",
+        "bool",
+        True,
+        "Reuse a check's passing result when the same content was already judged.",
+    ),
+    Option(
+        "coverage.diff-fail-under",
+        "float",
+        None,
+        "Minimum coverage in percent of the changed executable lines, judged line by line.",
+        nullable=True,
+    ),
+    # -- end of scope, baseline, cache ------------------------------------------------------
     # -- isolation: ports and databases per worker (gatekeeper.resources) --
     Option("ports.first", "int", 20000, "Lowest port handed to workers and `gatekeeper port`."),
     Option("ports.last", "int", 29999, "Highest port handed to workers and `gatekeeper port`."),

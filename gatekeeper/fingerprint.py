@@ -20,7 +20,9 @@ from pathlib import Path
 
 from gatekeeper.model import Finding
 
-_LINE_NUMBERS = re.compile(r"\b(line|lines|column)\s+\d+")
+# Numbers that move without the problem changing: positions, and a complexity that the baseline
+# compares by itself (so a baselined function that gets worse is still the same finding).
+_LINE_NUMBERS = re.compile(r"\b(line|lines|column|complexity|max)\s+\d+")
 _SPACE = re.compile(r"\s+")
 
 

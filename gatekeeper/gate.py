@@ -15,8 +15,10 @@ from pathlib import Path
 
 from gatekeeper import config as configuration
 from gatekeeper import fingerprint, repository
+from gatekeeper.cache import Cache
 from gatekeeper.checks.base import Check, CheckContext, TestOutcome
 from gatekeeper.errors import GatekeeperError
+from gatekeeper.hold import Policy
 from gatekeeper.model import CheckResult, Finding, Report, Status, decide
 from gatekeeper.paths import relative, resolve_paths
 from gatekeeper.plugins import collect_checks, plugin_manager, table_for
@@ -97,6 +99,52 @@ class Gate:
         self.started = time.perf_counter()
         self._pool: ThreadPoolExecutor | None = None
         self._futures: dict[str, Future[CheckResult]] = {}
+        # -- baseline, scope and result cache (docs/adopting.md) --
+        self.policy = Policy.load(setup.settings, setup.worktree)
+        self.cache = Cache.open(setup.settings, setup.worktree, self.policy.token())
+        self._session_run: str | None = None  # the whole-suite run's facts; None: a selection
+        self._session_hits: dict[str, CheckResult] = {}
+
+    def judge(
+        self, check: Check, context: CheckContext, extra: str = "", *, reuse: bool = True
+    ) -> CheckResult:
+        """``check``'s verdict: reused from the cache when this content passed before (unless
+        ``reuse`` is off), else run and judged under the baseline and scope in force, and stored
+        when it passed."""
+        key = self.cache.key(check.name, extra)
+        hit = self.cache.load(key) if reuse else None
+        if hit is not None:
+            return hit
+        result = self.policy.apply(run_check(check, context))
+        self.cache.store(key, result)
+        return result
+
+    def reuse_session(self, whole_suite: str | None) -> bool:
+        """Whether the session checks (tests, coverage) all passed before on this content.
+
+        ``whole_suite`` describes a run of the whole suite (its arguments); ``None`` means a
+        selection (``-k``, node ids, ``--lf``), which never reads or writes the cache. When this
+        returns True, no test session needs to run: :meth:`finish` uses the stored results.
+        """
+        self._session_run = whole_suite
+        if whole_suite is None or not self.cache.enabled:
+            return False
+        hits: dict[str, CheckResult] = {}
+        for check in (c for c in self.setup.enabled if c.needs_session):
+            hit = self.cache.load(self.cache.key(check.name, whole_suite))
+            if hit is None:
+                return False
+            hits[check.name] = hit
+        self._session_hits = hits
+        return bool(hits)
+
+    def _judge_session(self, check: Check, context: CheckContext) -> CheckResult:
+        if check.name in self._session_hits:
+            return self._session_hits[check.name]
+        if self._session_run is None:
+            return self.policy.apply(run_check(check, context))
+        # The session ran, so its own outcome decides; a pass is stored for the next run.
+        return self.judge(check, context, self._session_run, reuse=False)
 
     def context(self, session: TestOutcome | None = None) -> CheckContext:
         s = self.setup
@@ -109,7 +157,7 @@ class Gate:
         self._pool = ThreadPoolExecutor(len(background), thread_name_prefix="gatekeeper")
         context = self.context()
         for check in background:
-            self._futures[check.name] = self._pool.submit(run_check, check, context)
+            self._futures[check.name] = self._pool.submit(self.judge, check, context)
 
     def pending(self) -> list[str]:
         """Background checks still running."""
@@ -126,7 +174,7 @@ class Gate:
         results = []
         for check in self.setup.enabled:
             if check.needs_session:
-                results.append(run_check(check, context))
+                results.append(self._judge_session(check, context))
             else:
                 results.append(self._futures[check.name].result())
         if self._pool is not None:

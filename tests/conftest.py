@@ -85,6 +85,21 @@ def project(pytester: pytest.Pytester) -> ProjectFactory:
     return create
 
 
+# -- scope, baseline, cache: the helpers above as fixtures, so tests need not import conftest --
+
+
+@pytest.fixture
+def make_repo() -> Callable[..., Path]:
+    """:func:`make_project` anywhere: ``make_repo(root, files=None, gatekeeper="")``."""
+    return make_project
+
+
+@pytest.fixture
+def run_git() -> Callable[..., str]:
+    """:func:`git`: ``run_git(cwd, *args)`` returns the stripped output."""
+    return git
+
+
 # -- isolation (ports, databases, temp dirs): shared fixtures ----------------------------------
 
 POSTGRES_ADMIN = os.environ.get(

@@ -10,6 +10,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+from gatekeeper import mypycache
 from gatekeeper.checks.base import CheckContext
 from gatekeeper.checks.process import Completed, python_module, require_module, run_tool
 from gatekeeper.config import Option
@@ -36,6 +37,9 @@ class TypesCheck:
             "json",
             "--no-error-summary",
             "--no-pretty",
+            # Never a cache shared by concurrent processes; `types.args` may still override it.
+            "--cache-dir",
+            str(mypycache.cache_dir(context.root, context.worktree)),
             *settings.strings("types.args"),
             *paths,
         )

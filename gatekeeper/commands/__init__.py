@@ -6,6 +6,7 @@ import argparse
 from types import ModuleType
 from typing import Protocol
 
+from gatekeeper.commands import baseline as baseline_command  # scope, baseline, cache
 from gatekeeper.commands import check, ci, evals, hook, port, run, sweep
 
 
@@ -20,6 +21,7 @@ class Command(Protocol):
 COMMANDS: dict[str, ModuleType] = {
     "run": run,
     "check": check,
+    "baseline": baseline_command,  # scope, baseline, cache
     "port": port,
     "sweep": sweep,
     "hook": hook,

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from gatekeeper.errors import EXIT_FAILED, EXIT_OK, UsageError
-from gatekeeper.gate import Gate, load_setup, run_check
+from gatekeeper.gate import Gate, load_setup
 from gatekeeper.reports import terminal
 
 HELP = "Run one check that needs no test session (lint, types, complexity, ...) and print it."
@@ -31,7 +31,7 @@ def run(args: argparse.Namespace, rest: list[str]) -> int:
             "`pytest --gatekeeper` instead."
         )
     gate = Gate(setup)
-    result = run_check(check, gate.context())
+    result = gate.judge(check, gate.context())
     report = gate.report((result,))
     terminal.emit(terminal.render(report), _write)
     return EXIT_OK if report.passed else EXIT_FAILED

@@ -18,6 +18,7 @@ from gatekeeper.measure import ENV, Measurement, Plan
 from gatekeeper.model import Finding, Report
 from gatekeeper.reports import json as json_report
 from gatekeeper.reports import terminal
+from pytest_gatekeeper.selection import whole_suite
 
 # pytest's exit status when the gate fails but pytest itself saw nothing wrong.
 GATE_FAILED = 1
@@ -35,22 +36,24 @@ class GateSession:
         self.coverage_problem: str | None = None
         self.report: Report | None = None
         self.evals = EvalRecorder()  # evals
+        self.reused = False  # the whole suite passed before on this content: no session runs
 
     @classmethod
     def create(
         cls, config: pytest.Config, start: Path, overrides: dict[str, object]
     ) -> GateSession:
         try:
-            setup = load_setup(start, overrides)
+            gate = Gate(load_setup(start, overrides))
         except GatekeeperError as error:
             raise pytest.UsageError(str(error)) from None
-        return cls(config, Gate(setup))
+        return cls(config, gate)
 
     # -- start ------------------------------------------------------------------------------
 
     def start(self) -> None:
         setup = self.gate.setup
-        if "coverage" in setup.settings.strings("checks"):
+        self.reused = self.gate.reuse_session(whole_suite(self.config))
+        if "coverage" in setup.settings.strings("checks") and not self.reused:
             directory = setup.worktree / ".gatekeeper" / "coverage" / uuid.uuid4().hex[:12]
             plan = Plan(
                 directory, tuple(str(setup.settings.root / p) for p in setup.paths), os.getpid()
@@ -63,6 +66,16 @@ class GateSession:
                 self.coverage_problem = f"coverage could not start: {error}"
                 self.measurement = None
         self.gate.start()
+
+    # -- a reused session: neither collect nor run (docs/adopting.md) ------------------------
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection(self, session: pytest.Session) -> bool | None:
+        return True if self.reused else None
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> bool | None:
+        return True if self.reused else None
 
     # -- what the session did ---------------------------------------------------------------
 
@@ -115,12 +128,19 @@ class GateSession:
         formats.write(
             self.report, self.gate.setup.settings, self.gate.setup.report_path(), os.environ
         )
-        if not self.report.passed and int(session.exitstatus) in (0, 5):
-            session.exitstatus = GATE_FAILED
-        # evals: failed eval cases fail their items (so --lf reruns them), but the evals check
-        # decides whether they fail the gate; the exit status follows the verdict.
-        elif self.report.passed and int(session.exitstatus) == 1 and self._only_evals_failed():
-            session.exitstatus = 0
+        session.exitstatus = self._exit_status(int(session.exitstatus))
+
+    def _exit_status(self, status: int) -> int:
+        """pytest's exit status, made to follow the gate's verdict."""
+        assert self.report is not None
+        if not self.report.passed:
+            return GATE_FAILED if status in (0, 5) else status
+        if status == 1 and self._only_evals_failed():
+            # Failed eval cases fail their items (so --lf reruns them); the evals check decides.
+            return 0
+        if status == 5 and self.reused:
+            return 0  # nothing was collected because the stored pass was reused
+        return status
 
     def _only_evals_failed(self) -> bool:
         return bool(self.evals.failed_items) and not (
@@ -136,6 +156,11 @@ class GateSession:
         if self.report is None:
             return
         terminalreporter.section("gatekeeper")
+        if self.reused:
+            terminalreporter.write_line(
+                "the whole suite passed before on exactly this content: tests not run again "
+                "(--gatekeeper-no-cache runs them)"
+            )
         path = self.gate.setup.report_path()
         terminal.emit(terminal.render(self.report, str(path)), _writer(terminalreporter))
 

@@ -1,0 +1,177 @@
+"""The result cache: same content, same verdict, no work; failures always run again."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from gatekeeper import cache
+from gatekeeper.config import load
+from gatekeeper.model import CheckResult, Finding, Status
+
+GATEKEEPER = """\
+[tool.gatekeeper]
+checks = ["tests", "coverage", "lint", "complexity"]
+"""
+
+
+# pytester.run leaves its captured output in the project directory: ignore it like any log.
+IGNORE = {".gitignore": ".gatekeeper/\n__pycache__/\n.mypy_cache/\n.ruff_cache/\nstdout\nstderr\n"}
+
+
+def cached(root: Path) -> dict[str, bool]:
+    report = json.loads((root / ".gatekeeper" / "report.json").read_text())
+    return {c["name"]: c["cached"] for c in report["checks"]}
+
+
+def gate(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    """``pytest --gatekeeper`` in a child process, in the current directory.
+
+    Not ``runpytest_subprocess``: its ``--basetemp`` inside the project would change both the
+    tree and the command line of every run.
+    """
+    return pytester.run(
+        sys.executable, "-m", "pytest", "--gatekeeper", "-p", "no:cacheprovider", *args
+    )
+
+
+def test_tree_id_sees_uncommitted_and_untracked_files_but_not_ignored_ones(
+    tmp_path: Path, make_repo: Callable[..., Path], run_git: Callable[..., str]
+) -> None:
+    root = make_repo(tmp_path)
+    index = root / ".git" / "index"
+    before = (index.read_bytes(), run_git(root, "status", "--porcelain"))
+    committed = run_git(root, "rev-parse", "HEAD^{tree}")
+    assert cache.tree_id(root) == committed
+
+    (root / "pkg" / "__init__.py").write_text("X = 1\n")
+    edited = cache.tree_id(root)
+    (root / "pkg" / "extra.py").write_text("Y = 1\n")
+    untracked = cache.tree_id(root)
+    assert len({committed, edited, untracked}) == 3
+
+    (root / ".gatekeeper").mkdir()
+    (root / ".gatekeeper" / "report.json").write_text("{}")
+    (root / "pkg" / "__pycache__").mkdir()
+    (root / "pkg" / "__pycache__" / "extra.cpython-311.pyc").write_bytes(b"\0")
+    assert cache.tree_id(root) == untracked
+
+    # The user's index and status are exactly as they were.
+    assert index.read_bytes() == before[0]
+    assert "pkg/extra.py" in run_git(root, "status", "--porcelain")
+    assert run_git(root, "diff", "--cached", "--name-only") == ""
+
+
+def test_entries_round_trip_and_damaged_ones_are_ignored(
+    tmp_path: Path, make_repo: Callable[..., Path]
+) -> None:
+    root = make_repo(tmp_path)
+    store = cache.Cache.open(load(root), root, "token")
+    assert store.enabled
+    assert store.directory == root / ".git" / "gatekeeper" / "cache"
+    finding = Finding("lint", "a.py", 3, 1, "F401", "unused", fingerprint="abc#1", new=False)
+    passed = CheckResult("lint", Status.PASSED, "ok", "rule", (finding,), {"n": 1}, 1.5, ("ruff",))
+    key = store.key("lint")
+    store.store(key, passed)
+    hit = store.load(key)
+    assert hit is not None and hit.cached
+    assert hit.findings == (finding,) and hit.metrics == {"n": 1} and hit.ran == ("ruff",)
+
+    failed = CheckResult("types", Status.FAILED, "1 error")
+    store.store(store.key("types"), failed)
+    assert store.load(store.key("types")) is None  # failures are never stored
+
+    assert store.directory is not None
+    entry = store.directory / key[:2] / f"{key}.json"
+    for damage in ("{not json", json.dumps({"format": 1, "key": "other", "result": {}}), ""):
+        entry.write_text(damage)
+        assert store.load(key) is None
+    document = json.loads(json.dumps({"format": 1, "key": key, "result": cache.to_dict(passed)}))
+    document["result"]["status"] = "failed"  # a stored failure is not trusted either
+    entry.write_text(json.dumps(document))
+    assert store.load(key) is None
+
+
+def test_the_key_changes_with_configuration_and_policy(
+    tmp_path: Path, make_repo: Callable[..., Path]
+) -> None:
+    root = make_repo(tmp_path)
+    settings = load(root)
+    first = cache.Cache.open(settings, root, "a")
+    assert first.key("lint") == cache.Cache.open(settings, root, "a").key("lint")
+    assert first.key("lint") != first.key("types")
+    assert first.key("lint") != cache.Cache.open(settings, root, "b").key("lint")
+    stricter = load(root, overrides={"complexity.max": "3"})
+    assert first.key("complexity") != cache.Cache.open(stricter, root, "a").key("complexity")
+    assert first.key("lint") == cache.Cache.open(stricter, root, "a").key("lint")
+    off = cache.Cache.open(load(root, overrides={"cache": False}), root, "a")
+    assert not off.enabled
+
+
+def test_a_second_run_on_the_same_tree_reuses_every_pass(
+    project: Callable[..., Path],
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    run_git: Callable[..., str],
+) -> None:
+    root = project(IGNORE, gatekeeper=GATEKEEPER)
+    first = gate(pytester)
+    assert first.ret == 0
+    assert not any(cached(root).values())
+    first.assert_outcomes(passed=1)
+
+    second = gate(pytester)
+    assert second.ret == 0
+    assert all(cached(root).values()), cached(root)
+    second.stdout.fnmatch_lines(["*tests not run again*", "PASSED*lint*cached)"])
+    assert "passed" not in second.parseoutcomes()  # no test ran
+
+    # Another worktree checked out at the same commit hits the same entries.
+    other = root.parent / "second-worktree"
+    run_git(root, "worktree", "add", "-q", "--detach", str(other), "HEAD")
+    monkeypatch.chdir(other)
+    third = gate(pytester)
+    assert third.ret == 0
+    assert all(cached(other).values()), cached(other)
+
+
+def test_failures_run_again_and_fail_again(
+    project: Callable[..., Path], pytester: pytest.Pytester
+) -> None:
+    root = project({**IGNORE, "pkg/bad.py": "import os\n"}, gatekeeper=GATEKEEPER)
+    first = gate(pytester)
+    assert first.ret == 1
+    first.assert_outcomes(passed=1)
+    assert not any(cached(root).values())
+    second = gate(pytester)
+    assert second.ret == 1
+    second.stdout.fnmatch_lines(["FAILED*lint*", "*pkg/bad.py:1:8: F401*"])
+    # The failing check ran again; the passes beside it were reused.
+    assert cached(root) == {"tests": True, "coverage": True, "lint": False, "complexity": True}
+
+
+def test_a_changed_file_a_selection_or_no_cache_runs_again(
+    project: Callable[..., Path], pytester: pytest.Pytester
+) -> None:
+    root = project(IGNORE, gatekeeper=GATEKEEPER)
+    assert gate(pytester).ret == 0
+
+    selected = gate(pytester, "-k", "add")
+    assert selected.ret == 0
+    selected.assert_outcomes(passed=1)
+    assert cached(root)["tests"] is False and cached(root)["lint"] is True
+
+    bypassed = gate(pytester, "--gatekeeper-no-cache")
+    bypassed.assert_outcomes(passed=1)
+    assert not any(cached(root).values())
+
+    (root / "tests" / "test_add.py").write_text(
+        (root / "tests" / "test_add.py").read_text() + "\n\ndef test_more() -> None:\n    pass\n"
+    )
+    changed = gate(pytester)
+    changed.assert_outcomes(passed=2)
+    assert not any(cached(root).values())

@@ -1,0 +1,117 @@
+"""Scope: the base branch, the merge-base and what changed since, in real git repositories."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from gatekeeper import scope
+from gatekeeper.cli import main
+from gatekeeper.errors import UsageError
+
+DIFF = """\
+diff --git a/pkg/a.py b/pkg/a.py
+index 1111111..2222222 100644
+--- a/pkg/a.py
++++ b/pkg/a.py
+@@ -3,0 +4,2 @@ def f():
++    x = 1
++    y = 2
+@@ -10 +12 @@ def g():
+-    old
++    new
+diff --git a/pkg/new.py b/pkg/new.py
+new file mode 100644
+index 0000000..3333333
+--- /dev/null
++++ b/pkg/new.py
+@@ -0,0 +1,3 @@
++a
++b
++c
+diff --git a/gone.py b/gone.py
+deleted file mode 100644
+--- a/gone.py
++++ /dev/null
+@@ -1 +0,0 @@
+-x
+"""
+
+
+def test_parse_diff_reads_added_lines_and_whole_new_files() -> None:
+    parsed = dict(scope.parse_diff(DIFF))
+    assert parsed == {"pkg/a.py": frozenset({4, 5, 12}), "pkg/new.py": None}
+
+
+def test_ranges_join_consecutive_lines() -> None:
+    assert scope.ranges([7, 1, 2, 3, 9, 10]) == "1-3, 7, 9-10"
+    assert scope.ranges([]) == ""
+
+
+def test_changes_include_commits_uncommitted_edits_and_untracked_files(
+    tmp_path: Path, make_repo: Callable[..., Path], run_git: Callable[..., str]
+) -> None:
+    root = make_repo(tmp_path, {"pkg/other.py": "A = 1\nB = 2\nC = 3\n"})
+    run_git(root, "switch", "-q", "-c", "feature")
+    (root / "pkg" / "committed.py").write_text("X = 1\n")
+    run_git(root, "add", "-A")
+    run_git(root, "commit", "-q", "-m", "feature")
+    (root / "pkg" / "other.py").write_text("A = 1\nB = 20\nC = 3\n")  # uncommitted
+    (root / "pkg" / "untracked.py").write_text("Y = 2\n")
+    (root / "ignored.log").write_text("noise\n")
+    (root / ".gitignore").write_text((root / ".gitignore").read_text() + "*.log\n")
+
+    changes = scope.changes(root)
+
+    assert changes.base == "main"
+    assert changes.merge_base == run_git(root, "rev-parse", "main")
+    assert changes.lines["pkg/other.py"] == frozenset({2})
+    assert changes.lines["pkg/committed.py"] is None
+    assert changes.lines["pkg/untracked.py"] is None
+    assert "ignored.log" not in changes.files
+    assert changes.changed("pkg/other.py", 2)
+    assert not changes.changed("pkg/other.py", 1)
+    assert not changes.changed("pkg/__init__.py", 1)
+
+
+def test_detect_base_prefers_the_remote_head_then_main_then_master(
+    tmp_path: Path, make_repo: Callable[..., Path], run_git: Callable[..., str]
+) -> None:
+    origin = make_repo(tmp_path / "origin")
+    run_git(tmp_path, "clone", "-q", str(origin), "clone")
+    assert scope.detect_base(tmp_path / "clone") == "origin/main"
+    assert scope.detect_base(origin) == "main"
+    run_git(origin, "branch", "-q", "-m", "main", "master")
+    assert scope.detect_base(origin) == "master"
+    run_git(origin, "branch", "-q", "-m", "master", "trunk")
+    with pytest.raises(UsageError, match="--gatekeeper-base"):
+        scope.detect_base(origin)
+
+
+def test_unknown_base_is_a_usage_error_naming_it(
+    tmp_path: Path, make_repo: Callable[..., Path]
+) -> None:
+    root = make_repo(tmp_path)
+    with pytest.raises(UsageError, match="'nope' is not a commit"):
+        scope.changes(root, "nope")
+
+
+def test_scope_changed_counts_only_findings_in_changed_files(
+    project: Callable[..., Path], capsys: pytest.CaptureFixture[str], run_git: Callable[..., str]
+) -> None:
+    root = project(
+        {"pkg/legacy.py": "import os\n"},
+        gatekeeper='[tool.gatekeeper]\nscope = "changed"\ncache = false\n',
+    )
+    run_git(root, "switch", "-q", "-c", "feature")
+    assert main(["check", "lint"]) == 0  # the legacy finding is outside the changed files
+
+    (root / "pkg" / "fresh.py").write_text("import sys\n")
+    capsys.readouterr()
+    assert main(["check", "lint"]) == 1
+    shown = capsys.readouterr().out
+    assert "pkg/fresh.py:1:8: F401" in shown
+    assert "legacy.py" not in shown.replace("1 outside the changed files", "")
+    assert "1 outside the changed files" in shown
