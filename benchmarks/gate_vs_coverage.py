@@ -36,7 +36,14 @@ def main() -> None:
             "no:gatekeeper",
             *common,
         ],
-        "pytest --gatekeeper": [sys.executable, "-m", "pytest", "--gatekeeper", *common],
+        "pytest --gatekeeper": [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--gatekeeper",
+            "--gatekeeper-no-cache",
+            *common,
+        ],
     }
     times = compare(variants, args.project.resolve(), args.repeats)
     print(summarise(times, "coverage run -m pytest"))
