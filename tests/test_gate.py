@@ -212,3 +212,21 @@ def test_the_report_path_can_be_moved(pytester: pytest.Pytester, project: Projec
     result = pytester.runpytest_inprocess("--gatekeeper", "--gatekeeper-report", "out/gate.json")
     assert result.ret == 0
     assert (pytester.path / "out" / "gate.json").is_file()
+
+
+def test_xdist_workers_never_run_a_gate_of_their_own(
+    pytester: pytest.Pytester, project: ProjectFactory
+) -> None:
+    plugin = """\
+import os
+
+
+def pytest_unconfigure(config):
+    if config.pluginmanager.has_plugin("gatekeeper-session"):
+        name = os.environ.get("PYTEST_XDIST_WORKER", "controller")
+        open(f"gate-{name}.txt", "w").close()
+"""
+    project({"conftest.py": plugin}, gatekeeper=NO_COVERAGE)
+    run = run_gate(pytester, "-n", "2", subprocess=True)
+    assert run.result.ret == 0, run.result.stdout.str()
+    assert sorted(p.name for p in pytester.path.glob("gate-*.txt")) == ["gate-controller.txt"]

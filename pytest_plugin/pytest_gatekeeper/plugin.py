@@ -66,16 +66,27 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
 
         early_config.pluginmanager.register(WorkerCoverage(plan), WORKER_PLUGIN)
         return
-    namespace = early_config.known_args_namespace
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        # Perhaps an xdist worker (they get the controller's arguments, --gatekeeper too), perhaps
+        # a pytest started by a test inside one. Only pytest_configure can tell them apart.
+        return
+    _start_gate(early_config)
+
+
+def _start_gate(config: pytest.Config) -> None:
+    """Start the gate for this session when --gatekeeper asks for it (once per session)."""
+    namespace = config.known_args_namespace
     if not getattr(namespace, "gatekeeper", False):
         return
     if any(getattr(namespace, name, False) for name in _NO_GATE):
         return
+    if config.pluginmanager.has_plugin(SESSION_PLUGIN):
+        return
     from pytest_gatekeeper.session import GateSession
 
-    start = Path(early_config.invocation_params.dir)
-    session = GateSession.create(early_config, start, overrides(namespace))
-    early_config.pluginmanager.register(session, SESSION_PLUGIN)
+    start = Path(config.invocation_params.dir)
+    session = GateSession.create(config, start, overrides(namespace))
+    config.pluginmanager.register(session, SESSION_PLUGIN)
     session.start()
 
 
@@ -90,6 +101,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
     Isolation.install(config)
     config.pluginmanager.register(fixtures, "gatekeeper-fixtures")
+    if os.environ.get("PYTEST_XDIST_WORKER") and not hasattr(config, "workerinput"):
+        _start_gate(config)  # not a worker after all: a pytest run inside a worker's test
     if config.getoption("gatekeeper", False):
         from pytest_gatekeeper import evals
 
