@@ -110,7 +110,7 @@ def accepts(start: Path, commit: str) -> bool:
         path = directory(common) / FOLDER / f"{found}.json"
         entry = json.loads(path.read_text(encoding="utf-8"))
         baseline, blob = entry["baseline"]
-        valid = entry["format"] == FORMAT and entry["key"] == found
+        valid = bool(entry["format"] == FORMAT and entry["key"] == found)
     except (OSError, ValueError, TypeError, KeyError):
         return False
     return valid and _blob(start, commit, str(baseline)) == blob

@@ -94,18 +94,22 @@ def worktrees_stamp(setup: Setup) -> int:
     return (setup.main / ".git" / "worktrees").stat().st_mtime_ns
 
 
+def push_gated(setup: Setup, log: Path) -> str:
+    """Push ``feature``, which must be gated (a cache miss); where the one gate run ran."""
+    gated = push(setup.worktree, log, "feature")
+    assert gated.returncode == 0, gated.stderr
+    assert GATED in gated.stderr and CACHED not in gated.stderr
+    (where,) = runs(log)
+    assert "gatekeeper-push-" in where  # the gate ran once, in the temporary worktree
+    return where
+
+
 def test_pushing_an_already_gated_tree_again_is_served_from_the_cache(
     setup: Setup, log: Path
 ) -> None:
     install(setup, log)
     first = commit(setup.worktree, "pkg/extra.py", "VALUE = 1\n", "a new module")
-
-    gated = push(setup.worktree, log, "feature")
-
-    assert gated.returncode == 0, gated.stderr
-    assert GATED in gated.stderr and CACHED not in gated.stderr
-    (where,) = runs(log)
-    assert "gatekeeper-push-" in where  # the gate ran once, in the temporary worktree
+    where = push_gated(setup, log)
     # The same tree in another commit, under another branch name: the content decides.
     git(setup.worktree, "switch", "-q", "-c", "again")
     git(setup.worktree, "commit", "-q", "--allow-empty", "-m", "same tree, new commit")
