@@ -67,6 +67,28 @@ def tree_id(worktree: Path) -> str:
         return repository.git(worktree, "write-tree", env=env).stdout.strip()
 
 
+def commit_tree(start: Path, commit: str) -> str:
+    """The id :func:`tree_id` gives for a worktree holding exactly ``commit``'s content.
+
+    Read from the commit alone, in a temporary index: nothing is checked out. The same paths are
+    left out, so a commit of what was judged in a worktree has the tree id that was judged.
+    Raises :class:`GitError` when git cannot compute it.
+    """
+    with tempfile.TemporaryDirectory(prefix="gatekeeper-index-") as scratch:
+        env = {"GIT_INDEX_FILE": str(Path(scratch) / "index")}
+        repository.git(start, "read-tree", f"{commit}^{{tree}}", env=env)
+        # -f: this index matches neither the worktree's HEAD nor its files, and need not.
+        repository.git(
+            start, "rm", "-r", "-q", "-f", "--cached", "--ignore-unmatch", "--", *EXCLUDED, env=env
+        )
+        return repository.git(start, "write-tree", env=env).stdout.strip()
+
+
+def directory(common: Path) -> Path:
+    """Where the cache of the repository whose common git dir is ``common`` lives."""
+    return common / "gatekeeper" / "cache"
+
+
 def environment(worktree: Path) -> str:
     """A hash of the interpreter, every installed distribution and the tools' variables.
 
@@ -134,7 +156,7 @@ class Cache:
         # Taken now, at the start of the run, never later from a check's thread: by then the
         # test session may have changed sys.path and the variables.
         facts = environment(worktree.resolve())
-        return cls(common / "gatekeeper" / "cache", facts, tree, settings, place, token)
+        return cls(directory(common), facts, tree, settings, place, token)
 
     @property
     def enabled(self) -> bool:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from gatekeeper import config as configuration
-from gatekeeper import fingerprint, repository
+from gatekeeper import fingerprint, passes, repository
 from gatekeeper.cache import Cache
 from gatekeeper.checks.base import Check, CheckContext, TestOutcome
 from gatekeeper.errors import GatekeeperError
@@ -179,7 +179,10 @@ class Gate:
                 results.append(self._futures[check.name].result())
         if self._pool is not None:
             self._pool.shutdown()
-        return self.report(tuple(results))
+        report = self.report(tuple(results))
+        # -- hook-cache: a whole-gate pass the pre-push hook finds by tree (gatekeeper/passes.py)
+        passes.record(self.cache, self.policy, self._session_run, report, self.setup.worktree)
+        return report
 
     def report(self, results: tuple[CheckResult, ...]) -> Report:
         verdict, rule = decide(results)

@@ -4,6 +4,8 @@ Each pushed commit is checked out in a temporary detached worktree (never the us
 tree, whose uncommitted changes are not what is pushed) and judged there by ``gatekeeper run``,
 exactly as CI will. Deletions are skipped; every other ref is gated, not only the first. Refs
 that point at the same tree are gated once: the verdict belongs to the content, not the name.
+A tree the whole gate already passed (in any worktree, or by an earlier push) is accepted from
+the cache at once, before any checkout (:mod:`gatekeeper.passes`).
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from gatekeeper import repository
-from gatekeeper.errors import GitError, UsageError
+from gatekeeper import passes, repository
+from gatekeeper.errors import GatekeeperError, GitError, UsageError
 from gatekeeper.hooks.install import LEGACY
 
 _ZERO: Final = re.compile(r"^0+$")
@@ -123,10 +125,20 @@ def gate_refs(start: Path, refs: Sequence[PushedRef]) -> list[tuple[PushedRef, V
             say(f"gatekeeper: {ref.describe()} is not a commit, nothing to gate")
             continue
         if tree not in verdicts:
-            say(f"gatekeeper: gating {ref.describe()} in a temporary worktree ...")
-            verdicts[tree] = gate_commit(start, ref.local_sha)
+            verdicts[tree] = _judge(start, ref)
         results.append((ref, verdicts[tree]))
     return results
+
+
+def _judge(start: Path, ref: PushedRef) -> Verdict:
+    if passes.accepts(start, ref.local_sha):
+        say(
+            f"gatekeeper: {ref.describe()} passed the gate before on exactly this content: "
+            "accepted from the cache (no worktree, no tests run)"
+        )
+        return Verdict(True)
+    say(f"gatekeeper: gating {ref.describe()} in a temporary worktree ...")
+    return gate_commit(start, ref.local_sha)
 
 
 def _tree_of(start: Path, commit: str) -> str | None:
@@ -136,20 +148,33 @@ def _tree_of(start: Path, commit: str) -> str | None:
 def gate_commit(start: Path, commit: str) -> Verdict:
     """Run the whole gate on ``commit`` in a temporary worktree that is always removed.
 
-    This is the one place a pushed tree is judged; a verdict cache keyed by the tree id answers
-    before any checkout once it is consulted here.
+    The run is plain ``gatekeeper run``, exactly ``pytest --gatekeeper``: no option of its own
+    (not even where the report goes), so its pass is stored under the run a developer's
+    ``pytest --gatekeeper`` has too, and either answers the next push from the cache.
     """
     with (
         tempfile.TemporaryDirectory(prefix="gatekeeper-push-") as scratch,
         temporary_worktree(start, commit, Path(scratch) / "tree") as tree,
     ):
-        report = Path(scratch) / "report.json"
-        argv = [sys.executable, "-m", "gatekeeper", "run", "-q", f"--gatekeeper-report={report}"]
+        argv = [sys.executable, "-m", "gatekeeper", "run"]
         # GIT_* from the hook would point the gate's own git calls at the user's worktree.
         done = subprocess.run(
             argv, cwd=tree, env=repository.clean_env(), stdout=sys.stderr, check=False
         )
-        return verdict_from(done.returncode, report)
+        return verdict_from(done.returncode, report_path(tree))
+
+
+def report_path(tree: Path) -> Path | None:
+    """Where the gate run in ``tree`` wrote its JSON report (the ``report`` key).
+
+    A configuration that cannot be loaded names no report; the gate run failed on it already.
+    """
+    from gatekeeper.gate import load_setup  # the gate's machinery, only when a tree is gated
+
+    try:
+        return load_setup(tree).report_path()
+    except GatekeeperError:
+        return None
 
 
 @contextmanager
@@ -164,10 +189,10 @@ def temporary_worktree(start: Path, commit: str, directory: Path) -> Iterator[Pa
         repository.git(start, "worktree", "prune", check=False)
 
 
-def verdict_from(exit_status: int, report: Path) -> Verdict:
+def verdict_from(exit_status: int, report: Path | None) -> Verdict:
     """The verdict of one gate run: its exit status decides; the JSON report explains."""
     try:
-        data = json.loads(report.read_text(encoding="utf-8"))
+        data = json.loads(report.read_text(encoding="utf-8")) if report else None
     except (OSError, ValueError):
         data = None
     if exit_status == 0 and isinstance(data, dict) and data.get("verdict") == "passed":

@@ -1,0 +1,90 @@
+"""Whole-gate passes: the key the gate stores is the key the hook computes for the commit."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from gatekeeper import cache, passes
+from tests.conftest import git, make_project
+
+FAST_GATE = '\n[tool.gatekeeper]\nchecks = ["tests", "lint"]\n'
+
+
+def gate(root: Path, *args: str) -> int:
+    """``pytest --gatekeeper args`` as a developer runs it in ``root``; its exit status."""
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "GATEKEEPER_", "GIT_"))
+    }
+    argv = [sys.executable, "-m", "pytest", "--gatekeeper", *args]
+    done = subprocess.run(argv, cwd=root, env=env, capture_output=True, check=False)
+    return done.returncode
+
+
+def stored(root: Path) -> list[str]:
+    """The keys of every whole-gate pass stored in ``root``'s repository."""
+    folder = cache.directory(root / ".git") / passes.FOLDER
+    return sorted(p.stem for p in folder.glob("*.json")) if folder.is_dir() else []
+
+
+def commit_all(root: Path, message: str) -> str:
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", message)
+    return git(root, "rev-parse", "HEAD")
+
+
+def test_commit_tree_equals_the_tree_id_of_that_content_in_a_worktree(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p")
+    # Committed by mistake: gatekeeper's own directory and bytecode are left out on both sides.
+    (root / ".gatekeeper").mkdir()
+    (root / ".gatekeeper" / "report.json").write_text("{}")
+    (root / "pkg" / "__pycache__").mkdir()
+    (root / "pkg" / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"\0")
+    git(root, "add", "-f", ".gatekeeper", "pkg/__pycache__")
+    git(root, "commit", "-q", "-m", "derived files")
+    (root / "pkg" / "more.py").write_text("X = 1\n")  # untracked: in the worktree's tree
+
+    judged = cache.tree_id(root)
+    head = commit_all(root, "more")
+
+    assert cache.commit_tree(root, head) == judged
+    assert judged != git(root, "rev-parse", "HEAD^{tree}")  # so the raw tree id would not do
+
+
+def test_the_key_the_gate_stored_is_the_key_the_hook_computes(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p", gatekeeper=FAST_GATE)
+    (root / "pkg" / "more.py").write_text("X = 1\n")  # judged uncommitted
+
+    assert gate(root) == 0
+    head = commit_all(root, "more")
+
+    assert stored(root) == [passes.commit_key(root, head)]
+    assert passes.accepts(root, head)
+    assert not passes.accepts(root, git(root, "rev-parse", "HEAD~1"))  # other content
+
+
+def test_a_commit_with_another_baseline_is_not_accepted(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p", gatekeeper=FAST_GATE)
+    assert gate(root) == 0
+    (root / ".gatekeeper" / "baseline.json").write_text('{"version": 1, "entries": []}\n')
+    git(root, "add", "-f", ".gatekeeper/baseline.json")
+    head = commit_all(root, "a baseline")
+
+    # .gatekeeper/ is not in the tree, so the key still matches; the baseline's blob does not.
+    assert stored(root) == [passes.commit_key(root, head)]
+    assert not passes.accepts(root, head)
+
+
+def test_failures_selections_and_changed_scope_store_nothing(tmp_path: Path) -> None:
+    failing = make_project(tmp_path / "f", {"pkg/bad.py": "import os\n"}, gatekeeper=FAST_GATE)
+    assert gate(failing) != 0
+    selected = make_project(tmp_path / "s", gatekeeper=FAST_GATE)
+    assert gate(selected, "-k", "add") == 0
+    changed = make_project(tmp_path / "c", gatekeeper=FAST_GATE + 'scope = "changed"\n')
+    assert gate(changed) == 0
+
+    assert stored(failing) == stored(selected) == stored(changed) == []
+    # The per-check cache did store the passes: only the whole-gate entry is withheld.
+    assert any(cache.directory(changed / ".git").glob("??/*.json"))
