@@ -165,6 +165,7 @@ class NeonApi:
     def _wait_one(self, project: str, ident: str, operation: Mapping[str, Any]) -> None:
         deadline = time.monotonic() + self.patience
         status = str(operation.get("status", ""))
+        delay = min(0.1, self.poll)  # most operations end within a second: look early, then less
         while status not in DONE:
             if status in FAILED:
                 raise ResourceError(
@@ -178,7 +179,8 @@ class NeonApi:
                     f"Neon operation {ident} ({operation.get('action')}) is still {status} "
                     f"after {self.patience:.0f}s."
                 )
-            time.sleep(self.poll)
+            time.sleep(delay)
+            delay = min(delay * 2, self.poll)
             answer = self.call("GET", f"/projects/{project}/operations/{ident}")
             operation = answer.get("operation") or {}
             status = str(operation.get("status", ""))
