@@ -233,10 +233,7 @@ class NeonBackend:
         page by page."""
         cursor = ""
         while True:
-            params = {"limit": str(PAGE), "sort_by": "name", "sort_order": "asc"}
-            params.update({"search": search} if search else {})
-            params.update({"cursor": cursor} if cursor else {})
-            answer = self.api.call("GET", f"{self.path}/branches", params=params)
+            answer = self._page(search, cursor)
             annotations = answer.get("annotations") or {}
             page = answer.get("branches") or []
             for branch in page:
@@ -245,6 +242,14 @@ class NeonBackend:
             if not page or not following or following == cursor:
                 return
             cursor = following
+
+    def _page(self, search: str, cursor: str) -> dict[str, Any]:
+        params = {"limit": str(PAGE), "sort_by": "name", "sort_order": "asc"}
+        if search:
+            params["search"] = search
+        if cursor:
+            params["cursor"] = cursor
+        return self.api.call("GET", f"{self.path}/branches", params=params)
 
     def record_of(self, branch_id: str) -> dict[str, str] | None:
         """gatekeeper's annotation record of one branch; None when it has none or is gone."""

@@ -245,21 +245,25 @@ class NeonStandIn:
         for pattern, name in ROUTES:
             match = re.fullmatch(pattern, path)
             handler = getattr(self, f"{name}_{method.lower()}", None) if match else None
-            if match is None or handler is None:
-                continue
-            project = self.projects.get(match.group("project"))
-            if project is None:
-                return 404, _error("project not found", "PROJECT_NOT_FOUND")
-            if method != "GET" and project.busy():
-                return 423, _error(
-                    "project already has running conflicting operations, scheduling of new "
-                    "ones is prohibited",
-                    "LOCKED",
-                )
-            params = {k: v for k, v in match.groupdict().items() if k != "project"}
-            answer: Answer = handler(project, query, body, **params)
-            return answer
+            if match is not None and handler is not None:
+                return self._route(method, match, handler, query, body)
         return 404, _error(f"no route for {method} {path}", "NOT_FOUND")
+
+    def _route(
+        self, method: str, match: re.Match[str], handler: Any, query: Any, body: Any
+    ) -> Answer:
+        project = self.projects.get(match.group("project"))
+        if project is None:
+            return 404, _error("project not found", "PROJECT_NOT_FOUND")
+        if method != "GET" and project.busy():
+            return 423, _error(
+                "project already has running conflicting operations, scheduling of new "
+                "ones is prohibited",
+                "LOCKED",
+            )
+        params = {k: v for k, v in match.groupdict().items() if k != "project"}
+        answer: Answer = handler(project, query, body, **params)
+        return answer
 
     def _over_limit(self) -> bool:
         now = time.monotonic()
@@ -281,15 +285,22 @@ class NeonStandIn:
         if problem:
             return 400, _error(problem, "BAD_REQUEST")
         parent = project.branches.get(spec.get("parent_id") or project.default.id)
+        refused = self._refuse_child(project, parent, spec.get("name"))
+        if refused is not None:
+            return refused
+        assert parent is not None
+        return self._create_branch(project, parent, spec, body)
+
+    def _refuse_child(self, project: Project, parent: Branch | None, name: object) -> Answer | None:
         if parent is None:
             return 404, _error("parent branch not found", "BRANCH_NOT_FOUND")
         if parent.expires_at:
             return 400, _error("cannot create a child of a branch with an expiration")
-        if any(b.name == spec.get("name") for b in project.branches.values()):
+        if any(b.name == name for b in project.branches.values()):
             return 409, _error("branch with that name already exists", "CONFLICT")
         if len(project.branches) >= project.branch_limit:
             return 422, _error("branches limit exceeded", "BRANCHES_LIMIT_EXCEEDED")
-        return self._create_branch(project, parent, spec, body)
+        return None
 
     def _create_branch(self, project: Project, parent: Branch, spec: Any, body: Any) -> Answer:
         name = spec.get("name") or f"br-auto-{next(_counter)}"
@@ -314,12 +325,7 @@ class NeonStandIn:
         return 201, answer
 
     def branches_get(self, project: Project, query: Any, body: Any) -> Answer:
-        search = query.get("search", "")
-        found = [b for b in project.branches.values() if search in b.name or search in b.id]
-        key = query.get("sort_by", "updated_at")
-        found.sort(key=lambda b: b.name if key == "name" else b.created_at)
-        if query.get("sort_order", "desc") == "desc":
-            found.reverse()
+        found = self._search(project, query)
         start = int(query.get("cursor") or 0)
         limit = int(query.get("limit") or 10000)
         page = found[start : start + limit]
@@ -335,6 +341,16 @@ class NeonStandIn:
             answer["pagination"] = {"next": str(start + limit)}
         return 200, answer
 
+    @staticmethod
+    def _search(project: Project, query: Any) -> list[Branch]:
+        search = query.get("search", "")
+        found = [b for b in project.branches.values() if search in b.name or search in b.id]
+        key = query.get("sort_by", "updated_at")
+        found.sort(key=lambda b: b.name if key == "name" else b.created_at)
+        if query.get("sort_order", "desc") == "desc":
+            found.reverse()
+        return found
+
     def branch_get(self, project: Project, query: Any, body: Any, branch: str) -> Answer:
         found = project.branches.get(branch)
         if found is None:
@@ -346,16 +362,21 @@ class NeonStandIn:
         if found is None:
             return 404, _error("branch not found", "BRANCH_NOT_FOUND")
         spec = (body or {}).get("branch") or {}
-        if spec.get("expires_at") is not None:
-            problem = expiry_problem(spec["expires_at"])
-            if not problem and (found.default or project.children(branch)):
-                problem = "cannot set an expiration on a default branch or one with children"
-            if problem:
-                return 400, _error(problem, "BAD_REQUEST")
+        problem = self._expiry_change_problem(project, found, spec.get("expires_at"))
+        if problem:
+            return 400, _error(problem, "BAD_REQUEST")
         if "expires_at" in spec:
             found.expires_at = spec["expires_at"]
         found.name = spec.get("name") or found.name
         return 200, {"branch": found.json(project.id, True), "operations": []}
+
+    @staticmethod
+    def _expiry_change_problem(project: Project, branch: Branch, value: object) -> str:
+        if value is None:
+            return ""  # null removes the expiry
+        if branch.default or project.children(branch.id):
+            return "cannot set an expiration on a default branch or one with children"
+        return expiry_problem(value)
 
     def branch_delete(self, project: Project, query: Any, body: Any, branch: str) -> Answer:
         found = project.branches.get(branch)

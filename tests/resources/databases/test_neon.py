@@ -53,6 +53,16 @@ def ours(project: Project) -> list[str]:
     return [b for b, value in project.annotations.items() if value.get("gatekeeper") == "1"]
 
 
+def polled(standin: NeonStandIn) -> bool:
+    return any(m == "GET" and "/operations/" in path for m, path, _ in standin.answered)
+
+
+def check_marker(marker: dict[str, str], identity: Identity) -> None:
+    assert marker["owner"] == identity.key and marker["worktree"] == identity.worktree
+    assert marker["kind"] == "worker" and marker["branch"] == identity.branch
+    assert abs(time.time() + 3600 - float(marker["expires"])) < 60
+
+
 def test_branch_mode_create_poll_connect_delete(
     standin: NeonStandIn, state: Path, tmp_path: Path
 ) -> None:
@@ -68,13 +78,9 @@ def test_branch_mode_create_poll_connect_delete(
     assert database.backend == "neon"
     assert database.url == (tmp_path / "url.txt").read_text()  # setup ran against it
     assert database.url.startswith(f"postgresql://neondb_owner:npg_standin_password@{branch.host}/")
-    marker = project.annotations[branch_id]
-    assert marker["owner"] == identity.key and marker["worktree"] == "/wt/a"
-    assert marker["kind"] == "worker" and marker["branch"] == "feature"
+    check_marker(project.annotations[branch_id], identity)
     assert branch.expires_at is not None and branch.parent_id == "br-main-0"
-    assert abs(time.time() + 3600 - float(marker["expires"])) < 60
-    paths = [path for method, path, _ in standin.answered if method == "GET"]
-    assert any("/operations/" in path for path in paths)  # polled until finished
+    assert polled(standin)  # the operations were polled until finished
     assert project.ready(branch_id)
     backend.drop(database)
     assert branch_id not in project.branches
