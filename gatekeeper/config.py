@@ -166,7 +166,7 @@ CORE_OPTIONS: Final[tuple[Option, ...]] = (
         "database.backend",
         "str",
         "sqlite",
-        "Where per-worker databases live: sqlite, postgres (or a registered backend).",
+        "Where per-worker databases live: sqlite, postgres, neon (or a registered backend).",
     ),
     Option(
         "database.url",
@@ -193,6 +193,41 @@ CORE_OPTIONS: Final[tuple[Option, ...]] = (
         86400.0,
         "Seconds after which a sweep removes a database even if its owner cannot be judged.",
     ),
+    # -- neon: the Neon database backend (resources/databases/neon.py) --
+    Option(
+        "database.neon-project",
+        "str",
+        "",
+        "Neon project id (backend = neon); the API key is read from $NEON_API_KEY only.",
+    ),
+    Option(
+        "database.neon-parent",
+        "str",
+        "",
+        "Neon branch id every branch is made from. Default: the project's default branch.",
+    ),
+    Option(
+        "database.neon-mode",
+        "str",
+        "database",
+        "`database`: one branch per run, a database per worker in it; `branch`: a branch per "
+        "worker (free plans cap a project's branches).",
+        choices=("database", "branch"),
+    ),
+    Option("database.neon-role", "str", "neondb_owner", "Neon role that owns and connects."),
+    Option(
+        "database.neon-database",
+        "str",
+        "neondb",
+        "Database each worker uses inside its own branch (neon-mode = branch).",
+    ),
+    Option(
+        "database.neon-api",
+        "str",
+        "https://console.neon.tech/api/v2",
+        "Base URL of Neon's HTTP API.",
+    ),
+    # -- end neon --
     # -- end isolation --
     # -- evals (golden datasets) --
     Option(

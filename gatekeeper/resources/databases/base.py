@@ -161,6 +161,7 @@ Factory = Callable[[Settings], Backend]
 BACKENDS: dict[str, str | Factory] = {
     "sqlite": "gatekeeper.resources.databases.sqlite:open_backend",
     "postgres": "gatekeeper.resources.databases.postgres:open_backend",
+    "neon": "gatekeeper.resources.databases.neon:open_backend",
 }
 
 
