@@ -20,7 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Final
 
+from gatekeeper import config as configuration
 from gatekeeper import repository
+from gatekeeper.errors import ConfigError
 
 FINDINGS_SHOWN: Final = 10
 # Variables by which a gatekeeper session hands its identity to its own children; a gate in
@@ -34,6 +36,7 @@ _SESSION_VARIABLES: Final = (
     "PYTEST_CURRENT_TEST",
 )
 NESTED_ENV: Final = "GATEKEEPER_NESTED"
+DEFAULT_REPORT: Final = ".gatekeeper/report.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,9 +86,11 @@ def gate_commit(
     The worktree is always removed; ``output`` receives the gate's own output (default: this
     process's standard error). A gate that leaves no readable report fails closed.
     """
-    report = scratch / "report.json"
     with temporary_worktree(start, commit, scratch / "tree") as tree:
-        argv = [sys.executable, "-m", "gatekeeper", "run", "-q", f"--gatekeeper-report={report}"]
+        # Exactly the command line of `pytest --gatekeeper`: the cache keys a whole-suite run by
+        # its arguments, so any extra argument would stop a pass of this tree, stored by a
+        # run in another worktree, from being reused here.
+        argv = [sys.executable, "-m", "gatekeeper", "run"]
         done = subprocess.run(
             argv,
             cwd=tree,
@@ -94,7 +99,17 @@ def gate_commit(
             stderr=None if output is None else subprocess.STDOUT,
             check=False,
         )
-        return verdict_from(done.returncode, report)
+        return verdict_from(done.returncode, report_path(tree))
+
+
+def report_path(tree: Path) -> Path:
+    """Where the gate in ``tree`` writes its JSON report: ``report`` of its configuration."""
+    try:
+        raw, _ = configuration.read_pyproject(configuration.find_project_root(tree))
+    except ConfigError:
+        raw = {}  # the gate itself reports the broken file, and leaves no report: fails closed
+    configured = raw.get("report")
+    return tree / (configured if isinstance(configured, str) else DEFAULT_REPORT)
 
 
 def verdict_from(exit_status: int, report: Path) -> Verdict:

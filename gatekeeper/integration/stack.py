@@ -34,7 +34,7 @@ def tree_of(repo: Path, commit: str) -> str:
 
 
 @dataclass(slots=True)
-class _Builder:
+class Builder:
     """Merges each branch onto what is stacked so far, committing results in ``space``."""
 
     space: Workspace
@@ -64,8 +64,8 @@ def integrate(space: Workspace, base: str, names: Sequence[str], gate: GateFunct
     branches = tuple(Branch(name, verify(repo, name)) for name in dict.fromkeys(names))
     done = tuple(b.name for b in branches if is_ancestor(repo, b.commit, base_commit))
     todo = [b for b in branches if b.name not in done]
-    builder = _Builder(space, base, base_commit)
-    conflicts, pairwise, onto = _conflicts_with_base_and_pairs(builder, todo)
+    builder = Builder(space, base, base_commit)
+    conflicts, pairwise, onto = conflict_matrix(builder, todo)
     steps, stack_conflicts = _stack(builder, [b for b in todo if b.name in onto], pairwise)
     result = Integration(
         base, base_commit, branches, tuple(steps), (*conflicts, *stack_conflicts), pairwise
@@ -74,10 +74,11 @@ def integrate(space: Workspace, base: str, names: Sequence[str], gate: GateFunct
     return _gate_stack(result, gate) if steps else result
 
 
-def _conflicts_with_base_and_pairs(
-    builder: _Builder, branches: Sequence[Branch]
+def conflict_matrix(
+    builder: Builder, branches: Sequence[Branch]
 ) -> tuple[list[Conflict], tuple[Conflict, ...], dict[str, str]]:
-    """Each branch onto the base, then every pair of those merged with each other."""
+    """Each branch onto the base, then every pair of those merged with each other: the
+    conflicts with the base, the pairwise conflicts, and each clean branch's merge commit."""
     conflicts: list[Conflict] = []
     onto: dict[str, str] = {}
     for branch in branches:
@@ -96,7 +97,7 @@ def _conflicts_with_base_and_pairs(
 
 
 def _stack(
-    builder: _Builder, branches: Sequence[Branch], pairwise: Sequence[Conflict]
+    builder: Builder, branches: Sequence[Branch], pairwise: Sequence[Conflict]
 ) -> tuple[list[Step], list[Conflict]]:
     """The cumulative steps; a branch conflicting with one already stacked leaves the stack."""
     steps: list[Step] = []
