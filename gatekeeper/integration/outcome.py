@@ -156,11 +156,15 @@ def _verdict_lines(result: Integration) -> Iterator[str]:
         )
     if result.landable:
         yield f"can land together: {', '.join(result.landable)}"
-    blocked = [b.name for b in result.branches if b.name not in result.landable]
-    blocked = [b for b in blocked if b not in result.already_in_base]
+    yield from _blocked_lines(result)
+    yield f"{result.gate_runs} gate run(s); verdict: {'passed' if result.passed else 'failed'}"
+
+
+def _blocked_lines(result: Integration) -> Iterator[str]:
+    settled = {*result.landable, *result.already_in_base}
+    blocked = [b.name for b in result.branches if b.name not in settled]
     if blocked:
         yield f"cannot land: {', '.join(blocked)} ({_why(result)})"
-    yield f"{result.gate_runs} gate run(s); verdict: {'passed' if result.passed else 'failed'}"
 
 
 def _why(result: Integration) -> str:

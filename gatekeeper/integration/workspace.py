@@ -131,12 +131,7 @@ def sweep(repo: Path) -> list[str]:
     A run whose lock is held is alive and never touched.
     """
     root = runs_root(repo)
-    refs = repository.output(repo, "for-each-ref", "--format=%(refname)", f"{REF_ROOT}/") or ""
-    runs = {ref[len(REF_ROOT) + 1 :].split("/")[0] for ref in refs.split()}
-    if root.is_dir():
-        runs.update(p.name for p in root.iterdir() if p.is_dir())
-        runs.update(p.stem for p in root.glob("*.lock"))
-    dead = sorted(run for run in runs if not is_held(root / f"{run}.lock"))
+    dead = sorted(run for run in _runs(repo, root) if not is_held(root / f"{run}.lock"))
     for run in dead:
         held = acquire(root / f"{run}.lock")
         if held is None:
@@ -144,3 +139,13 @@ def sweep(repo: Path) -> list[str]:
         clean(repo, root, run)
         held.remove()
     return dead
+
+
+def _runs(repo: Path, root: Path) -> set[str]:
+    """Every run id with refs, a directory or a lock file in the repository."""
+    refs = repository.output(repo, "for-each-ref", "--format=%(refname)", f"{REF_ROOT}/") or ""
+    runs = {ref[len(REF_ROOT) + 1 :].split("/")[0] for ref in refs.split()}
+    if root.is_dir():
+        runs.update(p.name for p in root.iterdir() if p.is_dir())
+        runs.update(p.stem for p in root.glob("*.lock"))
+    return runs
