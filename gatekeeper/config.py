@@ -244,6 +244,15 @@ CORE_OPTIONS: Final[tuple[Option, ...]] = (
         "The committed baseline of eval results, written by `gatekeeper evals baseline`.",
     ),
     # -- end evals --
+    # -- integration (docs/integration.md) --
+    Option(
+        "integrate",
+        "bool",
+        False,
+        "After the branch passes, also gate its merge onto `base` unless it already contains "
+        "the base's tip; the verdict covers both.",
+    ),
+    # -- end integration --
     *check_options("lint", timeout=300.0),
     *check_options("types", timeout=900.0),
     *check_options("complexity", timeout=300.0)[:1],  # measured in-process: no tool arguments

@@ -91,6 +91,8 @@ class Report:
     config: Mapping[str, object]
     version: str
     duration: float = 0.0
+    # -- integration: the merge-result gate's section (gatekeeper.integration.outcome) --
+    integration: Mapping[str, object] | None = None
 
     @property
     def passed(self) -> bool:

@@ -8,6 +8,8 @@ from typing import Protocol
 
 from gatekeeper.commands import baseline as baseline_command  # scope, baseline, cache
 from gatekeeper.commands import check, ci, evals, hook, port, run, sweep
+from gatekeeper.commands import integrate as integrate_command  # integration
+from gatekeeper.commands import land as land_command  # integration
 
 
 class Command(Protocol):
@@ -27,4 +29,6 @@ COMMANDS: dict[str, ModuleType] = {
     "hook": hook,
     "ci": ci,
     "evals": evals,
+    "integrate": integrate_command,  # integration
+    "land": land_command,  # integration
 }

@@ -10,25 +10,26 @@ the cache at once, before any checkout (:mod:`gatekeeper.passes`).
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from gatekeeper import passes, repository
-from gatekeeper.errors import GatekeeperError, GitError, UsageError
+from gatekeeper import passes, repository, worktrees
+from gatekeeper.errors import GitError, UsageError
 from gatekeeper.hooks.install import LEGACY
+from gatekeeper.worktrees import Verdict, verdict_from
+
+# Re-exported: the verdict of a gate run in a temporary worktree now lives in
+# gatekeeper.worktrees, shared with merge integration; hook callers still read it here.
+__all__ = ["Verdict", "verdict_from"]
 
 _ZERO: Final = re.compile(r"^0+$")
-FINDINGS_SHOWN: Final = 10
 BYPASS: Final = (
     "To bypass in an emergency: GATEKEEPER_SKIP=1 git push ...  or  git push --no-verify "
     "(the required CI check still gates the merge)."
@@ -50,14 +51,6 @@ class PushedRef:
 
     def describe(self) -> str:
         return f"{self.remote_ref} ({self.local_sha[:12]})"
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """The gate's answer for one tree: passed or not, and the lines that explain a failure."""
-
-    passed: bool
-    explanation: tuple[str, ...] = ()
 
 
 def say(text: str) -> None:
@@ -152,74 +145,8 @@ def gate_commit(start: Path, commit: str) -> Verdict:
     (not even where the report goes), so its pass is stored under the run a developer's
     ``pytest --gatekeeper`` has too, and either answers the next push from the cache.
     """
-    with (
-        tempfile.TemporaryDirectory(prefix="gatekeeper-push-") as scratch,
-        temporary_worktree(start, commit, Path(scratch) / "tree") as tree,
-    ):
-        argv = [sys.executable, "-m", "gatekeeper", "run"]
-        # GIT_* from the hook would point the gate's own git calls at the user's worktree.
-        done = subprocess.run(
-            argv, cwd=tree, env=repository.clean_env(), stdout=sys.stderr, check=False
-        )
-        return verdict_from(done.returncode, report_path(tree))
-
-
-def report_path(tree: Path) -> Path | None:
-    """Where the gate run in ``tree`` wrote its JSON report (the ``report`` key).
-
-    A configuration that cannot be loaded names no report; the gate run failed on it already.
-    """
-    from gatekeeper.gate import load_setup  # the gate's machinery, only when a tree is gated
-
-    try:
-        return load_setup(tree).report_path()
-    except GatekeeperError:
-        return None
-
-
-@contextmanager
-def temporary_worktree(start: Path, commit: str, directory: Path) -> Iterator[Path]:
-    """A detached worktree of ``commit`` at ``directory``; removed however the block ends."""
-    repository.git(start, "worktree", "add", "--detach", "--quiet", str(directory), commit)
-    try:
-        yield directory
-    finally:
-        repository.git(start, "worktree", "remove", "--force", str(directory), check=False)
-        shutil.rmtree(directory, ignore_errors=True)
-        repository.git(start, "worktree", "prune", check=False)
-
-
-def verdict_from(exit_status: int, report: Path | None) -> Verdict:
-    """The verdict of one gate run: its exit status decides; the JSON report explains."""
-    try:
-        data = json.loads(report.read_text(encoding="utf-8")) if report else None
-    except (OSError, ValueError):
-        data = None
-    if exit_status == 0 and isinstance(data, dict) and data.get("verdict") == "passed":
-        return Verdict(True)
-    if not isinstance(data, dict):
-        return Verdict(False, (f"the gate could not run (exit status {exit_status}); see above",))
-    return Verdict(False, tuple(_explain(data)))
-
-
-def _explain(data: Mapping[str, object]) -> Iterator[str]:
-    yield str(data.get("rule", "the gate failed"))
-    checks = data.get("checks")
-    for check in checks if isinstance(checks, list) else ():
-        if isinstance(check, dict) and check.get("status") not in ("passed", "skipped"):
-            yield f"  {check.get('name')} {check.get('status')}: {check.get('summary')}"
-            yield from _finding_lines(check.get("findings"))
-
-
-def _finding_lines(findings: object) -> Iterator[str]:
-    items = [f for f in findings if isinstance(f, dict)] if isinstance(findings, list) else []
-    fresh = [f for f in items if f.get("new") is not False]
-    for f in fresh[:FINDINGS_SHOWN]:
-        yield f"    {f.get('path')}:{f.get('line')}:{f.get('column')}: {f.get('code')} " + str(
-            f.get("message")
-        )
-    if len(fresh) > FINDINGS_SHOWN:
-        yield f"    ... and {len(fresh) - FINDINGS_SHOWN} more"
+    with tempfile.TemporaryDirectory(prefix="gatekeeper-push-") as scratch:
+        return worktrees.gate_commit(start, commit, Path(scratch))
 
 
 def run(start: Path, args: Sequence[str], stdin: str, hook_dir: Path | None) -> int:

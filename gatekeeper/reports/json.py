@@ -44,7 +44,7 @@ def check_dict(result: CheckResult) -> dict[str, object]:
 
 def to_dict(report: Report) -> dict[str, object]:
     git = report.git
-    return {
+    data: dict[str, object] = {
         "schema": SCHEMA_VERSION,
         "verdict": report.verdict.value,
         "rule": report.rule,
@@ -54,6 +54,9 @@ def to_dict(report: Report) -> dict[str, object]:
         "config": dict(report.config),
         "checks": [check_dict(c) for c in report.checks],
     }
+    if report.integration is not None:  # integration: the merge result's gate
+        data["integration"] = dict(report.integration)
+    return data
 
 
 def write(report: Report, path: Path) -> None:

@@ -121,6 +121,12 @@ class GateSession:
             evals=self.evals.outcome(),
         )
         self.report = self.gate.finish(outcome, self._waiting)
+        # -- integration: gate the merge result too (docs/integration.md) --
+        if self.gate.setup.settings.flag("integrate"):
+            from gatekeeper.integration.gating import gate_merge_of_head
+
+            setup = self.gate.setup
+            self.report = gate_merge_of_head(setup.settings, setup.worktree, self.report)
         json_report.write(self.report, self.gate.setup.report_path())
         # -- ci: GitHub annotations, step summary, SARIF and JUnit beside the JSON report ----
         from gatekeeper.reports import formats

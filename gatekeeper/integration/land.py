@@ -1,0 +1,109 @@
+"""Landing: fast-forward the local base branch to exactly the commit that was gated, only if
+the base has not moved since, and optionally push it with a lease.
+
+A lock in the repository's common git dir makes landings from different worktrees wait for
+each other. The base branch moves by compare-and-swap (``git update-ref REF NEW OLD``), so a
+base that moved while the merge was gated is refused, never overwritten. A worktree that has
+the base checked out is brought along only when it is clean.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from gatekeeper import repository
+from gatekeeper.errors import GitError, UsageError
+from gatekeeper.resources.locks import acquire, read_record
+
+
+class Moved(GitError):
+    """The base (local or remote) is no longer where the merge was gated against."""
+
+
+@contextmanager
+def landing_lock(repo: Path) -> Iterator[None]:
+    """Held while one worktree lands; another worktree waits for it."""
+    common = repository.common_dir(repo)
+    if common is None:
+        raise GitError(f"{repo} is not inside a git repository; landing needs one.")
+    path = common / "gatekeeper" / "land.lock"
+    held = acquire(path)
+    if held is None:
+        holder = read_record(path).get("worktree", "another worktree")
+        print(f"gatekeeper land: {holder} is landing; waiting ...", file=sys.stderr, flush=True)
+        held = acquire(path, wait=True)
+    assert held is not None
+    held.write({"worktree": str(repo)})
+    try:
+        yield
+    finally:
+        held.release()
+
+
+def local_branch(repo: Path, base: str) -> str:
+    """The full ref of the local branch ``base``; :class:`UsageError` if there is none."""
+    ref = base if base.startswith("refs/heads/") else f"refs/heads/{base}"
+    if repository.output(repo, "rev-parse", "--verify", "--quiet", ref) is None:
+        raise UsageError(f"{base!r} is not a local branch; `gatekeeper land` moves a local base.")
+    return ref
+
+
+def checked_out_in(repo: Path, ref: str) -> Path | None:
+    """The worktree that has ``ref`` checked out, if any."""
+    listed = repository.output(repo, "worktree", "list", "--porcelain") or ""
+    current: Path | None = None
+    for line in listed.splitlines():
+        if line.startswith("worktree "):
+            current = Path(line[len("worktree ") :])
+        elif line == f"branch {ref}":
+            return current
+    return None
+
+
+def ensure_clean(worktree: Path | None, ref: str) -> None:
+    """Refuse to move a branch checked out in a worktree with uncommitted changes."""
+    if worktree is None:
+        return
+    status = repository.git(worktree, "status", "--porcelain", "--untracked-files=no")
+    if status.stdout.strip():
+        raise UsageError(
+            f"{ref} is checked out in {worktree}, which has uncommitted changes; commit or stash "
+            "them there, then run `gatekeeper land` again."
+        )
+
+
+def push(repo: Path, remote: str, ref: str, commit: str, expected: str) -> None:
+    """Push ``commit`` to ``remote``'s ``ref`` only if the remote still has ``expected``."""
+    lease = f"--force-with-lease={ref}:{expected}"
+    done = repository.git(
+        repo, "push", "--porcelain", lease, remote, f"{commit}:{ref}", check=False
+    )
+    if done.returncode != 0:
+        raise Moved(
+            f"`git push {remote}` refused {ref}: the remote is no longer at the base that was "
+            f"gated ({expected[:12]}). Fetch, then run `gatekeeper land` again. "
+            f"{done.stderr.strip()}"
+        )
+
+
+def advance(repo: Path, ref: str, commit: str, expected: str) -> None:
+    """Move ``ref`` from ``expected`` to ``commit`` atomically, and bring a clean worktree
+    that has it checked out along; :class:`Moved` when ``ref`` is no longer at ``expected``."""
+    worktree = checked_out_in(repo, ref)
+    ensure_clean(worktree, ref)
+    done = repository.git(
+        repo, "update-ref", "-m", "gatekeeper land", ref, commit, expected, check=False
+    )
+    if done.returncode != 0:
+        raise Moved(
+            f"{ref} moved while the merge was gated (it is no longer {expected[:12]}); nothing "
+            "was landed. Run `gatekeeper land` again to gate against the new base."
+        )
+    if worktree is not None:
+        repository.git(worktree, "update-index", "-q", "--refresh", check=False)
+        # A two-tree merge: index and files go from the old commit to the new one, and git
+        # refuses rather than overwrite a local change.
+        repository.git(worktree, "read-tree", "-m", "-u", expected, commit)

@@ -1,0 +1,26 @@
+"""The JSON report of ``gatekeeper integrate`` and ``gatekeeper land``: the ``integration``
+section alone, with the verdict beside it."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from gatekeeper.integration.outcome import Integration, to_dict
+from gatekeeper.reports.json import SCHEMA_VERSION
+
+
+def write(result: Integration, path: Path) -> None:
+    """Write atomically, so a reader never sees half a report."""
+    document = {
+        "schema": SCHEMA_VERSION,
+        "verdict": "passed" if result.passed else "failed",
+        "integration": to_dict(result),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".integration-", suffix=".json")
+    with os.fdopen(handle, "w", encoding="utf-8") as stream:
+        stream.write(json.dumps(document, indent=2) + "\n")
+    Path(temporary).replace(path)

@@ -1,0 +1,151 @@
+"""One integration run's private space: its refs, its temporary worktrees and its owner lock.
+
+Merge results are committed with ``commit-tree`` and kept under
+``refs/gatekeeper/integrate/<run>/`` while in use, so garbage collection cannot prune them; the
+worktrees that gate them live under gatekeeper's state directory. The run holds
+``<run>.lock`` (``flock``) for its whole life, so a later run can tell a killed run's leftovers
+from a live run's: the kernel drops the lock of a dead process. Everything is removed when the
+run ends, however it ends; what a killed run left is swept by the next run in the repository.
+Nothing here touches a working tree, index or branch of the user.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Final
+
+from gatekeeper import repository, worktrees
+from gatekeeper.errors import GitError
+from gatekeeper.resources.identity import digest, new_run_id
+from gatekeeper.resources.locks import Held, acquire, is_held, state_dir
+from gatekeeper.worktrees import Verdict
+
+REF_ROOT: Final = "refs/gatekeeper/integrate"
+# commit-tree needs an identity; the user's variables for it survive the GIT_* scrub.
+_IDENTITY: Final = (
+    "GIT_AUTHOR_NAME",
+    "GIT_AUTHOR_EMAIL",
+    "GIT_COMMITTER_NAME",
+    "GIT_COMMITTER_EMAIL",
+)
+
+
+def runs_root(repo: Path) -> Path:
+    """Where the runs of the repository holding ``repo`` keep their worktrees and locks."""
+    common = repository.common_dir(repo)
+    if common is None:
+        raise GitError(f"{repo} is not inside a git repository; integration needs one.")
+    return state_dir() / "integrate" / digest(str(common.resolve()))[:12]
+
+
+class Workspace:
+    """The private refs and worktrees of one run; use it as a context manager."""
+
+    def __init__(self, repo: Path, root: Path, run: str, held: Held) -> None:
+        self.repo = repo
+        self.root = root
+        self.run = run
+        self.held = held
+
+    @classmethod
+    def open(cls, repo: Path) -> Workspace:
+        """A new run in the repository holding ``repo``, after sweeping dead runs' leftovers."""
+        root = runs_root(repo)
+        sweep(repo)
+        run = new_run_id()
+        held = acquire(root / f"{run}.lock", wait=True)
+        assert held is not None  # a blocking acquire always returns a lock
+        (root / run).mkdir(parents=True)
+        return cls(repo, root, run, held)
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def ref(self, name: str) -> str:
+        return f"{REF_ROOT}/{self.run}/{name}"
+
+    def commit(self, name: str, tree: str, parents: Iterable[str], message: str) -> str:
+        """Commit ``tree`` with ``parents`` and keep it under this run's ref ``name``."""
+        env = {k: v for k, v in os.environ.items() if k in _IDENTITY}
+        args = [arg for parent in parents for arg in ("-p", parent)]
+        done = repository.git(self.repo, "commit-tree", tree, *args, "-m", message, env=env)
+        commit = done.stdout.strip()
+        repository.git(self.repo, "update-ref", self.ref(name), commit)
+        return commit
+
+    def gate(self, commit: str, name: str, output: IO[str] | int | None) -> Verdict:
+        """Gate ``commit`` in a temporary worktree of this run, removed afterwards."""
+        scratch = self.root / self.run / name
+        scratch.mkdir(parents=True)
+        try:
+            return worktrees.gate_commit(self.repo, commit, scratch, output)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    def close(self) -> None:
+        """Remove this run's worktrees and refs, then its lock; safe to call twice."""
+        if self.held.fd < 0:
+            return
+        clean(self.repo, self.root, self.run)
+        self.held.remove()
+
+
+def clean(repo: Path, root: Path, run: str) -> None:
+    """Remove the worktrees, directory and refs of ``run``; never raises for what is gone."""
+    folder = root / run
+    for tree in _worktrees_under(repo, folder):
+        repository.git(repo, "worktree", "remove", "--force", str(tree), check=False)
+    shutil.rmtree(folder, ignore_errors=True)
+    repository.git(repo, "worktree", "prune", check=False)
+    refs = repository.output(repo, "for-each-ref", "--format=%(refname)", f"{REF_ROOT}/{run}/")
+    lines = "".join(f"delete {ref}\n" for ref in (refs or "").split())
+    if lines:
+        repository.git(repo, "update-ref", "--stdin", stdin=lines, check=False)
+
+
+def _worktrees_under(repo: Path, folder: Path) -> list[Path]:
+    listed = repository.output(repo, "worktree", "list", "--porcelain") or ""
+    paths = [
+        Path(line[len("worktree ") :])
+        for line in listed.splitlines()
+        if line.startswith("worktree ")
+    ]
+    return [p for p in paths if p.is_relative_to(folder)]
+
+
+def sweep(repo: Path) -> list[str]:
+    """Remove what runs killed before they could clean up left behind; returns their run ids.
+
+    A run whose lock is held is alive and never touched.
+    """
+    root = runs_root(repo)
+    dead = sorted(run for run in _runs(repo, root) if not is_held(root / f"{run}.lock"))
+    for run in dead:
+        held = acquire(root / f"{run}.lock")
+        if held is None:
+            continue  # a run with this id started meanwhile: it is alive
+        clean(repo, root, run)
+        held.remove()
+    return dead
+
+
+def _runs(repo: Path, root: Path) -> set[str]:
+    """Every run id with refs, a directory or a lock file in the repository."""
+    refs = repository.output(repo, "for-each-ref", "--format=%(refname)", f"{REF_ROOT}/") or ""
+    runs = {ref[len(REF_ROOT) + 1 :].split("/")[0] for ref in refs.split()}
+    if root.is_dir():
+        runs.update(p.name for p in root.iterdir() if p.is_dir())
+        runs.update(p.stem for p in root.glob("*.lock"))
+    return runs

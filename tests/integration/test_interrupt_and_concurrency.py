@@ -1,0 +1,92 @@
+"""Interrupted and killed runs leave nothing behind (after the next run); two runs from two
+worktrees at the same time do not collide."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import git
+from tests.integration.repos import base_repo, branch, gatekeeper, harmless, rename, state_of
+
+SLOW_TEST = "import time\n\n\ndef test_slow() -> None:\n    time.sleep(120)\n"
+
+
+def start_slow_integration(repo: Path, env: dict[str, str]) -> subprocess.Popen[str]:
+    """``gatekeeper integrate slow`` in its own process group, returned once its gate runs."""
+    branch(repo, "slow", {"tests/test_slow.py": SLOW_TEST})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gatekeeper", "integrate", "slow", "--onto", "main"],
+        cwd=repo,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # Ctrl-C reaches the whole foreground group: so do we
+    )
+    deadline = time.monotonic() + 120
+    while len(git(repo, "worktree", "list").splitlines()) < 2:
+        assert process.poll() is None and time.monotonic() < deadline, "the gate never started"
+        time.sleep(0.2)
+    time.sleep(2)  # well inside the gate's test session by now
+    return process
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "killed"])
+def test_an_interrupted_run_leaves_nothing_after_the_next_run(
+    tmp_path: Path, child_env: dict[str, str], sig: signal.Signals
+) -> None:
+    repo = base_repo(tmp_path / "repo")
+    harmless(repo, "docs")
+    before = state_of(repo)
+    process = start_slow_integration(repo, child_env)
+
+    os.killpg(process.pid, sig)
+    _, stderr = process.communicate(timeout=60)
+
+    if sig is signal.SIGINT:
+        assert process.returncode == 2 and "interrupted" in stderr
+        assert "Traceback" not in stderr
+        assert {**state_of(repo), "branches": ""} == {**before, "branches": ""}
+    assert gatekeeper(repo, "integrate", "docs", "--onto", "main", env=child_env).returncode == 0
+    after = state_of(repo)
+    assert after["worktrees"] == before["worktrees"] and after["private"] == ""
+    assert after["status"] == before["status"] and after["head"] == before["head"]
+
+
+def test_two_worktrees_integrate_at_the_same_time(
+    tmp_path: Path, child_env: dict[str, str]
+) -> None:
+    repo = base_repo(tmp_path / "repo")
+    harmless(repo, "docs")
+    rename(repo)
+    trees = [tmp_path / "wt-docs", tmp_path / "wt-rename"]
+    for tree, name in zip(trees, ("docs", "rename"), strict=True):
+        git(repo, "worktree", "add", "-q", str(tree), name)
+    before = state_of(repo)
+
+    running = [
+        subprocess.Popen(
+            [sys.executable, "-m", "gatekeeper", "integrate", "--onto", "main"],
+            cwd=tree,
+            env=child_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for tree in trees
+    ]
+    results = [p.communicate(timeout=300) for p in running]
+
+    assert [p.returncode for p in running] == [0, 0], results
+    for tree, name in zip(trees, ("docs", "rename"), strict=True):
+        report = json.loads((tree / ".gatekeeper/integration.json").read_text())["integration"]
+        assert report["landable"] == [name]
+    assert state_of(repo) == before

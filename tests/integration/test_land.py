@@ -1,0 +1,70 @@
+"""``gatekeeper land``: lands exactly the gated commit, only onto an unmoved base."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from gatekeeper.integration import land
+from tests.conftest import git
+from tests.integration.repos import base_repo, gatekeeper, harmless, rename
+
+
+@pytest.fixture
+def repo_with_remote(tmp_path: Path) -> tuple[Path, Path]:
+    repo = base_repo(tmp_path / "repo")
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    git(repo, "remote", "add", "origin", str(remote))
+    git(repo, "push", "-q", "origin", "main")
+    return repo, remote
+
+
+def test_land_fast_forwards_main_and_the_remote_to_the_gated_commit(
+    repo_with_remote: tuple[Path, Path], tmp_path: Path, child_env: dict[str, str]
+) -> None:
+    repo, remote = repo_with_remote
+    rename(repo)
+    worktree = tmp_path / "wt"
+    git(repo, "worktree", "add", "-q", str(worktree), "rename")
+
+    done = gatekeeper(worktree, "land", "--onto", "main", "--push", "origin", env=child_env)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    gated = json.loads((worktree / ".gatekeeper/integration.json").read_text())["integration"]
+    head = gated["steps"][-1]["commit"]
+    assert git(repo, "rev-parse", "main") == head == git(remote, "rev-parse", "main")
+    # The worktree that has main checked out came along, clean.
+    assert git(repo, "status", "--porcelain", "--untracked-files=no") == ""
+    assert "def plus" in (repo / "pkg/__init__.py").read_text()
+
+
+def test_land_refuses_when_the_remote_moved(
+    repo_with_remote: tuple[Path, Path], child_env: dict[str, str]
+) -> None:
+    repo, remote = repo_with_remote
+    harmless(repo, "docs")
+    moved = harmless(repo, "elsewhere")
+    git(repo, "push", "-q", "origin", "elsewhere:main")
+    before = git(repo, "rev-parse", "main")
+
+    done = gatekeeper(repo, "land", "docs", "--onto", "main", "--push", "origin", env=child_env)
+
+    assert done.returncode == 1
+    assert "the remote is no longer at the base that was gated" in done.stderr
+    assert git(repo, "rev-parse", "main") == before
+    assert git(remote, "rev-parse", "main") == moved
+
+
+def test_a_base_that_moved_is_never_overwritten(tmp_path: Path) -> None:
+    repo = base_repo(tmp_path / "repo")
+    docs = harmless(repo, "docs")
+    other = harmless(repo, "other")
+    old = git(repo, "rev-parse", "main")
+    git(repo, "merge", "-q", "--ff-only", "other")  # main moves after the "gate"
+
+    with pytest.raises(land.Moved, match="moved while the merge was gated"):
+        land.advance(repo, "refs/heads/main", docs, old)
+    assert git(repo, "rev-parse", "main") == other
