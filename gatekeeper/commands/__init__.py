@@ -8,6 +8,7 @@ from typing import Protocol
 
 from gatekeeper.commands import baseline as baseline_command  # scope, baseline, cache
 from gatekeeper.commands import check, ci, evals, hook, port, run, sweep
+from gatekeeper.commands import worktree  # worktrees
 
 
 class Command(Protocol):
@@ -27,4 +28,5 @@ COMMANDS: dict[str, ModuleType] = {
     "hook": hook,
     "ci": ci,
     "evals": evals,
+    "worktree": worktree,  # worktrees
 }

@@ -8,7 +8,7 @@ import socket
 import time
 from pathlib import Path
 
-from gatekeeper.resources.identity import Identity
+from gatekeeper.resources.identity import WORKTREE, Identity
 from gatekeeper.resources.locks import Held, acquire, is_held, state_dir
 
 
@@ -33,7 +33,15 @@ def alive(record: dict[str, object], state: Path | None = None) -> bool:
     owner = record.get("owner")
     if not isinstance(owner, str) or record.get("host") != socket.gethostname():
         return True
+    if record.get("lifetime") == WORKTREE:
+        return worktree_exists(record)
     return is_held(lock_path(owner, state))
+
+
+def worktree_exists(record: dict[str, object]) -> bool:
+    """Whether the worktree a worktree-lifetime resource belongs to is still there."""
+    worktree = record.get("worktree")
+    return isinstance(worktree, str) and (Path(worktree) / ".git").exists()
 
 
 def expired(record: dict[str, object], now: float | None = None) -> bool:
