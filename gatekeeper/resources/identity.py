@@ -70,7 +70,8 @@ class Identity:
         """Owner metadata stored with every resource (lock files, markers, annotations)."""
         return {
             "gatekeeper": 1,
-            "owner": self.key,
+            # A worktree-lifetime resource has no owner process (no lock to judge it by).
+            "owner": self.key if self.lifetime == PROCESS else None,
             "host": socket.gethostname(),
             "pid": os.getpid(),
             "worktree": self.worktree,

@@ -29,13 +29,14 @@ def alive(record: dict[str, object], state: Path | None = None) -> bool:
 
     Only owners on this host can be judged; one on another host counts as alive (its
     resources go by their time-to-live instead). A record without an owner is not ours: alive.
+    A worktree-lifetime resource is alive while its worktree exists.
     """
-    owner = record.get("owner")
-    if not isinstance(owner, str) or record.get("host") != socket.gethostname():
+    if record.get("host") != socket.gethostname():
         return True
     if record.get("lifetime") == WORKTREE:
         return worktree_exists(record)
-    return is_held(lock_path(owner, state))
+    owner = record.get("owner")
+    return not isinstance(owner, str) or is_held(lock_path(owner, state))
 
 
 def worktree_exists(record: dict[str, object]) -> bool:
