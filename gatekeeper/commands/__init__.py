@@ -8,7 +8,7 @@ from typing import Protocol
 
 from gatekeeper.commands import baseline as baseline_command  # scope, baseline, cache
 from gatekeeper.commands import check, ci, evals, hook, port, run, sweep
-from gatekeeper.commands import worktree  # worktrees
+from gatekeeper.commands import worktree as worktree_command  # worktrees
 
 
 class Command(Protocol):
@@ -28,5 +28,5 @@ COMMANDS: dict[str, ModuleType] = {
     "hook": hook,
     "ci": ci,
     "evals": evals,
-    "worktree": worktree,  # worktrees
+    "worktree": worktree_command,  # worktrees
 }

@@ -20,7 +20,7 @@ Gk = Callable[..., subprocess.CompletedProcess[str]]
 
 def run_suites(trees: list[Path], env: dict[str, str], out: Path) -> list[tuple[int, str]]:
     """Both suites at once, each with its worktree's environment file loaded by the shell."""
-    script = "set -a; . .gatekeeper/env; set +a; exec .venv/bin/python -m pytest -q -p no:cacheprovider tests"
+    script = "set -a; . .gatekeeper/env; set +a; exec .venv/bin/python -m pytest -q tests"
     running = [
         subprocess.Popen(
             ["sh", "-c", script],
