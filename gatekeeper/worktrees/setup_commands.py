@@ -118,13 +118,21 @@ def promised_venvs(command: str) -> Iterator[str]:
 def _venv_of(words: list[str]) -> Iterator[str]:
     arguments = [w for w in words if not w.startswith("-") or w == "-m"]
     for index, word in enumerate(arguments):
-        after = arguments[index + 1 :]
-        if word == "-m" and after[:1] == ["venv"] and len(after) > 1:
-            yield after[1]
-        elif Path(word).name == "virtualenv" and after:
-            yield after[0]
-        elif Path(word).name == "uv" and after[:1] == ["venv"]:
-            yield after[1] if len(after) > 1 else ".venv"
+        found = _venv_after(word, arguments[index + 1 :])
+        if found is not None:
+            yield found
+
+
+def _venv_after(word: str, after: list[str]) -> str | None:
+    """The directory a venv-creating program ``word`` followed by ``after`` creates, if any."""
+    program = Path(word).name
+    if word == "-m" and after[:1] == ["venv"]:
+        return after[1] if len(after) > 1 else None
+    if program == "virtualenv":
+        return after[0] if after else None
+    if program == "uv" and after[:1] == ["venv"]:
+        return after[1] if len(after) > 1 else ".venv"
+    return None
 
 
 def verify(
