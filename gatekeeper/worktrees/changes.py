@@ -39,8 +39,11 @@ def uncommitted(worktree: Path, ours: dict[str, str]) -> list[str]:
 
 
 def unpushed(worktree: Path, branch: str, base: str) -> int:
-    """Commits on ``branch`` that are neither on a remote-tracking branch nor in ``base``."""
-    out = repository.output(
-        worktree, "rev-list", "--count", f"refs/heads/{branch}", "--not", "--remotes", base
-    )
-    return int(out) if out and out.isdigit() else 0
+    """Commits on ``branch`` that are neither on a remote-tracking branch nor in ``base`` (a base
+    that no longer exists is left out, so nothing counts as safe because of it)."""
+    known = repository.output(worktree, "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}")
+    exclude = ["--remotes", *([known] if known else [])]
+    out = repository.git(
+        worktree, "rev-list", "--count", f"refs/heads/{branch}", "--not", *exclude
+    ).stdout.strip()
+    return int(out)
