@@ -253,6 +253,34 @@ CORE_OPTIONS: Final[tuple[Option, ...]] = (
         "the base's tip; the verdict covers both.",
     ),
     # -- end integration --
+    # -- worktrees: `gatekeeper worktree new/list/rm/adopt` (docs/worktrees.md) --
+    Option(
+        "worktree.copy",
+        "list",
+        [],
+        "Glob patterns of untracked files copied from the current checkout into a new "
+        "worktree (e.g. .env); each must match a real file inside the repository.",
+    ),
+    Option(
+        "worktree.ports",
+        "list",
+        [],
+        "Names of the ports reserved for each worktree (GATEKEEPER_PORT_<NAME> in its env file).",
+    ),
+    Option(
+        "worktree.setup",
+        "list",
+        [],
+        "Shell commands run inside a new worktree, in order; each must succeed.",
+    ),
+    Option(
+        "worktree.location",
+        "str",
+        "../{repo}-{name}",
+        "Where new worktrees go, relative to the main checkout; {repo} is its directory name, "
+        "{name} the worktree's. Never inside the main checkout.",
+    ),
+    # -- end worktrees --
     *check_options("lint", timeout=300.0),
     *check_options("types", timeout=900.0),
     *check_options("complexity", timeout=300.0)[:1],  # measured in-process: no tool arguments

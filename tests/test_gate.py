@@ -218,12 +218,10 @@ def test_xdist_workers_never_run_a_gate_of_their_own(
     pytester: pytest.Pytester, project: ProjectFactory
 ) -> None:
     plugin = """\
-import os
-
-
 def pytest_unconfigure(config):
     if config.pluginmanager.has_plugin("gatekeeper-session"):
-        name = os.environ.get("PYTEST_XDIST_WORKER", "controller")
+        worker = getattr(config, "workerinput", None)
+        name = worker["workerid"] if worker else "controller"
         open(f"gate-{name}.txt", "w").close()
 """
     project({"conftest.py": plugin}, gatekeeper=NO_COVERAGE)

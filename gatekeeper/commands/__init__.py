@@ -10,6 +10,7 @@ from gatekeeper.commands import baseline as baseline_command  # scope, baseline,
 from gatekeeper.commands import check, ci, evals, hook, port, run, sweep
 from gatekeeper.commands import integrate as integrate_command  # integration
 from gatekeeper.commands import land as land_command  # integration
+from gatekeeper.commands import worktree as worktree_command  # worktrees
 
 
 class Command(Protocol):
@@ -31,4 +32,5 @@ COMMANDS: dict[str, ModuleType] = {
     "evals": evals,
     "integrate": integrate_command,  # integration
     "land": land_command,  # integration
+    "worktree": worktree_command,  # worktrees
 }

@@ -20,6 +20,10 @@ RUN_ENV: Final = "GATEKEEPER_RUN_ID"
 WORKER_ENV: Final = "GATEKEEPER_WORKER"
 WORKTREE_ENV: Final = "GATEKEEPER_WORKTREE"
 MAIN_WORKER: Final = "main"
+# -- worktrees: resources that live as long as a worktree, not a process --
+PROCESS: Final = "process"
+WORKTREE: Final = "worktree"
+# -- end worktrees --
 
 
 def digest(*parts: str) -> str:
@@ -40,6 +44,9 @@ class Identity:
     run: str
     worker: str = MAIN_WORKER
     branch: str | None = None
+    # ``worktree``: the resources live until the worktree is removed (``gatekeeper worktree``),
+    # not until this process ends; the sweep then judges them by the worktree's existence.
+    lifetime: str = PROCESS
 
     @property
     def key(self) -> str:
@@ -63,13 +70,15 @@ class Identity:
         """Owner metadata stored with every resource (lock files, markers, annotations)."""
         return {
             "gatekeeper": 1,
-            "owner": self.key,
+            # A worktree-lifetime resource has no owner process (no lock to judge it by).
+            "owner": self.key if self.lifetime == PROCESS else None,
             "host": socket.gethostname(),
             "pid": os.getpid(),
             "worktree": self.worktree,
             "branch": self.branch,
             "run": self.run,
             "worker": self.worker,
+            "lifetime": self.lifetime,
         }
 
 

@@ -8,7 +8,7 @@ import socket
 import time
 from pathlib import Path
 
-from gatekeeper.resources.identity import Identity
+from gatekeeper.resources.identity import WORKTREE, Identity
 from gatekeeper.resources.locks import Held, acquire, is_held, state_dir
 
 
@@ -29,11 +29,20 @@ def alive(record: dict[str, object], state: Path | None = None) -> bool:
 
     Only owners on this host can be judged; one on another host counts as alive (its
     resources go by their time-to-live instead). A record without an owner is not ours: alive.
+    A worktree-lifetime resource is alive while its worktree exists.
     """
-    owner = record.get("owner")
-    if not isinstance(owner, str) or record.get("host") != socket.gethostname():
+    if record.get("host") != socket.gethostname():
         return True
-    return is_held(lock_path(owner, state))
+    if record.get("lifetime") == WORKTREE:
+        return worktree_exists(record)
+    owner = record.get("owner")
+    return not isinstance(owner, str) or is_held(lock_path(owner, state))
+
+
+def worktree_exists(record: dict[str, object]) -> bool:
+    """Whether the worktree a worktree-lifetime resource belongs to is still there."""
+    worktree = record.get("worktree")
+    return isinstance(worktree, str) and (Path(worktree) / ".git").exists()
 
 
 def expired(record: dict[str, object], now: float | None = None) -> bool:

@@ -15,7 +15,7 @@ from typing import Final, Protocol, runtime_checkable
 from gatekeeper.config import Settings
 from gatekeeper.errors import ConfigError
 from gatekeeper.redaction import redact
-from gatekeeper.resources.identity import Identity
+from gatekeeper.resources.identity import WORKTREE, Identity
 from gatekeeper.resources.locks import ResourceError
 
 URL_ENV: Final = "GATEKEEPER_DATABASE_URL"
@@ -114,7 +114,9 @@ def template_key(backend: str, setup: str, root: Path, inputs: Iterable[str]) ->
 def marker_record(identity: Identity, ttl: float, kind: str) -> dict[str, object]:
     """Owner metadata stored with a database: who made it, what it is, when it expires."""
     now = time.time()
-    return {**identity.record(), "kind": kind, "created": now, "expires": now + ttl}
+    # A worktree's own database lives as long as the worktree: no time-to-live.
+    expires = None if identity.lifetime == WORKTREE else now + ttl
+    return {**identity.record(), "kind": kind, "created": now, "expires": expires}
 
 
 def safe_name(*parts: str, limit: int = 63) -> str:

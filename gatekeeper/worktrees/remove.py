@@ -1,0 +1,141 @@
+"""``gatekeeper worktree rm``: give back everything ``new`` (or ``adopt``) made, and only that.
+
+Refuses, unless forced, when the worktree holds uncommitted changes or its branch holds commits
+that are neither pushed nor in the base. Then: ports released, database dropped, environment
+file removed, the worktree removed (only when gatekeeper created it) and, when asked, the branch
+deleted (only when gatekeeper created it). Each step is saved in the record, so a failure (say,
+PostgreSQL is down) can be retried with the same command.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gatekeeper import repository
+from gatekeeper.config import Settings
+from gatekeeper.errors import GitError, UsageError
+from gatekeeper.gate import load_setup
+from gatekeeper.worktrees import changes, envfile, layout, records, resources
+from gatekeeper.worktrees.records import WorktreeRecord
+
+
+@dataclass(slots=True)
+class Removed:
+    """What ``rm`` did, one short phrase per step, and what it left alone."""
+
+    name: str
+    done: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+
+
+def remove(start: Path, name: str, *, delete_branch: bool = False, force: bool = False) -> Removed:
+    """Remove worktree ``name`` and its resources; see the module for the rules."""
+    record = records.load(start, records.check_name(name))
+    if record is None:
+        raise UsageError(_unmanaged(start, name))
+    path = Path(record.path)
+    if path.resolve() == layout.main_checkout(start).resolve():
+        raise UsageError(f"{path} is the main checkout; gatekeeper never removes it.")
+    if delete_branch and not record.made_branch:
+        raise UsageError(
+            f"the branch {record.branch!r} was not created by gatekeeper; it is never deleted "
+            "by `gatekeeper worktree rm`. Run again without --delete-branch."
+        )
+    if not force:
+        _refuse_lost_work(start, record, delete_branch)
+    removed = Removed(name)
+    _release(start, record, removed)
+    _remove_worktree(start, record, removed)
+    if delete_branch:
+        _delete_branch(start, record, removed)
+    records.delete(start, name)
+    return removed
+
+
+def _unmanaged(start: Path, name: str) -> str:
+    if layout.find(start, name) is not None:
+        return (
+            f"the worktree {name!r} was not made or adopted by gatekeeper, so it holds nothing of "
+            "gatekeeper's. Remove it with `git worktree remove`."
+        )
+    return f"no worktree named {name!r}; see `gatekeeper worktree list`."
+
+
+def _refuse_lost_work(start: Path, record: WorktreeRecord, delete_branch: bool) -> None:
+    path = Path(record.path)
+    problems: list[str] = []
+    if (path / ".git").exists():
+        ours = {**record.made_files, **record.copied}
+        written = (envfile.RELATIVE, envfile.IGNORE)  # rewritten by adopt: never user work
+        dirty = [p for p in changes.uncommitted(path, ours) if p not in written]
+        if dirty:
+            shown = ", ".join(dirty[:5]) + (f" and {len(dirty) - 5} more" if len(dirty) > 5 else "")
+            problems.append(f"uncommitted changes ({shown})")
+    if record.branch and _branch_exists(start, record.branch):
+        count = changes.unpushed(start, record.branch, record.base)
+        if count:
+            problems.append(
+                f"{count} commit(s) on {record.branch!r} neither pushed nor in {record.base!r}"
+            )
+    if problems:
+        raise UsageError(
+            f"worktree {record.name!r} has {' and '.join(problems)}; nothing was removed. Commit "
+            "and push (or land) them, or run again with --force to discard them."
+        )
+
+
+def _branch_exists(start: Path, branch: str) -> bool:
+    return (
+        repository.output(start, "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}")
+        is not None
+    )
+
+
+def _release(start: Path, record: WorktreeRecord, removed: Removed) -> None:
+    if record.ports:
+        shown = ", ".join(f"{k}={v}" for k, v in record.ports.items())
+        resources.release_ports(record)
+        records.save(start, record)
+        removed.done.append(f"released ports {shown}")
+    if record.database is not None:
+        name = record.database["name"]
+        resources.drop_database(record, _database_settings(start, record))
+        records.save(start, record)
+        removed.done.append(f"dropped database {name}")
+    if record.env_file:
+        envfile.remove(record)
+        records.save(start, record)
+        removed.done.append(f"removed {envfile.RELATIVE}")
+
+
+def _database_settings(start: Path, record: WorktreeRecord) -> Settings:
+    """The worktree's configuration (else the current one's), with the backend that made the
+    database: the admin URL to drop it comes from there."""
+    assert record.database is not None
+    path = Path(record.path)
+    where = path if (path / ".git").exists() else start
+    return load_setup(where, {"database.backend": record.database["backend"]}).settings
+
+
+def _remove_worktree(start: Path, record: WorktreeRecord, removed: Removed) -> None:
+    path = Path(record.path)
+    if not record.made_worktree:
+        if path.exists():
+            removed.kept.append(f"worktree {path} (not created by gatekeeper)")
+        return
+    if (path / ".git").exists():
+        repository.git(start, "worktree", "remove", "--force", str(path))
+    repository.git(start, "worktree", "prune")
+    if path.exists():
+        raise GitError(f"{path} is still there after `git worktree remove`; remove it by hand.")
+    record.made_worktree = False
+    records.save(start, record)
+    removed.done.append(f"removed worktree {path}")
+
+
+def _delete_branch(start: Path, record: WorktreeRecord, removed: Removed) -> None:
+    branch = record.branch
+    if branch and _branch_exists(start, branch):
+        repository.git(start, "branch", "-D", branch)
+        removed.done.append(f"deleted branch {branch}")

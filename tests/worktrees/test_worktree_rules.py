@@ -1,0 +1,206 @@
+"""The rules of ``gatekeeper worktree``: what is copied, what ``rm`` refuses and never removes,
+what ``list`` reports, adopting a plain ``git worktree add``, and setup verification."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from gatekeeper.errors import UsageError
+from gatekeeper.resources.databases.sqlite import SqliteBackend
+from gatekeeper.resources.sweep import sweep
+from gatekeeper.worktrees import copying, setup_commands
+from tests.conftest import git, make_project
+
+Gk = Callable[..., subprocess.CompletedProcess[str]]
+
+CONFIG = """
+[tool.gatekeeper.worktree]
+copy = [{copy}]
+ports = ["web"]
+location = "../{{repo}}-wt/{{name}}"
+
+[tool.gatekeeper.database]
+backend = "sqlite"
+"""
+
+
+def repo(tmp_path: Path, copy: str = "", files: dict[str, str] | None = None) -> Path:
+    return make_project(tmp_path / "proj", files, CONFIG.format(copy=copy))
+
+
+def commit(tree: Path, name: str, text: str) -> None:
+    (tree / name).write_text(text)
+    git(tree, "add", name)
+    git(tree, "commit", "-qm", f"change {name}")
+
+
+# -- copy ---------------------------------------------------------------------------------------
+
+
+def test_a_missing_file_is_never_replaced_by_its_template(tmp_path: Path) -> None:
+    root = repo(tmp_path, files={".env.example": "SECRET=template\n"})
+    (root / ".env.example.local").write_text("x")
+    with pytest.raises(UsageError, match=r"'\.env' matches no untracked file.*never copied"):
+        copying.plan(root, [".env"])
+
+
+def test_escapes_and_tracked_files_are_refused(tmp_path: Path) -> None:
+    root = repo(tmp_path)
+    outside = tmp_path / "secrets.env"
+    outside.write_text("S=1")
+    (root / ".env").symlink_to(outside)
+    with pytest.raises(UsageError, match=r"symlink to .* outside the repository"):
+        copying.plan(root, [".env"])
+    for pattern in ("../secrets.env", "/etc/passwd", "~/.ssh/id_rsa"):
+        with pytest.raises(UsageError, match="relative glob pattern inside the repository"):
+            copying.plan(root, [pattern])
+    with pytest.raises(UsageError, match="matches no untracked file"):
+        copying.plan(root, ["pyproject.toml"])  # tracked: the checkout has it already
+
+
+def test_globs_copy_real_untracked_files(tmp_path: Path) -> None:
+    root = repo(tmp_path)
+    (root / "config").mkdir()
+    (root / "config" / "a.local").write_text("a")
+    (root / "config" / "b.local").write_text("b")
+    planned = copying.plan(root, ["config/*.local"])
+    assert [p.relative for p in planned] == ["config/a.local", "config/b.local"]
+    target = tmp_path / "target"
+    target.mkdir()
+    copied = copying.copy(planned, target)
+    assert (target / "config" / "b.local").read_text() == "b"
+    assert copied["config/a.local"] == copying.file_digest(root / "config" / "a.local")
+
+
+# -- setup verification -------------------------------------------------------------------------
+
+
+def test_a_venv_promise_that_is_not_kept_fails(tmp_path: Path) -> None:
+    with pytest.raises(setup_commands.SetupError, match="exited 0 but the virtual environment"):
+        setup_commands.run_all(["true -m venv .venv"], tmp_path, {}, ())
+    assert list(setup_commands.promised_venvs("uv venv && virtualenv env2; x -m venv v3")) == [
+        ".venv",
+        "env2",
+        "v3",
+    ]
+
+
+def test_setup_never_sees_the_callers_virtualenv(tmp_path: Path) -> None:
+    env = setup_commands.environment({"X": "1"})
+    assert "VIRTUAL_ENV" not in env and env["X"] == "1"
+    assert not any(k.startswith("GIT_") for k in env)
+
+
+# -- rm -----------------------------------------------------------------------------------------
+
+
+def test_rm_refuses_lost_work_unless_forced(tmp_path: Path, gk: Gk, state: Path) -> None:
+    root = repo(tmp_path, copy='".env"')
+    (root / ".env").write_text("S=1\n")
+    assert gk(root, "worktree", "new", "w").returncode == 0
+    tree = tmp_path / "proj-wt" / "w"
+    (tree / "notes.txt").write_text("work")
+    refused = gk(root, "worktree", "rm", "w")
+    assert refused.returncode == 4 and "uncommitted changes (notes.txt)" in refused.stderr
+    (tree / "notes.txt").unlink()
+    commit(tree, "more.txt", "work")
+    refused = gk(root, "worktree", "rm", "w", "--delete-branch")
+    assert refused.returncode == 4 and "1 commit(s) on 'w' neither pushed" in refused.stderr
+    assert tree.is_dir()
+    forced = gk(root, "worktree", "rm", "w", "--delete-branch", "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert not tree.exists() and git(root, "branch", "--list", "w") == ""
+
+
+def test_rm_of_a_landed_branch_needs_no_force(tmp_path: Path, gk: Gk, state: Path) -> None:
+    root = repo(tmp_path)
+    assert gk(root, "worktree", "new", "w").returncode == 0
+    commit(tmp_path / "proj-wt" / "w", "feature.txt", "done")
+    git(root, "merge", "-q", "--ff-only", "w")  # landed on main
+    done = gk(root, "worktree", "rm", "w", "--delete-branch")
+    assert done.returncode == 0, done.stderr
+
+
+def test_adopted_worktree_keeps_its_tree_and_branch(tmp_path: Path, gk: Gk, state: Path) -> None:
+    root = repo(tmp_path)
+    plain = tmp_path / "plain"
+    git(root, "worktree", "add", "-q", str(plain), "-b", "plain")
+    listed = json.loads(gk(root, "worktree", "list", "--json").stdout)
+    assert [r["state"] for r in listed if r["name"] == "plain"] == ["unmanaged"]
+    adopted = gk(root, "worktree", "adopt", str(plain), "--json")
+    assert adopted.returncode == 0, adopted.stderr
+    data = json.loads(adopted.stdout)
+    assert set(data["ports"]) == {"web"} and data["database"]["backend"] == "sqlite"
+    assert "GATEKEEPER_PORT_WEB" in (plain / ".gatekeeper" / "env").read_text()
+    refused = gk(root, "worktree", "rm", "plain", "--delete-branch")
+    assert refused.returncode == 4 and "was not created by gatekeeper" in refused.stderr
+    done = gk(root, "worktree", "rm", "plain")
+    assert done.returncode == 0, done.stderr
+    assert "left alone: worktree" in done.stdout
+    assert plain.is_dir() and not (plain / ".gatekeeper" / "env").exists()
+    assert git(root, "branch", "--list", "plain").endswith("plain")
+    assert not list((state / "sqlite" / "owners").iterdir())
+
+
+def test_rm_never_touches_unmanaged_worktrees(tmp_path: Path, gk: Gk) -> None:
+    root = repo(tmp_path)
+    git(root, "worktree", "add", "-q", str(tmp_path / "other"), "-b", "other")
+    done = gk(root, "worktree", "rm", "other", "--force")
+    assert done.returncode == 4 and "not made or adopted by gatekeeper" in done.stderr
+    assert (tmp_path / "other").is_dir()
+
+
+def test_new_refuses_a_location_inside_the_checkout(tmp_path: Path, gk: Gk) -> None:
+    root = repo(tmp_path)
+    done = gk(root, "worktree", "new", "x", "--path", str(root / "sub"))
+    assert done.returncode == 4 and "the project's tools would" in done.stderr
+    assert git(root, "branch", "--list", "x") == ""
+
+
+# -- list ---------------------------------------------------------------------------------------
+
+
+def test_list_reports_conflicts_ahead_behind_and_the_last_gate(
+    tmp_path: Path, gk: Gk, state: Path
+) -> None:
+    root = repo(tmp_path, files={"shared.txt": "base\n"})
+    for name in ("one", "two", "three"):
+        assert gk(root, "worktree", "new", name).returncode == 0
+    wt = tmp_path / "proj-wt"
+    commit(wt / "one", "shared.txt", "one\n")
+    commit(wt / "two", "shared.txt", "two\n")
+    commit(wt / "three", "other.txt", "three\n")
+    commit(root, "shared.txt", "main moved\n")
+    report = {"verdict": "passed", "git": {"head": git(wt / "three", "rev-parse", "HEAD")}}
+    (wt / "three" / ".gatekeeper").mkdir(exist_ok=True)
+    (wt / "three" / ".gatekeeper" / "report.json").write_text(json.dumps(report))
+    rows = {r["name"]: r for r in json.loads(gk(root, "worktree", "list", "--json").stdout)}
+    assert (rows["one"]["ahead"], rows["one"]["behind"]) == (1, 1)
+    assert rows["one"]["conflicts_base"] is True and rows["three"]["conflicts_base"] is False
+    assert rows["one"]["conflicts_with"] == ["two"] and rows["three"]["conflicts_with"] == []
+    assert rows["three"]["gate"]["verdict"] == "passed" and not rows["three"]["gate"]["stale"]
+    assert rows["one"]["gate"] is None
+    table = gk(root, "worktree", "list").stdout
+    assert "base main, two" in table and "passed" in table
+
+
+# -- the sweep ------------------------------------------------------------------------------------
+
+
+def test_the_sweep_keeps_a_worktree_database_until_the_worktree_is_gone(
+    tmp_path: Path, gk: Gk, state: Path
+) -> None:
+    root = repo(tmp_path)
+    assert gk(root, "worktree", "new", "w").returncode == 0
+    backend = SqliteBackend(86400.0, state)
+    assert sweep([backend], state) == []  # the worktree exists: its port and database stay
+    assert len(list((state / "sqlite" / "owners").iterdir())) == 1
+    git(root, "worktree", "remove", "--force", str(tmp_path / "proj-wt" / "w"))
+    removed = sweep([backend], state)
+    assert {leftover.backend for leftover in removed} >= {"sqlite", "port"}
+    assert not list((state / "sqlite" / "owners").iterdir())
