@@ -20,13 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from gatekeeper import passes, repository, worktrees
+from gatekeeper import passes, repository, tempworktree
 from gatekeeper.errors import GitError, UsageError
 from gatekeeper.hooks.install import LEGACY
-from gatekeeper.worktrees import Verdict, verdict_from
+from gatekeeper.tempworktree import Verdict, verdict_from
 
 # Re-exported: the verdict of a gate run in a temporary worktree now lives in
-# gatekeeper.worktrees, shared with merge integration; hook callers still read it here.
+# gatekeeper.tempworktree, shared with merge integration; hook callers still read it here.
 __all__ = ["Verdict", "verdict_from"]
 
 _ZERO: Final = re.compile(r"^0+$")
@@ -146,7 +146,7 @@ def gate_commit(start: Path, commit: str) -> Verdict:
     ``pytest --gatekeeper`` has too, and either answers the next push from the cache.
     """
     with tempfile.TemporaryDirectory(prefix="gatekeeper-push-") as scratch:
-        return worktrees.gate_commit(start, commit, Path(scratch))
+        return tempworktree.gate_commit(start, commit, Path(scratch))
 
 
 def run(start: Path, args: Sequence[str], stdin: str, hook_dir: Path | None) -> int:

@@ -19,7 +19,7 @@ from gatekeeper.integration.mergetree import verify
 from gatekeeper.integration.stack import integrate, is_ancestor
 from gatekeeper.integration.workspace import Workspace
 from gatekeeper.model import Report, Status
-from gatekeeper.worktrees import NESTED_ENV
+from gatekeeper.tempworktree import NESTED_ENV
 
 
 def resolve_base(worktree: Path, configured: object) -> str:

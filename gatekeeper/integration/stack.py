@@ -17,7 +17,7 @@ from gatekeeper import repository
 from gatekeeper.integration.mergetree import merge, verify
 from gatekeeper.integration.outcome import Branch, Conflict, Integration, Step, StepVerdict
 from gatekeeper.integration.workspace import Workspace
-from gatekeeper.worktrees import Verdict
+from gatekeeper.tempworktree import Verdict
 
 GateFunction = Callable[[str, str], Verdict]
 """Gates a commit (its id, and a short name for its scratch space) and returns the verdict."""

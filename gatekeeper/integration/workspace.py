@@ -18,11 +18,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Final
 
-from gatekeeper import repository, worktrees
+from gatekeeper import repository, tempworktree
 from gatekeeper.errors import GitError
 from gatekeeper.resources.identity import digest, new_run_id
 from gatekeeper.resources.locks import Held, acquire, is_held, state_dir
-from gatekeeper.worktrees import Verdict
+from gatekeeper.tempworktree import Verdict
 
 REF_ROOT: Final = "refs/gatekeeper/integrate"
 # commit-tree needs an identity; the user's variables for it survive the GIT_* scrub.
@@ -90,7 +90,7 @@ class Workspace:
         scratch = self.root / self.run / name
         scratch.mkdir(parents=True)
         try:
-            return worktrees.gate_commit(self.repo, commit, scratch, output)
+            return tempworktree.gate_commit(self.repo, commit, scratch, output)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 
