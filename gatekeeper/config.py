@@ -283,7 +283,9 @@ CORE_OPTIONS: Final[tuple[Option, ...]] = (
     # -- end worktrees --
     *check_options("lint", timeout=300.0),
     *check_options("types", timeout=900.0),
-    *check_options("complexity", timeout=300.0)[:1],  # measured in-process: no tool arguments
+    *check_options("complexity", timeout=300.0)[
+        :1
+    ],  # radon is driven through its API: no tool arguments
 )
 
 
@@ -316,6 +318,7 @@ class Settings:
     root: Path
     source: Path | None = None
     explicit: frozenset[str] = field(default_factory=frozenset)
+    overridden: frozenset[str] = field(default_factory=frozenset)  # set on the command line
 
     def get(self, key: str) -> object:
         return self.values[key]
@@ -416,8 +419,10 @@ def load(
         option = known[key]
         values[key] = _validate(option, _from_cli(option, value), f"command line {option.flag}")
         explicit.add(key)
-    settings = Settings(values, root, source, frozenset(explicit))
-    _check_names(settings.strings("checks"), table.checks, where)
+    given = frozenset(overrides or {})
+    settings = Settings(values, root, source, frozenset(explicit), given)
+    checks_from = f"command line {table.by_key()['checks'].flag}" if "checks" in given else where
+    _check_names(settings.strings("checks"), table.checks, checks_from)
     return settings
 
 
@@ -428,12 +433,21 @@ def _flatten(raw: Mapping[str, object], table: Table, where: str) -> dict[str, o
     for name, value in raw.items():
         if name in sections and isinstance(value, dict):
             flat.update(_flatten_section(name, value, table, where))
+        elif name in sections:
+            raise ConfigError(
+                f"{where}: [tool.gatekeeper.{name}] must be a table of keys (for example "
+                f"[tool.gatekeeper.{name}] on a line of its own), got {value!r}."
+            )
         elif name in known and not known[name].section:
             flat[name] = value
         else:
             choices = [o.key for o in table.options if not o.section] + sorted(sections)
-            shown = f"[tool.gatekeeper.{name}]" if isinstance(value, dict) else name
-            _unknown(shown, name, choices, where)
+            shown = (
+                f"[tool.gatekeeper.{name}]"
+                if isinstance(value, dict)
+                else f"[tool.gatekeeper] {name}"
+            )
+            _unknown(f"key {shown}", name, choices, where)
     return flat
 
 
@@ -444,7 +458,7 @@ def _flatten_section(
     for sub in values:
         if f"{name}.{sub}" not in known:
             choices = [o.name for o in table.options if o.section == name]
-            _unknown(f"[tool.gatekeeper.{name}] {sub}", sub, choices, where)
+            _unknown(f"key [tool.gatekeeper.{name}] {sub}", sub, choices, where)
     return {f"{name}.{sub}": value for sub, value in values.items()}
 
 
@@ -452,8 +466,8 @@ def _unknown(shown: str, name: str, choices: Sequence[str], where: str) -> None:
     import difflib
 
     close = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
-    hint = f" Did you mean '{close[0]}'?" if close else f" Known keys: {', '.join(choices)}."
-    raise ConfigError(f"{where}: unknown key {shown}.{hint}")
+    hint = f" Did you mean '{close[0]}'?" if close else f" Known: {', '.join(choices)}."
+    raise ConfigError(f"{where}: unknown {shown}.{hint}")
 
 
 def _from_cli(option: Option, value: object) -> object:
@@ -514,14 +528,14 @@ def _check_choices(option: Option, value: object, where: str) -> None:
             )
 
 
-def _check_names(names: Iterable[str], known: Sequence[str], where: str) -> None:
-    """``checks`` may only name registered checks."""
-    import difflib
-
+def _check_names(names: Sequence[str], known: Sequence[str], where: str) -> None:
+    """``checks`` may only name registered checks, each once."""
     for name in names:
         if name not in known:
-            close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
-            hint = f" Did you mean '{close[0]}'?" if close else f" Known: {', '.join(known)}."
-            raise ConfigError(
-                f"{where}: [tool.gatekeeper] checks names unknown check {name!r}.{hint}"
-            )
+            _unknown(f"check {name!r} in [tool.gatekeeper] checks", name, known, where)
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ConfigError(
+            f"{where}: [tool.gatekeeper] checks names {', '.join(repeated)} more than once; "
+            "name each check once."
+        )

@@ -6,10 +6,12 @@ Both adapters drive this one class: the pytest plugin for ``pytest --gatekeeper`
 
 from __future__ import annotations
 
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from gatekeeper import config as configuration
 from gatekeeper import fingerprint, passes, repository
 from gatekeeper.cache import Cache
 from gatekeeper.checks.base import Check, CheckContext, TestOutcome
+from gatekeeper.checks.process import RUNNING
 from gatekeeper.errors import GatekeeperError
 from gatekeeper.hold import Policy
 from gatekeeper.model import CheckResult, Finding, Report, Status, decide
@@ -46,16 +49,29 @@ def load_setup(start: Path, overrides: Mapping[str, object] | None = None) -> Se
     """Find the project around ``start``, load its plugins and configuration, resolve paths."""
     root = configuration.find_project_root(start)
     raw, _ = configuration.read_pyproject(root)
-    plugins = raw.get("plugins", [])
-    if isinstance(plugins, list):
-        plugin_names: Iterable[str] = [str(p) for p in plugins]
-    else:
-        plugin_names = ()  # a wrong type is reported by load() below, with the key named
-    checks = collect_checks(plugin_manager(plugin_names))
+    checks = collect_checks(plugin_manager(_plugin_names(raw, overrides or {})))
     settings = configuration.load(root, table_for(checks), overrides)
-    paths = resolve_paths(root, settings.strings("paths"), "[tool.gatekeeper] paths")
+    paths = resolve_paths(root, settings.strings("paths"), _where(settings, "paths"))
+    for key in ("lint.paths", "types.paths", "complexity.paths"):
+        resolve_paths(root, settings.strings(key) or paths, _where(settings, key))
     worktree = repository.worktree_root(root) or root
     return Setup(settings, checks, worktree, paths)
+
+
+def _plugin_names(raw: Mapping[str, object], overrides: Mapping[str, object]) -> Iterable[str]:
+    """``plugins`` from the command line, else from the file (its type is checked later)."""
+    plugins = overrides.get("plugins", raw.get("plugins", []))
+    if isinstance(plugins, str):
+        return [p.strip() for p in plugins.split(",") if p.strip()]
+    return [str(p) for p in plugins] if isinstance(plugins, list) else ()
+
+
+def _where(settings: configuration.Settings, key: str) -> str:
+    """Who set ``key``, for a message: the command line option, or the file's key."""
+    option = configuration.Table().by_key()[key]
+    if key in settings.overridden:
+        return f"command line {option.flag}"
+    return f"{settings.source or configuration.PYPROJECT}: {option.display}"
 
 
 def run_check(check: Check, context: CheckContext) -> CheckResult:
@@ -63,6 +79,8 @@ def run_check(check: Check, context: CheckContext) -> CheckResult:
     started = time.perf_counter()
     try:
         result = check.run(context)
+        if not isinstance(result, CheckResult):
+            raise TypeError(f"run() returned {result!r}, not a CheckResult")
     except GatekeeperError as error:
         result = CheckResult(
             check.name, Status.ERROR, str(error), rule="the check must be able to run"
@@ -91,13 +109,17 @@ def _locate(finding: Finding, root: Path, worktree: Path) -> Finding:
     return replace(finding, path=relative(path if path.is_absolute() else root / path, worktree))
 
 
+# Seconds a background check may overrun its ``timeout`` before the gate gives up on it: a tool
+# is stopped by its own timeout first, and that error says more than this one.
+GRACE = 30.0
+
+
 class Gate:
     """One run of the gate: ``start()`` launches background checks, ``finish()`` reports."""
 
     def __init__(self, setup: Setup) -> None:
         self.setup = setup
         self.started = time.perf_counter()
-        self._pool: ThreadPoolExecutor | None = None
         self._futures: dict[str, Future[CheckResult]] = {}
         # -- baseline, scope and result cache (docs/adopting.md) --
         self.policy = Policy.load(setup.settings, setup.worktree)
@@ -151,13 +173,51 @@ class Gate:
         return CheckContext(s.settings, s.settings.root, s.worktree, s.paths, session)
 
     def start(self) -> None:
-        background = [c for c in self.setup.enabled if not c.needs_session]
-        if not background:
-            return
-        self._pool = ThreadPoolExecutor(len(background), thread_name_prefix="gatekeeper")
+        """Start every background check in a thread of its own.
+
+        Daemon threads, so a check that hangs in-process (a plugin's) can be given up on at its
+        ``timeout`` and never keeps the interpreter from exiting.
+        """
         context = self.context()
-        for check in background:
-            self._futures[check.name] = self._pool.submit(self.judge, check, context)
+        for check in (c for c in self.setup.enabled if not c.needs_session):
+            future: Future[CheckResult] = Future()
+            self._futures[check.name] = future
+            thread = threading.Thread(
+                target=self._run_into,
+                args=(check, context, future),
+                name=f"gatekeeper-{check.name}",
+                daemon=True,
+            )
+            thread.start()
+
+    def _run_into(self, check: Check, context: CheckContext, future: Future[CheckResult]) -> None:
+        try:
+            future.set_result(self.judge(check, context))
+        except BaseException as error:  # judge() fails closed; this is only the last resort
+            future.set_exception(error)
+
+    def stop(self) -> int:
+        """Stop the tools of background checks still running (an interrupted session)."""
+        return RUNNING.stop_all() if self.pending() else 0
+
+    def _background_result(self, check: Check) -> CheckResult:
+        """The background check's result, waiting at most its ``timeout`` (plus a grace for the
+        tool's own, which stops it first) from the gate's start."""
+        limit = self.setup.settings.number(f"{check.name}.timeout")
+        wait = None if not limit else max(0.0, self.started + limit + GRACE - time.perf_counter())
+        try:
+            return self._futures[check.name].result(timeout=wait)
+        except FutureTimeout:
+            return CheckResult(
+                check.name,
+                Status.ERROR,
+                f"the {check.name} check did not finish within its timeout of {limit:g} s. "
+                f"Raise [tool.gatekeeper.{check.name}] timeout, or find out why it hangs.",
+                rule="the check must finish within its timeout",
+                duration=time.perf_counter() - self.started,
+            )
+        except Exception as error:
+            return CheckResult(check.name, Status.ERROR, f"the check crashed: {error!r}")
 
     def pending(self) -> list[str]:
         """Background checks still running."""
@@ -176,13 +236,21 @@ class Gate:
             if check.needs_session:
                 results.append(self._judge_session(check, context))
             else:
-                results.append(self._futures[check.name].result())
-        if self._pool is not None:
-            self._pool.shutdown()
+                results.append(self._background_result(check))
         report = self.report(tuple(results))
         # -- hook-cache: a whole-gate pass the pre-push hook finds by tree (gatekeeper/passes.py)
         passes.record(self.cache, self.policy, self._session_run, report, self.setup.worktree)
         return report
+
+    def effective_config(self) -> dict[str, object]:
+        """The configuration as applied: detected paths written out."""
+        config = self.setup.settings.as_dict()
+        config["paths"] = list(self.setup.paths)
+        for name in ("types", "complexity"):
+            section = config.get(name)
+            if isinstance(section, dict) and not section.get("paths"):
+                section["paths"] = list(self.setup.paths)
+        return config
 
     def report(self, results: tuple[CheckResult, ...]) -> Report:
         verdict, rule = decide(results)
@@ -191,7 +259,7 @@ class Gate:
             rule=rule,
             checks=results,
             git=repository.facts(self.setup.worktree),
-            config=self.setup.settings.as_dict(),
+            config=self.effective_config(),
             version=installed_version(),
             duration=time.perf_counter() - self.started,
         )

@@ -71,7 +71,7 @@ def resolve_paths(root: Path, configured: Iterable[str], key: str) -> tuple[str,
     for entry in chosen:
         if not (root / entry).exists():
             raise ConfigError(
-                f"pyproject.toml: {key} names {entry!r}, which does not exist under {root}. "
+                f"{key} names {entry!r}, which does not exist under {root}. "
                 "Fix the path or remove it."
             )
     return tuple(chosen)

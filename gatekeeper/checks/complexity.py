@@ -58,8 +58,15 @@ def parse_blocks(run: Completed) -> list[Block]:
         measured = json.loads(run.stdout)
         blocks = [Block(*row) for row in measured["blocks"]]
         unparsable = [str(p) for p in measured["unparsable"]]
+        files = len(measured["files"])
     except (ValueError, TypeError, KeyError) as error:
         raise ToolError(f"`{run.command}` printed unexpected output ({error}).") from None
+    if not files:
+        # Nothing measured is not "no function too complex": the paths point at no code.
+        raise ToolError(
+            f"`{run.command}` found no Python file to measure; point [tool.gatekeeper] paths "
+            "(or [tool.gatekeeper.complexity] paths) at the project's source."
+        )
     if unparsable:
         raise ToolError(
             f"radon could not parse {', '.join(unparsable)}; fix the syntax error "
@@ -82,8 +89,8 @@ class Block:
             column=1,
             code="CC",
             message=f"{self.name} has complexity {self.complexity} (max {limit})",
-            # The fingerprint ignores the number, so a baselined function that gets worse is
-            # still recognised; the baseline compares the measured complexity itself.
+            # Fingerprints leave the number out (gatekeeper/fingerprint.py), so a baselined
+            # function that gets worse is still recognised; the baseline compares the number.
             fingerprint="",
         )
 
@@ -92,13 +99,15 @@ Row = tuple[str, int, str, int]  # path, line, qualified name, complexity
 
 
 def measure(root: Path, paths: Sequence[str]) -> dict[str, list[Row] | list[str]]:
-    """Complexity of every function under ``paths``: ``blocks`` rows and ``unparsable`` files."""
+    """Complexity of every function under ``paths``: ``blocks`` rows, the ``files`` read and
+    the ``unparsable`` ones."""
     from radon.complexity import cc_visit
     from radon.visitors import Class
 
     blocks: list[Row] = []
     unparsable: list[str] = []
-    for file in python_files(root, paths):
+    files = python_files(root, paths)
+    for file in files:
         name = relative(file, root)
         try:
             visited = cc_visit(file.read_text(encoding="utf-8", errors="replace"))
@@ -114,7 +123,7 @@ def measure(root: Path, paths: Sequence[str]) -> dict[str, list[Row] | list[str]
             blocks.append((name, item.lineno, qualified, item.complexity))
             pending.extend((closure, f"{qualified}.") for closure in item.closures)
     blocks.sort(key=lambda row: (row[0], row[1]))
-    return {"blocks": blocks, "unparsable": unparsable}
+    return {"blocks": blocks, "files": [relative(f, root) for f in files], "unparsable": unparsable}
 
 
 def main(argv: Sequence[str]) -> int:

@@ -9,6 +9,7 @@ import shlex
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -49,6 +50,35 @@ def python_module(module: str, *args: str) -> list[str]:
     return [sys.executable, "-m", module, *args]
 
 
+class Running:
+    """The tool processes in flight. Each runs in a session of its own (so a timeout can stop
+    its children), out of reach of the terminal's Ctrl-C: an interrupted gate stops them here."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._processes: set[subprocess.Popen[str]] = set()
+
+    def add(self, process: subprocess.Popen[str]) -> None:
+        with self._lock:
+            self._processes.add(process)
+
+    def discard(self, process: subprocess.Popen[str]) -> None:
+        with self._lock:
+            self._processes.discard(process)
+
+    def stop_all(self) -> int:
+        """Kill every running tool (and its children); returns how many were running."""
+        with self._lock:
+            running = list(self._processes)
+        for process in running:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+        return len(running)
+
+
+RUNNING = Running()
+
+
 def run_tool(argv: Sequence[str], cwd: Path, timeout: float | None) -> Completed:
     """Run ``argv`` in ``cwd``; raise :class:`ToolError` when it is missing or times out.
 
@@ -71,6 +101,7 @@ def run_tool(argv: Sequence[str], cwd: Path, timeout: float | None) -> Completed
         )
     except OSError as error:
         raise ToolError(f"could not start `{command}`: {error}. Is the tool installed?") from None
+    RUNNING.add(process)
     try:
         stdout, stderr = process.communicate(timeout=timeout or None)
     except subprocess.TimeoutExpired:
@@ -82,6 +113,10 @@ def run_tool(argv: Sequence[str], cwd: Path, timeout: float | None) -> Completed
     except BaseException:
         _kill_group(process)
         raise
+    finally:
+        RUNNING.discard(process)
+    if process.returncode == -signal.SIGKILL:
+        raise ToolError(f"`{command}` was stopped (killed) before it finished.")
     return Completed(command, process.returncode, stdout, stderr, time.perf_counter() - started)
 
 

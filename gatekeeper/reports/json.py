@@ -66,4 +66,5 @@ def write(report: Report, path: Path) -> None:
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".report-", suffix=".json")
     with os.fdopen(handle, "w", encoding="utf-8") as stream:
         stream.write(text)
+    Path(temporary).chmod(0o644)  # mkstemp makes it private; a report is for everyone to read
     Path(temporary).replace(path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import time
 import uuid
 from collections import Counter
@@ -45,13 +46,24 @@ class GateSession:
         try:
             gate = Gate(load_setup(start, overrides))
         except GatekeeperError as error:
+            _forget_report(start)
             raise pytest.UsageError(str(error)) from None
+        if "coverage" in gate.setup.settings.strings("checks") and _pytest_cov_measures(config):
+            raise pytest.UsageError(
+                "pytest-cov is measuring this session (--cov), and so is gatekeeper's coverage "
+                "check: two collectors in one process corrupt each other. Drop --cov (and "
+                "--cov-* options in addopts) for gated runs, or leave coverage out of "
+                "[tool.gatekeeper] checks."
+            )
         return cls(config, gate)
 
     # -- start ------------------------------------------------------------------------------
 
     def start(self) -> None:
         setup = self.gate.setup
+        # A report left by an earlier run must never be read as this run's verdict.
+        setup.report_path().unlink(missing_ok=True)
+        _ignore_own_files(setup.worktree / ".gatekeeper")
         self.reused = self.gate.reuse_session(whole_suite(self.config))
         if "coverage" in setup.settings.strings("checks") and not self.reused:
             directory = setup.worktree / ".gatekeeper" / "coverage" / uuid.uuid4().hex[:12]
@@ -121,6 +133,8 @@ class GateSession:
             evals=self.evals.outcome(),
         )
         self.report = self.gate.finish(outcome, self._waiting)
+        if coverage_dir is not None:
+            shutil.rmtree(coverage_dir, ignore_errors=True)  # judged: the data has no more use
         # -- integration: gate the merge result too (docs/integration.md) --
         if self.gate.setup.settings.flag("integrate"):
             from gatekeeper.integration.gating import gate_merge_of_head
@@ -156,6 +170,7 @@ class GateSession:
     def _waiting(self, names: list[str]) -> None:
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
+            reporter.ensure_newline()
             reporter.write_line(f"gatekeeper: tests done, waiting for {', '.join(names)} ...")
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
@@ -170,7 +185,15 @@ class GateSession:
         path = self.gate.setup.report_path()
         terminal.emit(terminal.render(self.report, str(path)), _writer(terminalreporter))
 
+    def pytest_keyboard_interrupt(self) -> None:
+        self.gate.stop()  # the tools run in sessions of their own: Ctrl-C does not reach them
+
     def pytest_unconfigure(self, config: pytest.Config) -> None:
+        if self.report is None:
+            self.gate.stop()  # the session never finished (a usage error, an interrupt)
+            os.environ.pop(ENV, None)
+            if self.measurement is not None:
+                self.measurement.stop()
         reporter = config.pluginmanager.get_plugin("terminalreporter")
         if self.report is not None and reporter is not None:
             text, colour = terminal.verdict_line(self.report)
@@ -207,5 +230,33 @@ def _failure(report: pytest.TestReport | pytest.CollectReport, outcome: str) -> 
         line=line,
         column=1,
         code="FAILED" if outcome == "failed" else "ERROR",
-        message=f"{report.nodeid}: {message}",
+        # pytest's crash message can run on for lines ("+ where ..."): its first line names it.
+        message=f"{report.nodeid}: {(message.strip().splitlines() or [''])[0]}",
     )
+
+
+def _pytest_cov_measures(config: pytest.Config) -> bool:
+    """Whether pytest-cov was asked to measure this session (``--cov``, maybe in addopts)."""
+    return bool(getattr(config.known_args_namespace, "cov_source", None))
+
+
+def _ignore_own_files(folder: Path) -> None:
+    """Keep gatekeeper's working files out of ``git status``; the baseline is the user's to
+    commit."""
+    folder.mkdir(parents=True, exist_ok=True)
+    ignore = folder / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text(
+            "# gatekeeper's working files; commit only the baseline\n"
+            "*\n!.gitignore\n!baseline.json\n"
+        )
+
+
+def _forget_report(start: Path) -> None:
+    """The configuration is broken, so this run writes no report: remove the last run's (at the
+    default place), lest it be read as this run's verdict."""
+    from gatekeeper.repository import worktree_root
+
+    root = worktree_root(start)
+    if root is not None:
+        (root / ".gatekeeper" / "report.json").unlink(missing_ok=True)

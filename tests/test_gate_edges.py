@@ -1,0 +1,226 @@
+"""The gate at its edges: interrupted, hung or misbehaving checks, overrides, stale reports."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from gatekeeper.checks.base import CheckContext
+from gatekeeper.checks.process import run_tool
+from gatekeeper.config import Option
+from gatekeeper.gate import Gate, load_setup, run_check
+from gatekeeper.model import CheckResult, Status
+from tests.conftest import ProjectFactory
+from tests.gate_runs import NO_COVERAGE, run_gate
+
+
+class Returning:
+    name = "odd"
+    description = "returns something that is not a result"
+    needs_session = False
+
+    def options(self) -> list[Option]:
+        return []
+
+    def run(self, context: CheckContext) -> CheckResult:
+        return None  # type: ignore[return-value]
+
+
+def test_a_check_returning_no_result_is_an_error(
+    pytester: pytest.Pytester, project: ProjectFactory
+) -> None:
+    project()
+    result = run_check(Returning(), Gate(load_setup(pytester.path)).context())
+    assert result.status is Status.ERROR
+    assert "returned None, not a CheckResult" in result.summary
+
+
+SLOW_PLUGIN = """\
+import sys
+import time
+
+import gatekeeper
+from gatekeeper.checks.process import run_tool
+
+
+class Hangs:
+    name = "hangs"
+    description = "sleeps in-process"
+    needs_session = False
+
+    def options(self):
+        return []
+
+    def run(self, context):
+        time.sleep(60)
+
+
+class SlowTool:
+    name = "slowtool"
+    description = "a tool that sleeps"
+    needs_session = False
+
+    def options(self):
+        return []
+
+    def run(self, context):
+        run_tool([sys.executable, "-c", "import time; time.sleep(60)"], context.root, None)
+
+
+@gatekeeper.hookimpl
+def gatekeeper_checks():
+    return [Hangs(), SlowTool()]
+"""
+
+
+def test_an_in_process_check_past_its_timeout_is_an_error(
+    pytester: pytest.Pytester, project: ProjectFactory
+) -> None:
+    gate_config = (
+        '\n[tool.gatekeeper]\nplugins = ["slowplugin"]\nchecks = ["hangs"]\n'
+        "[tool.gatekeeper.hangs]\ntimeout = 0.5\n"
+    )
+    project({"slowplugin.py": SLOW_PLUGIN}, gatekeeper=gate_config)
+    pytester.syspathinsert()
+    setup = load_setup(pytester.path)
+    gate = Gate(setup)
+    gate.start()
+    # The gate waits the timeout plus a grace from its start: pretend both have passed.
+    gate.started -= 60
+    report = gate.finish(None)
+    (result,) = report.checks
+    assert result.status is Status.ERROR
+    assert "did not finish within its timeout of 0.5 s" in result.summary
+
+
+def test_stopping_the_gate_kills_running_tools(
+    pytester: pytest.Pytester, project: ProjectFactory
+) -> None:
+    gate_config = '\n[tool.gatekeeper]\nplugins = ["slowplugin"]\nchecks = ["slowtool"]\n'
+    project({"slowplugin.py": SLOW_PLUGIN}, gatekeeper=gate_config)
+    pytester.syspathinsert()
+    gate = Gate(load_setup(pytester.path))
+    gate.start()
+    deadline = time.monotonic() + 10
+    while gate.stop() == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)  # the tool may not have started yet
+    started = time.monotonic()
+    (result,) = gate.finish(None).checks
+    assert time.monotonic() - started < 30  # stopped, not slept out (the tool sleeps 60 s)
+    assert result.status is Status.ERROR
+    assert "was stopped" in result.summary
+
+
+def test_run_tool_reports_a_killed_tool(tmp_path: Path) -> None:
+    from gatekeeper.checks.process import RUNNING
+    from gatekeeper.errors import ToolError
+
+    def kill_soon() -> None:
+        while RUNNING.stop_all() == 0:
+            time.sleep(0.02)
+
+    killer = threading.Thread(target=kill_soon, daemon=True)
+    killer.start()
+    with pytest.raises(ToolError, match="was stopped"):
+        run_tool([sys.executable, "-c", "import time; time.sleep(30)"], tmp_path, None)
+    killer.join(5)
+
+
+def test_plugins_given_on_the_command_line_are_loaded(
+    pytester: pytest.Pytester, project: ProjectFactory
+) -> None:
+    from tests.test_plugins import PLUGIN
+
+    project({"docplugin.py": PLUGIN, "pkg/bare.py": "X = 1\n"}, gatekeeper=NO_COVERAGE)
+    pytester.syspathinsert()
+    run = run_gate(
+        pytester,
+        "--gatekeeper-plugins",
+        "docplugin",
+        "--gatekeeper-checks",
+        "tests,docstrings",
+    )
+    assert run.status("docstrings") == "failed"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--gatekeeper-checks", "tests,lnt"], "command line --gatekeeper-checks: unknown check"),
+        (["--gatekeeper-paths", "nope"], "command line --gatekeeper-paths names 'nope'"),
+        (["--gatekeeper-checks", "lint,lint"], "names lint more than once"),
+    ],
+)
+def test_command_line_mistakes_name_the_option(
+    pytester: pytest.Pytester, project: ProjectFactory, args: list[str], message: str
+) -> None:
+    project()
+    result = pytester.runpytest_inprocess("--gatekeeper", *args)
+    assert result.ret == 4
+    assert message in result.stderr.str()
+
+
+def test_a_missing_complexity_path_is_a_usage_error(
+    pytester: pytest.Pytester, project: ProjectFactory
+) -> None:
+    project(gatekeeper='\n[tool.gatekeeper.complexity]\npaths = ["nope"]\n')
+    result = pytester.runpytest_inprocess("--gatekeeper")
+    assert result.ret == 4
+    assert "[tool.gatekeeper.complexity] paths names 'nope'" in result.stderr.str()
+
+
+def test_a_stale_report_never_survives_a_broken_run(
+    pytester: pytest.Pytester, project: ProjectFactory
+) -> None:
+    project(gatekeeper=NO_COVERAGE)
+    assert run_gate(pytester).verdict == "passed"
+    report = pytester.path / ".gatekeeper" / "report.json"
+    result = pytester.runpytest_inprocess("--gatekeeper", "--gatekeeper-complexity-max", "x")
+    assert result.ret == 4
+    assert not report.exists()
+
+
+def test_the_report_shows_detected_paths_and_working_files_are_ignored(
+    pytester: pytest.Pytester, project: ProjectFactory
+) -> None:
+    project(gatekeeper=NO_COVERAGE)
+    run = run_gate(pytester)
+    assert run.report["config"]["paths"] == ["pkg"]
+    assert run.report["config"]["types"]["paths"] == ["pkg"]
+    ignore = (pytester.path / ".gatekeeper" / ".gitignore").read_text()
+    assert "!baseline.json" in ignore
+
+
+def test_a_failure_message_is_one_line(pytester: pytest.Pytester, project: ProjectFactory) -> None:
+    failing = (
+        "from pkg import add\n\n\ndef test_bad() -> None:\n"
+        "    assert add(1, 1) == add(2, 2) + add(0, 0)\n"
+    )
+    project({"tests/test_bad.py": failing}, gatekeeper=NO_COVERAGE)
+    run = run_gate(pytester)
+    (finding,) = run.check("tests")["findings"]
+    assert "\n" not in finding["message"]
+    assert finding["message"].startswith("tests/test_bad.py::test_bad: assert 2 == (4 + 0)")
+
+
+def test_fail_under_above_100_is_an_error(
+    pytester: pytest.Pytester, project: ProjectFactory
+) -> None:
+    project(gatekeeper="\n[tool.gatekeeper.coverage]\nfail-under = 150\n")
+    run = run_gate(pytester, subprocess=True)
+    assert run.status("coverage") == "error"
+    assert "above 100%" in run.check("coverage")["summary"]
+
+
+def test_pytest_cov_in_use_is_a_usage_error_not_a_crash(
+    pytester: pytest.Pytester, project: ProjectFactory
+) -> None:
+    project()
+    result = pytester.runpytest_subprocess("--gatekeeper", "--cov=pkg")
+    assert result.ret == 4
+    assert "pytest-cov is measuring this session" in result.stderr.str()
+    assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
