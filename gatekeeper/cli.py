@@ -5,15 +5,27 @@ from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from collections.abc import Sequence
+from typing import NoReturn
 
 from gatekeeper.commands import COMMANDS
-from gatekeeper.errors import EXIT_INTERRUPTED, GatekeeperError
+from gatekeeper.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, GatekeeperError
 from gatekeeper.version import installed_version
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse exits 2 on bad arguments, but 2 means "interrupted" here (as in pytest): every
+    usage error exits 4. Subcommand parsers inherit this class through ``add_subparsers``."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(
+    """The argument parser: ``--help`` and ``--version`` exit 0, bad arguments exit 4."""
+    top = _Parser(
         prog="gatekeeper",
         description="One quality gate for parallel git worktrees.",
     )
@@ -41,6 +53,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"gatekeeper {args.command}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Exception as error:  # anything else is a bug: one paragraph, never a traceback
+        print(internal_error(args.command, error), file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def internal_error(command: str, error: Exception) -> str:
+    """The one-paragraph message for an exception no code raised on purpose."""
+    detail = " ".join("".join(traceback.format_exception_only(error)).split())
+    return (
+        f"gatekeeper {command}: internal error: {detail}. This is a bug in gatekeeper or in one "
+        f"of its plugins, not a problem with your project: please report it, with the command "
+        f"you ran (gatekeeper {command}) and this message."
+    )
 
 
 def console() -> None:  # pragma: no cover - the console-script shim

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import sys
 from collections.abc import Iterable
+from importlib import metadata
+from pathlib import Path
 
 import pluggy
 
@@ -15,27 +19,77 @@ from gatekeeper.errors import ConfigError, UsageError
 ENTRY_POINT_GROUP = "gatekeeper"
 
 
-def plugin_manager(extra: Iterable[str] = (), *, entry_points: bool = True) -> pluggy.PluginManager:
-    """A plugin manager with the built-ins, ``gatekeeper`` entry points and ``extra`` modules."""
+def plugin_manager(
+    extra: Iterable[str] = (), *, entry_points: bool = True, root: Path | None = None
+) -> pluggy.PluginManager:
+    """A plugin manager with the built-ins, ``gatekeeper`` entry points and ``extra`` modules.
+
+    ``extra`` (the ``plugins`` key) is imported with ``root``, the project root, first on
+    ``sys.path``, so a project-local module such as ``docplugin.py`` is found. An entry point or a
+    module that cannot be loaded raises :class:`UsageError` naming it; nothing else is registered
+    then.
+    """
     from gatekeeper.checks import builtin
 
     manager = pluggy.PluginManager(hookspecs.PROJECT)
     manager.add_hookspecs(hookspecs)
     manager.register(builtin, name="gatekeeper.builtin")
     if entry_points:
-        manager.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+        _load_entry_points(manager)
     for name in extra:
-        if manager.get_plugin(name) is not None:
-            continue
-        try:
-            module = importlib.import_module(name)
-        except Exception as error:
-            raise ConfigError(
-                f"pyproject.toml: [tool.gatekeeper] plugins names {name!r}, which cannot be "
-                f"imported ({type(error).__name__}: {error}). Install it or fix the name."
-            ) from None
-        manager.register(module, name=name)
+        if manager.get_plugin(name) is None:
+            manager.register(_import_plugin(name, root), name=name)
     return manager
+
+
+def _load_entry_points(manager: pluggy.PluginManager) -> None:
+    """Register every ``gatekeeper`` entry point, as pluggy's loader does, but name the one that
+    fails: pluggy's own loader lets a broken distribution's traceback escape unnamed."""
+    for distribution in metadata.distributions():
+        for entry_point in distribution.entry_points:
+            if entry_point.group != ENTRY_POINT_GROUP:
+                continue
+            if manager.get_plugin(entry_point.name) or manager.is_blocked(entry_point.name):
+                continue  # the same distribution found twice on sys.path, or blocked
+            try:
+                manager.register(entry_point.load(), name=entry_point.name)
+            except Exception as error:
+                raise _broken_entry_point(distribution, entry_point, error) from None
+
+
+def _broken_entry_point(
+    distribution: metadata.Distribution, entry_point: metadata.EntryPoint, error: Exception
+) -> UsageError:
+    project = distribution.name
+    return UsageError(
+        f"the installed distribution {project} {distribution.version} declares the gatekeeper "
+        f"plugin entry point `{entry_point.name} = {entry_point.value}`, which cannot be loaded "
+        f"({type(error).__name__}: {error}). Fix that distribution or uninstall it "
+        f"(pip uninstall {project})."
+    )
+
+
+def _import_plugin(name: str, root: Path | None) -> object:
+    """Import one ``plugins`` module, the project root searched first while it is imported.
+
+    The root is taken off ``sys.path`` again afterwards, so the project's top-level directories
+    never shadow installed packages for the rest of the process.
+    """
+    entry = None if root is None else str(root)
+    if entry is not None:
+        sys.path.insert(0, entry)
+    try:
+        return importlib.import_module(name)
+    except Exception as error:
+        raise ConfigError(
+            f"pyproject.toml: [tool.gatekeeper] plugins names {name!r}, which cannot be "
+            f"imported ({type(error).__name__}: {error}). Install it, fix the name, or fix the "
+            "module."
+        ) from None
+    finally:
+        if entry is not None:
+            with contextlib.suppress(ValueError):  # the plugin took it off itself
+                sys.path.remove(entry)
 
 
 def collect_checks(manager: pluggy.PluginManager) -> dict[str, Check]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -55,19 +56,69 @@ def test_configuration_errors_exit_4_with_one_paragraph(
     assert "Traceback" not in err
 
 
-def test_unknown_arguments_are_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
+CRASHING_PLUGIN = """\
+import gatekeeper
+
+
+@gatekeeper.hookimpl
+def gatekeeper_checks() -> list[object]:
+    raise RuntimeError("the plugin fell over")
+"""
+
+
+def test_an_unexpected_exception_exits_3_as_a_bug_to_report(
+    pytester: pytest.Pytester, project: ProjectFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project(
+        {"crashplugin.py": CRASHING_PLUGIN},
+        gatekeeper='\n[tool.gatekeeper]\nplugins = ["crashplugin"]\n',
+    )
+    pytester.syspathinsert()
+    assert main(["check", "lint"]) == 3
+    err = capsys.readouterr().err
+    assert err == (
+        "gatekeeper check: internal error: RuntimeError: the plugin fell over. This is a bug in "
+        "gatekeeper or in one of its plugins, not a problem with your project: please report it, "
+        "with the command you ran (gatekeeper check) and this message.\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["check", "lint", "--bogus"], "gatekeeper: error: unrecognized arguments: --bogus"),
+        (["chek"], "gatekeeper: error: argument COMMAND: invalid choice: 'chek'"),
+        ([], "gatekeeper: error: the following arguments are required: COMMAND"),
+    ],
+)
+def test_argument_errors_exit_4_like_every_usage_error(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(SystemExit) as caught:
-        main(["check", "lint", "--bogus"])
-    assert caught.value.code == 2
-    assert "unrecognized arguments: --bogus" in capsys.readouterr().err
+        main(argv)
+    assert caught.value.code == 4
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["check", "--help"], ["--version"]])
+def test_help_and_version_exit_0(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(argv)
+    assert caught.value.code == 0
+    assert capsys.readouterr().out.startswith(("usage: gatekeeper", "gatekeeper "))
+
+
+GATEKEEPER_SCRIPT = Path(sys.executable).parent / "gatekeeper"
 
 
 def test_the_console_script_is_installed() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "gatekeeper", "--version"],
-        capture_output=True,
-        text=True,
-        check=False,
+    version = subprocess.run(
+        [GATEKEEPER_SCRIPT, "--version"], capture_output=True, text=True, check=False
     )
-    assert done.returncode == 0
-    assert done.stdout.startswith("gatekeeper ")
+    assert version.returncode == 0
+    assert version.stdout.startswith("gatekeeper ")
+    bad = subprocess.run(
+        [GATEKEEPER_SCRIPT, "check", "lint", "--bogus"], capture_output=True, text=True, check=False
+    )
+    assert bad.returncode == 4
+    assert "unrecognized arguments: --bogus" in bad.stderr

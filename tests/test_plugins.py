@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 
-from gatekeeper.config import check_options
-from gatekeeper.errors import UsageError
+from gatekeeper.cli import main
+from gatekeeper.config import Option
+from gatekeeper.errors import ConfigError, UsageError
 from gatekeeper.hookspecs import hookimpl
 from gatekeeper.plugins import collect_checks, plugin_manager, table_for
 from tests.conftest import ProjectFactory
@@ -123,8 +127,105 @@ def test_bad_plugin_registrations_are_rejected(plugin: object, message: str) -> 
         collect_checks(manager)
 
 
+class _OwnKeysCheck:
+    name = "ownkeys"
+    description = "declares a key of its own"
+    needs_session = False
+
+    def options(self) -> list[Option]:
+        return [Option("ownkeys.limit", "int", 3, "How many are allowed.")]
+
+    def run(self, context: object) -> object:
+        raise AssertionError("never run")
+
+
+class _OwnKeysPlugin:
+    @staticmethod
+    @hookimpl
+    def gatekeeper_checks() -> list[object]:
+        return [_OwnKeysCheck()]
+
+
 def test_plugin_checks_get_timeout_and_args_keys() -> None:
     manager = plugin_manager(entry_points=False)
+    manager.register(_OwnKeysPlugin())
     table = table_for(collect_checks(manager))
-    assert "lint.timeout" in table.by_key()
-    assert check_options("x", timeout=1.0)[0].key == "x.timeout"
+    keys = table.by_key()
+    assert "ownkeys" in table.checks
+    assert keys["ownkeys.limit"].default == 3
+    assert keys["ownkeys.timeout"].default == 600.0
+    assert keys["ownkeys.args"].default == []
+    assert "lint.timeout" in keys  # the built-ins' keys stay
+
+
+# -- plugins that cannot be loaded: an installed distribution, a project-local module ----------
+
+BROKEN_ENTRY_POINT = "broken = broken_gatekeeper_plugin:hooks"
+
+
+@pytest.fixture
+def broken_distribution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A real installed distribution (a ``*.dist-info`` on a ``sys.path`` entry) whose
+    ``gatekeeper`` entry point names a module that fails to import."""
+    site = tmp_path / "site"
+    info = site / "broken_gatekeeper_plugin-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: broken-gatekeeper-plugin\nVersion: 1.0\n"
+    )
+    (info / "entry_points.txt").write_text(f"[gatekeeper]\n{BROKEN_ENTRY_POINT}\n")
+    (site / "broken_gatekeeper_plugin.py").write_text("import no_such_dependency_of_the_plugin\n")
+    monkeypatch.syspath_prepend(str(site))
+    return site
+
+
+BROKEN_MESSAGE = (
+    "the installed distribution broken-gatekeeper-plugin 1.0 declares the gatekeeper plugin "
+    f"entry point `{BROKEN_ENTRY_POINT}`, which cannot be loaded (ModuleNotFoundError: No "
+    "module named 'no_such_dependency_of_the_plugin'). Fix that distribution or uninstall it "
+    "(pip uninstall broken-gatekeeper-plugin)."
+)
+
+
+def test_a_broken_entry_point_names_itself_and_its_distribution(
+    broken_distribution: Path,
+) -> None:
+    with pytest.raises(UsageError) as caught:
+        plugin_manager()
+    assert str(caught.value) == BROKEN_MESSAGE
+
+
+def test_a_broken_entry_point_is_a_usage_error_under_pytest(
+    pytester: pytest.Pytester, project: ProjectFactory, broken_distribution: Path
+) -> None:
+    project()
+    result = pytester.runpytest_inprocess("--gatekeeper", "-p", "no:cacheprovider")
+    assert result.ret == 4
+    err = result.stderr.str()
+    assert BROKEN_MESSAGE in err
+    assert "Traceback" not in err
+
+
+def test_a_broken_entry_point_is_a_usage_error_for_the_cli(
+    pytester: pytest.Pytester,
+    project: ProjectFactory,
+    broken_distribution: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    project()
+    assert main(["check", "lint"]) == 4
+    err = capsys.readouterr().err
+    assert err == f"gatekeeper check: error: {BROKEN_MESSAGE}\n"
+
+
+def test_a_project_local_plugin_module_is_imported_from_the_root(
+    pytester: pytest.Pytester, project: ProjectFactory
+) -> None:
+    root = project({"docplugin.py": PLUGIN, "pkg/bare.py": "X = 1\n"}, gatekeeper=CONFIG)
+    path_before = list(sys.path)
+    with pytest.raises(ConfigError, match="plugins names 'docplugin', which cannot be imported"):
+        plugin_manager(["docplugin"], entry_points=False)  # not on sys.path without the root
+    checks = collect_checks(plugin_manager(["docplugin"], entry_points=False, root=root))
+    assert checks["docstrings"].description == "every module has a docstring"
+    assert sys.modules["docplugin"].__file__ == str(root / "docplugin.py")
+    assert sys.path == path_before  # the root is searched for the import only

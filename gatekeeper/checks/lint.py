@@ -1,13 +1,16 @@
 """``lint``: ``ruff check`` and ``ruff format --check``, both with JSON output.
 
 Ruff reads the project's own configuration as it always does. Exit status 2 (or output that is not
-the JSON we expect) means ruff could not judge, which is an error, never "no findings".
+the JSON we expect) means ruff could not judge, which is an error, never "no findings". One
+exception: ``ruff format --check`` also exits 2 when a file does not parse. That is a finding about
+the user's code (``ruff check`` reports the same syntax errors), not a broken configuration.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from gatekeeper.checks.base import CheckContext
@@ -49,7 +52,7 @@ class LintCheck:
                 "ruff", "format", "--check", "--output-format", "json", "--force-exclude", *paths
             )
             runs.append(run_tool(format_argv, context.root, timeout))
-            findings += parse_ruff(runs[1], context.root, "lint")
+            findings += parse_ruff_format(runs[1], context.root, findings)
         status = Status.FAILED if findings else Status.PASSED
         summary = f"{len(findings)} finding(s)" if findings else "no findings"
         return CheckResult(
@@ -80,6 +83,39 @@ def parse_ruff(run: Completed, root: Path, check: str) -> list[Finding]:
     if run.returncode == 1 and not findings:
         raise ToolError(f"`{run.command}` exited 1 without reporting a finding: {run.tail()}")
     return findings
+
+
+# ruff's code for a file that does not parse; older ruff printed none, which _finding names so.
+SYNTAX_CODES = frozenset({"invalid-syntax", "syntax-error"})
+FORMAT_CODES = SYNTAX_CODES | {"unformatted"}
+
+
+def parse_ruff_format(run: Completed, root: Path, checked: Sequence[Finding]) -> list[Finding]:
+    """Findings from ``ruff format --check``, as :func:`parse_ruff`, except that exit status 2
+    with only files to reformat and files that do not parse is a finding, not an error.
+
+    A syntax error ``ruff check`` already reported (in ``checked``) for the same file is not
+    repeated.
+    """
+    found = _parse_failures(run, root) if run.returncode == 2 else None
+    if found is None:
+        return parse_ruff(run, root, "lint")
+    reported = {f.path for f in checked if f.code in SYNTAX_CODES}
+    return [f for f in found if f.code not in SYNTAX_CODES or f.path not in reported]
+
+
+def _parse_failures(run: Completed, root: Path) -> list[Finding] | None:
+    """ruff's findings when they hold a syntax error and nothing but syntax errors and files to
+    reformat, and stderr has no error of its own (warnings are fine); None for anything else (which
+    stays an error)."""
+    if any(line.startswith("error") for line in run.stderr.splitlines()):
+        return None
+    try:
+        found = parse_ruff(replace(run, returncode=1), root, "lint")
+    except ToolError:
+        return None
+    codes = {f.code for f in found}
+    return found if codes & SYNTAX_CODES and codes <= FORMAT_CODES else None
 
 
 def _finding(item: dict[str, object], root: Path, check: str) -> Finding:

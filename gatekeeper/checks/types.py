@@ -1,7 +1,9 @@
 """``types``: mypy with JSON output (``-O json``); the project's own mypy configuration applies.
 
 Exit status 2 means mypy could not run (a broken plugin, a bad option). It still prints a JSON
-line in some of those cases, so the exit status decides, never the output.
+line in some of those cases, so the exit status decides, never the output. The one exception: a
+source file that does not parse also stops mypy with exit 2, and then every line it prints is an
+error with code ``syntax`` in a ``.py``/``.pyi`` file. That is a finding about the user's code.
 """
 
 from __future__ import annotations
@@ -58,7 +60,11 @@ class TypesCheck:
 
 
 def parse_mypy(run: Completed, root: Path) -> list[Finding]:
-    """Findings from mypy's JSON lines, notes dropped. Exit 2 or unparsable output is an error."""
+    """Findings from mypy's JSON lines, notes dropped. Exit 2 or unparsable output is an error,
+    except exit 2 for syntax errors alone (:func:`syntax_errors`), which are the findings."""
+    syntax = syntax_errors(run, root) if run.returncode == 2 else []
+    if syntax:
+        return syntax
     if run.returncode not in (0, 1):
         raise ToolError(
             f"`{run.command}` could not run (exit status {run.returncode}): {run.tail()}\n"
@@ -77,6 +83,50 @@ def parse_mypy(run: Completed, root: Path) -> list[Finding]:
     if run.returncode == 1 and not any(f.severity is Severity.ERROR for f in findings):
         raise ToolError(f"`{run.command}` exited 1 without reporting an error: {run.tail()}")
     return findings
+
+
+PYTHON_SOURCES = (".py", ".pyi")
+
+
+def syntax_errors(run: Completed, root: Path) -> list[Finding]:
+    """The findings when everything mypy printed is a syntax error in a Python source file;
+    otherwise none (then exit 2 stays an error).
+
+    mypy prints a plugin that cannot be imported as a JSON line on stderr (file ``pyproject.toml``,
+    code ``misc``), so a JSON line or a traceback on stderr also means "could not run".
+    """
+    if "Traceback" in run.stderr or any(map(_is_json, run.stderr.splitlines())):
+        return []
+    items = []
+    for raw in filter(str.strip, run.stdout.splitlines()):
+        try:
+            item = json.loads(raw)
+        except ValueError:
+            return []
+        if not _is_syntax_error(item):
+            return []
+        items.append(item)
+    return [f for f in (_finding(item, root) for item in items) if f is not None]
+
+
+def _is_json(line: str) -> bool:
+    try:
+        json.loads(line)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_syntax_error(item: object) -> bool:
+    return (
+        isinstance(item, dict)
+        and item.get("code") == "syntax"
+        and item.get("severity") == "error"
+        and str(item.get("file", "")).endswith(PYTHON_SOURCES)
+        and isinstance(item.get("line"), int)
+        and isinstance(item.get("column"), int)
+        and isinstance(item.get("message"), str)
+    )
 
 
 def _finding(item: dict[str, object], root: Path) -> Finding | None:

@@ -1,0 +1,44 @@
+"""The types check on real sample projects: mypy's exit 2 for a file that does not parse is a
+finding; every other exit 2 stays an error."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from gatekeeper.gate import Gate, load_setup
+from gatekeeper.model import CheckResult
+
+BROKEN = "def f(:\n    pass\n"
+
+
+def judge(root: Path, name: str) -> CheckResult:
+    """Run one check as ``gatekeeper check NAME`` does, never reusing a cached pass."""
+    setup = load_setup(root)
+    gate = Gate(setup)
+    return gate.judge(setup.checks[name], gate.context(), reuse=False)
+
+
+def test_a_file_that_does_not_parse_fails_types_with_its_syntax_errors(
+    pytester: pytest.Pytester, project: Callable[..., Path]
+) -> None:
+    root = project({"pkg/broken.py": BROKEN})
+    result = judge(root, "types")
+    assert result.status.value == "failed", result.summary
+    assert {(f.path, f.code) for f in result.findings} == {("pkg/broken.py", "syntax")}
+    assert result.findings[0].line == 1
+    assert result.metrics["errors"] == len(result.findings)
+
+
+def test_a_syntax_error_next_to_a_broken_mypy_plugin_is_still_an_error(
+    pytester: pytest.Pytester, project: Callable[..., Path]
+) -> None:
+    root = project(
+        {"pkg/broken.py": BROKEN}, gatekeeper='\n[tool.mypy]\nplugins = ["no_such_mypy_plugin"]\n'
+    )
+    result = judge(root, "types")
+    assert result.status.value == "error"
+    assert "exit status 2" in result.summary
+    assert "no_such_mypy_plugin" in result.summary
