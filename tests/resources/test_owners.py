@@ -3,7 +3,7 @@ and every sweep, whatever its own state dir, judges the owner by that lock."""
 
 from __future__ import annotations
 
-import dataclasses
+import json
 import os
 import signal
 import socket
@@ -12,9 +12,11 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from gatekeeper.resources import owners
+from gatekeeper.resources import owners, ports
+from gatekeeper.resources.databases.base import Template
+from gatekeeper.resources.databases.sqlite import OWNER_FILE, SqliteBackend
 from gatekeeper.resources.identity import WORKTREE, Identity
-from gatekeeper.resources.locks import Held
+from gatekeeper.resources.locks import Held, read_record
 from tests.resources.test_sweep import HOLDER_TEST, database_exists, wait_for
 
 
@@ -22,20 +24,38 @@ def claimed(state: Path, worker: str = "gw0") -> tuple[Identity, Held]:
     """An identity whose owner lock is held (by this process) in ``state``."""
     identity = Identity("/wt/a", "run1", worker)
     held = owners.claim(identity, state)
-    return dataclasses.replace(identity, lock=str(held.path)), held
+    return owners.owned(identity, held), held
 
 
 def test_record_carries_the_absolute_lock_path(tmp_path: Path) -> None:
     identity, held = claimed(tmp_path / "a")
     try:
         lock = identity.record()["lock"]
-        assert lock == str((tmp_path / "a" / "owners" / f"{identity.key}.lock").resolve())
+        assert lock == str(tmp_path / "a" / "owners" / f"{identity.key}.lock")
         assert Path(str(lock)).is_absolute()
         assert owners.recorded_lock(identity.record()) == Path(str(lock))
     finally:
         held.release()
     worktree = Identity("/wt/a", "wt", "wt", lifetime=WORKTREE, lock="/x/owners/k.lock")
     assert worktree.record()["lock"] is None  # a worktree-lifetime resource has no owner process
+
+
+def test_sqlite_sidecar_and_port_lease_name_the_owner_lock(state: Path, tmp_path: Path) -> None:
+    identity, held = claimed(tmp_path / "a")
+    backend = SqliteBackend(60.0)
+    pool = ports.PortPool(identity.seed("ports"), ports.PortRange(), identity.record())
+    try:
+        database = backend.create(Template("k", "", tmp_path), identity, "main")
+        sidecar = Path(database.url.removeprefix("sqlite:///")).parent / OWNER_FILE
+        assert json.loads(sidecar.read_text())["lock"] == str(held.path)
+        lease = read_record(ports.lock_path(pool.get("web")))
+        assert lease["lock"] == str(held.path) and lease["name"] == "web"
+        assert [left.name for left in backend.leftovers()] == []  # judged by a's held lock
+        held.release()
+        assert [left.name for left in backend.leftovers()] == [str(sidecar.parent)]
+    finally:
+        pool.close()
+        held.release()
 
 
 def test_a_held_lock_in_another_state_dir_is_alive_and_a_free_one_dead(tmp_path: Path) -> None:
@@ -54,7 +74,7 @@ def test_a_missing_lock_is_dead_only_in_the_sweepers_own_dir_or_a_gone_dir(
 ) -> None:
     own, other = tmp_path / "own", tmp_path / "other"
     key = Identity("/wt/a", "run1", "gw0").key
-    base = {"owner": key, "host": socket.gethostname()}
+    base: dict[str, object] = {"owner": key, "host": socket.gethostname()}
     (own / "owners").mkdir(parents=True)
     (other / "owners").mkdir(parents=True)
     in_own = {**base, "lock": str(own / "owners" / f"{key}.lock")}
