@@ -47,6 +47,10 @@ class Identity:
     # ``worktree``: the resources live until the worktree is removed (``gatekeeper worktree``),
     # not until this process ends; the sweep then judges them by the worktree's existence.
     lifetime: str = PROCESS
+    # The absolute path of the owner lock this process holds (``owners.claim``); recorded on
+    # every resource so a sweep with another state dir judges the owner by the right lock.
+    # None until claimed: such records fall back to the sweeper's own state dir.
+    lock: str | None = None
 
     @property
     def key(self) -> str:
@@ -68,10 +72,12 @@ class Identity:
 
     def record(self) -> dict[str, object]:
         """Owner metadata stored with every resource (lock files, markers, annotations)."""
+        # A worktree-lifetime resource has no owner process (no lock to judge it by).
+        process = self.lifetime == PROCESS
         return {
             "gatekeeper": 1,
-            # A worktree-lifetime resource has no owner process (no lock to judge it by).
-            "owner": self.key if self.lifetime == PROCESS else None,
+            "owner": self.key if process else None,
+            "lock": self.lock if process else None,
             "host": socket.gethostname(),
             "pid": os.getpid(),
             "worktree": self.worktree,

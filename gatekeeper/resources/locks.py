@@ -115,6 +115,28 @@ def is_held(path: Path) -> bool:
     return False
 
 
+def probe(path: Path) -> bool | None:
+    """Whether a live process holds the lock on ``path``; None when the file is missing.
+
+    Unlike :func:`is_held` it never creates the file or its folder (the path may be in another
+    process's state dir), and it takes only a shared lock, so sweepers probing at once do not
+    mistake each other for the holder. ``OSError`` (e.g. no permission) propagates.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    else:
+        # Deleted between our open and our lock: we locked an orphan, the path is missing.
+        return False if _same_file(fd, path) else None
+    finally:
+        os.close(fd)
+
+
 def read_record(path: Path) -> dict[str, object]:
     """The record of a lock file without locking it (empty when missing)."""
     try:

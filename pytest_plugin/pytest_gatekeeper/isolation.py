@@ -81,6 +81,9 @@ class Isolation:
             from gatekeeper.resources import owners
 
             self.owner = owners.claim(found)
+            # Every resource made from now on names this lock, so a sweep run with another
+            # state dir still judges this owner by it.
+            found = self._identity = owners.owned(found, self.owner)
         return found
 
     def settings(self) -> Settings:

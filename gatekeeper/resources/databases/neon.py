@@ -42,6 +42,10 @@ MAX_TTL: Final = 30 * 86400.0  # Neon refuses an expires_at more than 30 days ou
 PAGE: Final = 100
 # gk_<worker>_<owner key>_<label>: the owner of a worker's database, read back by the sweep.
 _DATABASE_OWNER: Final = re.compile(r"^gk_[a-z0-9_]*?_([0-9a-f]{16})_")
+# Neon's limits on ``annotation_value``: properties, and characters per (string) value.
+ANNOTATION_PROPERTIES: Final = 50
+ANNOTATION_VALUE: Final = 50
+_CONTINUATION: Final = re.compile(r"^.+_[1-9][0-9]*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,10 +59,45 @@ class Made:
 
 
 def annotation(identity: Identity, kind: str, expires: float) -> dict[str, str]:
-    """The annotation that marks a branch as gatekeeper's. Neon's annotation values are
-    strings (at most 50 of them), so the owner record is flattened into strings."""
+    """The annotation that marks a branch as gatekeeper's: the owner record as strings.
+
+    Neon takes at most 50 properties of at most 50 characters each. A longer value (the owner
+    lock's absolute path, a deep worktree) is split over ``key``, ``key_1``, ``key_2``... and
+    joined again by :func:`_record`; a hash of the lock path would not do, since finding the
+    lock from it needs an index in some state dir, which is the very thing that differs
+    between the owner and the sweeper. A record that still does not fit is refused.
+    """
     record = {**identity.record(), "kind": kind, "expires": f"{expires:.0f}"}
-    return {key: str(value) for key, value in record.items() if value is not None}
+    flat: dict[str, str] = {}
+    for key, value in record.items():
+        if value is not None:
+            flat.update(_split(key, str(value)))
+    if len(flat) > ANNOTATION_PROPERTIES:
+        raise ResourceError(
+            f"the owner record of {identity.worktree} does not fit a Neon annotation "
+            f"({len(flat)} properties of {ANNOTATION_VALUE} characters, at most "
+            f"{ANNOTATION_PROPERTIES}): shorten GATEKEEPER_STATE_DIR or the worktree's path."
+        )
+    return flat
+
+
+def _split(key: str, value: str) -> dict[str, str]:
+    parts = [value[at : at + ANNOTATION_VALUE] for at in range(0, len(value), ANNOTATION_VALUE)]
+    return {key if index == 0 else f"{key}_{index}": part for index, part in enumerate(parts)}
+
+
+def _join(flat: dict[str, str]) -> dict[str, str]:
+    """The record :func:`_split` flattened: every ``key_N`` appended to ``key`` in order."""
+    joined: dict[str, str] = {}
+    for key, value in flat.items():
+        if _CONTINUATION.match(key) and key.rpartition("_")[0] in flat:
+            continue
+        parts, index = [value], 1
+        while f"{key}_{index}" in flat:
+            parts.append(flat[f"{key}_{index}"])
+            index += 1
+        joined[key] = "".join(parts)
+    return joined
 
 
 def rfc3339(epoch: float) -> str:
@@ -210,14 +249,18 @@ class NeonBackend:
             if not self._live_databases(made.branch_id):
                 self.delete_branch(made.branch_id)
 
-    def _live_databases(self, branch_id: str) -> list[str]:
-        """gatekeeper's databases in a branch whose owner on this host still runs."""
+    def _live_databases(self, branch_id: str, folder: Path | None = None) -> list[str]:
+        """gatekeeper's databases in a branch whose owner on this host still runs.
+
+        A database's name carries only its owner's key. Every worker of a run shares the run's
+        state dir, so ``folder`` is the ``owners`` folder of the lock recorded on the run's
+        branch; without one, the owners are looked for in this process's state dir.
+        """
         answer = self.api.call("GET", f"{self.path}/branches/{branch_id}/databases")
         live: list[str] = []
         for entry in answer.get("databases") or []:
             match = _DATABASE_OWNER.match(str(entry.get("name", "")))
-            record = {"owner": match.group(1), "host": socket.gethostname()} if match else {}
-            if match and owners.alive(record, self.state):
+            if match and owners.alive(_database_owner(match.group(1), folder), self.state):
                 live.append(str(entry["name"]))
         return live
 
@@ -279,7 +322,9 @@ class NeonBackend:
             return "time-to-live passed"
         if owners.alive(dict(record), self.state):
             return ""
-        if record.get("kind") == "run" and self._live_databases(str(branch["id"])):
+        lock = owners.recorded_lock(dict(record))
+        folder = lock.parent if lock else None
+        if record.get("kind") == "run" and self._live_databases(str(branch["id"]), folder):
             return ""  # the run's first worker is gone, others still use the branch
         return f"owner {record.get('owner')} is dead"
 
@@ -294,12 +339,19 @@ class NeonBackend:
         self.api.close()
 
 
+def _database_owner(key: str, folder: Path | None) -> dict[str, object]:
+    record: dict[str, object] = {"owner": key, "host": socket.gethostname()}
+    if folder is not None:
+        record["lock"] = str(folder / f"{key}.lock")
+    return record
+
+
 def _record(entry: object) -> dict[str, str] | None:
     """gatekeeper's record from one ``annotations`` entry; None for anybody else's branch."""
     value = entry.get("value") if isinstance(entry, dict) else None
     if not isinstance(value, dict) or value.get("gatekeeper") != "1":
         return None
-    return {str(key): str(item) for key, item in value.items()}
+    return _join({str(key): str(item) for key, item in value.items()})
 
 
 def open_backend(settings: Settings) -> NeonBackend:

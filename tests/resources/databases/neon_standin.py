@@ -206,6 +206,9 @@ def annotation_problem(value: object) -> str:
         return "annotation_value must be an object of at most 50 properties"
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
         return "annotation_value properties must be strings"
+    # Neon keeps annotation values short: at most 50 characters each.
+    if any(len(v) > 50 for v in value.values()):
+        return "annotation_value values must be at most 50 characters"
     return ""
 
 
