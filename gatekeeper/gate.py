@@ -49,7 +49,7 @@ def load_setup(start: Path, overrides: Mapping[str, object] | None = None) -> Se
     """Find the project around ``start``, load its plugins and configuration, resolve paths."""
     root = configuration.find_project_root(start)
     raw, _ = configuration.read_pyproject(root)
-    checks = collect_checks(plugin_manager(_plugin_names(raw, overrides or {})))
+    checks = collect_checks(plugin_manager(_plugin_names(raw, overrides or {}), root=root))
     settings = configuration.load(root, table_for(checks), overrides)
     paths = resolve_paths(root, settings.strings("paths"), _where(settings, "paths"))
     for key in ("lint.paths", "types.paths", "complexity.paths"):

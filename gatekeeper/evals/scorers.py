@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Final, Protocol, runtime_checkable
 
 from gatekeeper.evals import callables
@@ -61,11 +62,12 @@ class Registry:
         return sorted(self._scorers)
 
 
-def registry(plugins: Iterable[str] = ()) -> Registry:
-    """Built-in scorers plus those of every gatekeeper plugin (entry points and ``plugins``)."""
+def registry(plugins: Iterable[str] = (), root: Path | None = None) -> Registry:
+    """Built-in scorers plus those of every gatekeeper plugin (entry points and ``plugins``,
+    imported from the project ``root``)."""
     from gatekeeper.plugins import plugin_manager
 
-    manager = plugin_manager(plugins)
+    manager = plugin_manager(plugins, root=root)
     batches: list[list[Scorer]] = manager.hook.gatekeeper_scorers()
     return Registry(scorer for batch in reversed(batches) for scorer in batch)
 

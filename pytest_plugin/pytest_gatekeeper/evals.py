@@ -47,7 +47,9 @@ def layout(config: pytest.Config) -> Layout:
             setup = load_setup(Path(config.invocation_params.dir), overrides(config.option))
             plugins = setup.settings.strings("plugins")
             found = Layout(
-                setup.settings.root, tuple(setup.settings.strings("evals.paths")), registry(plugins)
+                setup.settings.root,
+                tuple(setup.settings.strings("evals.paths")),
+                registry(plugins, setup.settings.root),
             )
         except (GatekeeperError, ValueError) as error:
             raise pytest.UsageError(f"gatekeeper evals: {error}") from None

@@ -36,6 +36,9 @@ import socket
 import time
 from pathlib import Path
 
+# They use (and sweep) the one PostgreSQL server: never beside each other.
+pytestmark = pytest.mark.xdist_group("postgres-server")
+
 
 def own_rows(url, me):
     if url.startswith("sqlite:///"):

@@ -12,12 +12,17 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from gatekeeper.resources import owners, ports
 from gatekeeper.resources.databases.base import Template
 from gatekeeper.resources.databases.sqlite import OWNER_FILE, SqliteBackend
 from gatekeeper.resources.identity import WORKTREE, Identity
 from gatekeeper.resources.locks import Held, read_record
 from tests.resources.test_sweep import HOLDER_TEST, database_exists, wait_for
+
+# They use (and sweep) the one PostgreSQL server: never beside each other.
+pytestmark = pytest.mark.xdist_group("postgres-server")
 
 
 def claimed(state: Path, worker: str = "gw0") -> tuple[Identity, Held]:

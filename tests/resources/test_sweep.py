@@ -17,6 +17,9 @@ import pytest
 from gatekeeper.resources import ports
 from gatekeeper.resources.locks import ResourceError, acquire
 
+# They use (and sweep) the one PostgreSQL server: never beside each other.
+pytestmark = pytest.mark.xdist_group("postgres-server")
+
 HOLDER_TEST = """\
 import json
 import os
