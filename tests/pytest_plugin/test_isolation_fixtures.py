@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+# They use (and sweep) the one PostgreSQL server: never beside each other.
+pytestmark = pytest.mark.xdist_group("postgres-server")
+
 MIGRATE = """\
 import os
 
@@ -35,10 +38,6 @@ import os
 import socket
 import time
 from pathlib import Path
-
-# They use (and sweep) the one PostgreSQL server: never beside each other.
-pytestmark = pytest.mark.xdist_group("postgres-server")
-
 
 def own_rows(url, me):
     if url.startswith("sqlite:///"):
