@@ -253,6 +253,15 @@ CORE_OPTIONS: Final[tuple[Option, ...]] = (
         "the base's tip; the verdict covers both.",
     ),
     # -- end integration --
+    # -- pre-push merge gate (docs/ci.md) --
+    Option(
+        "push-merge",
+        "bool",
+        True,
+        "The pre-push hook gates each pushed commit merged onto the remote's base (unless it "
+        "already contains the base's tip); false: the commit alone. Read from the pushed commit.",
+    ),
+    # -- end pre-push merge gate --
     # -- worktrees: `gatekeeper worktree new/list/rm/adopt` (docs/worktrees.md) --
     Option(
         "worktree.copy",

@@ -1,12 +1,14 @@
 """The pre-push gate: read git's ref lines, gate every pushed commit, say what failed and why.
 
-Each pushed commit is checked out in a temporary detached worktree (never the user's working
-tree, whose uncommitted changes are not what is pushed) and judged there by ``gatekeeper run``,
-exactly as CI will. Deletions are skipped; every other ref is gated, not only the first. Refs
-that point at the same tree are gated once: the verdict belongs to the content, not the name.
-A tree the whole gate already passed (in any worktree, or by an earlier push) is accepted from
-the cache at once, before any checkout (:mod:`gatekeeper.passes`).
-"""
+Each pushed commit is gated as it will land: merged onto the remote's base
+(:mod:`gatekeeper.hooks.pushbase`, :mod:`gatekeeper.hooks.onbase`) unless it already contains
+the base's tip, no base exists locally, or ``push-merge = false``; then as itself. What is gated
+is checked out in a temporary detached worktree (never the user's working tree, whose
+uncommitted changes are not what is pushed) and judged there by ``gatekeeper run``, exactly as
+CI will. Deletions are skipped; every other ref is gated, not only the first. Refs judged alike
+are gated once: the verdict belongs to the content, not the name. A tree the whole gate already
+passed (in any worktree, or by an earlier push) is accepted from the cache at once, before any
+checkout (:mod:`gatekeeper.passes`)."""
 
 from __future__ import annotations
 
@@ -22,7 +24,10 @@ from typing import Final
 
 from gatekeeper import passes, repository, tempworktree
 from gatekeeper.errors import GitError, UsageError
+from gatekeeper.hooks import onbase, pushbase, pushconfig
 from gatekeeper.hooks.install import LEGACY
+from gatekeeper.hooks.onbase import Judgement
+from gatekeeper.hooks.pushbase import Base, NoBase
 from gatekeeper.tempworktree import Verdict, verdict_from
 
 # Re-exported: the verdict of a gate run in a temporary worktree now lives in
@@ -105,9 +110,15 @@ def run_legacy(hook_dir: Path | None, args: Sequence[str], stdin: str) -> int:
     return done.returncode
 
 
-def gate_refs(start: Path, refs: Sequence[PushedRef]) -> list[tuple[PushedRef, Verdict]]:
-    """Gate every ref that is not a deletion; refs with the same tree share one verdict."""
-    verdicts: dict[str, Verdict] = {}
+def gate_refs(
+    start: Path, refs: Sequence[PushedRef], remote: str = ""
+) -> list[tuple[PushedRef, Judgement]]:
+    """Gate every ref that is not a deletion, as it lands on ``remote``'s base.
+
+    Refs judged alike share one judgement: the same tree gated alone, or the same commit merged
+    onto the same base.
+    """
+    judged: dict[tuple[str, str | None], Judgement] = {}
     results = []
     for ref in refs:
         if ref.deletion:
@@ -117,21 +128,49 @@ def gate_refs(start: Path, refs: Sequence[PushedRef]) -> list[tuple[PushedRef, V
         if tree is None:
             say(f"gatekeeper: {ref.describe()} is not a commit, nothing to gate")
             continue
-        if tree not in verdicts:
-            verdicts[tree] = _judge(start, ref)
-        results.append((ref, verdicts[tree]))
+        base = base_of(start, ref, remote)
+        key = (tree, None) if base is None else (ref.local_sha, base.commit)
+        if key not in judged:
+            judged[key] = _judge(start, ref, base)
+        results.append((ref, judged[key]))
     return results
 
 
-def _judge(start: Path, ref: PushedRef) -> Verdict:
-    if passes.accepts(start, ref.local_sha):
+def base_of(start: Path, ref: PushedRef, remote: str) -> Base | None:
+    """The base ``ref`` is merged onto before it is gated; None (said why) to gate it alone."""
+    settings = pushconfig.read(start, ref.local_sha)
+    if not settings.merge:
+        say(f"gatekeeper: push-merge = false: gating {ref.describe()} alone, not merged")
+        return None
+    found = pushbase.find(start, remote, settings.base)
+    if isinstance(found, NoBase):
+        say(f"gatekeeper: {found.describe()}: gating {ref.describe()} alone, not merged")
+        return None
+    say(f"gatekeeper: base for {ref.remote_ref}: {found.describe()}")
+    return found
+
+
+def _judge(start: Path, ref: PushedRef, base: Base | None) -> Judgement:
+    label = ref.describe()
+
+    def alone(commit: str) -> Verdict:
+        return gate_alone(start, label, commit)
+
+    if base is None:
+        return Judgement(alone(ref.local_sha))
+    return onbase.judge(start, label, ref.local_sha, base, alone, say)
+
+
+def gate_alone(start: Path, label: str, commit: str) -> Verdict:
+    """``commit`` judged as itself: from the cache when its tree passed, else gated."""
+    if passes.accepts(start, commit):
         say(
-            f"gatekeeper: {ref.describe()} passed the gate before on exactly this content: "
+            f"gatekeeper: {label} passed the gate before on exactly this content: "
             "accepted from the cache (no worktree, no tests run)"
         )
         return Verdict(True)
-    say(f"gatekeeper: gating {ref.describe()} in a temporary worktree ...")
-    return gate_commit(start, ref.local_sha)
+    say(f"gatekeeper: gating {label} in a temporary worktree ...")
+    return gate_commit(start, commit)
 
 
 def _tree_of(start: Path, commit: str) -> str | None:
@@ -169,17 +208,47 @@ def run(start: Path, args: Sequence[str], stdin: str, hook_dir: Path | None) -> 
     root = repository.worktree_root(start)
     if root is None:
         raise GitError(f"{start} is not inside a git worktree; the pre-push hook needs one.")
-    return report([(ref, v) for ref, v in gate_refs(root, refs) if not v.passed])
+    remote = args[0] if args else os.environ.get("PRE_COMMIT_REMOTE_NAME", "")
+    return report([(ref, j) for ref, j in gate_refs(root, refs, remote) if not j.passed])
 
 
-def report(failed: Sequence[tuple[PushedRef, Verdict]]) -> int:
-    """Say which refs failed and why, and how to bypass; the hook's exit status."""
-    for ref, verdict in failed:
-        say(f"gatekeeper: {ref.describe()} failed the gate: {verdict.explanation[0]}")
-        for line in verdict.explanation[1:]:
+def report(failed: Sequence[tuple[PushedRef, Judgement]]) -> int:
+    """Say which refs failed, alone or only merged onto the base, and why; the exit status."""
+    for ref, judgement in failed:
+        for line in explain(ref.describe(), judgement):
             say(line)
     if failed:
         say(f"gatekeeper: push rejected. Fix the findings, commit, and push again. {BYPASS}")
         return 1
     say("gatekeeper: every pushed ref passed the gate")
     return 0
+
+
+def explain(label: str, judgement: Judgement) -> list[str]:
+    """The lines that say why the ref shown as ``label`` was rejected."""
+    base = judgement.base
+    if base is not None and judgement.conflicts:
+        return [
+            f"gatekeeper: {label} cannot be merged onto {base.describe()}: conflicts in "
+            f"{', '.join(judgement.conflicts)}.",
+            f"  Merge or rebase onto {base.name} first (for example `git fetch`, then "
+            f"`git rebase {base.name}`), resolve the conflicts, and push again.",
+        ]
+    alone = judgement.verdict if base is None else judgement.alone
+    if alone is not None and not alone.passed:
+        return _verdict_lines(f"{label} failed the gate on its own", alone)
+    assert base is not None  # a ref gated alone that failed was answered above
+    lines = _verdict_lines(
+        f"{label} passes the gate on its own, but failed it merged onto {base.describe()}",
+        judgement.verdict,
+    )
+    lines.append(
+        f"  {base.name} has changed since this branch left it, and the two break together: "
+        f"merge or rebase onto {base.name}, fix what breaks, and push again."
+    )
+    return lines
+
+
+def _verdict_lines(headline: str, verdict: Verdict) -> list[str]:
+    first, *rest = verdict.explanation or ("the gate failed",)
+    return [f"gatekeeper: {headline}: {first}", *rest]

@@ -1,0 +1,76 @@
+"""The keys the pre-push hook needs, read from the pushed commit itself.
+
+What is pushed decides, not the working tree the push is made from (whose ``pyproject.toml`` may
+hold uncommitted edits): the hook reads ``pyproject.toml`` at the root of the pushed commit,
+where it gates. Only ``push-merge`` and ``base`` are read here, and checked against their
+:class:`~gatekeeper.config.Option`; the rest of the table is the gate's to validate, which it
+does in the temporary worktree (so a key a plugin declares is not an error here).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from gatekeeper import repository
+from gatekeeper.config import CORE_OPTIONS, PYPROJECT, Option
+from gatekeeper.errors import ConfigError
+
+_OPTIONS: Final = {option.key: option for option in CORE_OPTIONS}
+
+
+@dataclass(frozen=True, slots=True)
+class PushSettings:
+    """``merge``: gate the commit merged onto the remote's base; ``base``: the configured base."""
+
+    merge: bool = True
+    base: str | None = None
+
+
+def read(start: Path, commit: str) -> PushSettings:
+    """The push settings of ``commit``'s ``pyproject.toml``; the defaults when it has none.
+
+    Raises :class:`ConfigError` naming the commit's file when it is not TOML or a key has the
+    wrong type: the hook fails closed rather than guess.
+    """
+    where = f"{PYPROJECT} of the pushed commit {commit[:12]}"
+    text = _blob_text(start, f"{commit}:{PYPROJECT}")
+    if text is None:
+        return PushSettings()
+    table = _gatekeeper_table(text, where)
+    merge = _value(table, _OPTIONS["push-merge"], where)
+    base = _value(table, _OPTIONS["base"], where)
+    assert isinstance(merge, bool) and (base is None or isinstance(base, str))
+    return PushSettings(merge, base or None)
+
+
+def _blob_text(start: Path, spec: str) -> str | None:
+    if repository.output(start, "rev-parse", "--verify", "--quiet", f"{spec}^{{blob}}") is None:
+        return None
+    return repository.git(start, "cat-file", "blob", spec).stdout
+
+
+def _gatekeeper_table(text: str, where: str) -> dict[str, object]:
+    import tomllib  # here, not at the top: only the hook pays for it
+
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{where}: cannot read it as TOML ({error}). Fix the file.") from None
+    tool = document.get("tool", {})
+    table = tool.get("gatekeeper", {}) if isinstance(tool, dict) else {}
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: [tool.gatekeeper] must be a table.")
+    return table
+
+
+def _value(table: dict[str, object], option: Option, where: str) -> object:
+    if option.name not in table:
+        return option.default
+    value = table[option.name]
+    expected = bool if option.kind == "bool" else str
+    if isinstance(value, expected):
+        return value
+    wanted = "true or false" if option.kind == "bool" else "a string"
+    raise ConfigError(f"{where}: {option.display} must be {wanted}, got {value!r}.")
