@@ -46,9 +46,9 @@ def read(start: Path, commit: str) -> PushSettings:
 
 
 def _blob_text(start: Path, spec: str) -> str | None:
-    if repository.output(start, "rev-parse", "--verify", "--quiet", f"{spec}^{{blob}}") is None:
-        return None
-    return repository.git(start, "cat-file", "blob", spec).stdout
+    """The text of the blob ``spec`` (``COMMIT:PATH``) names; None when there is none."""
+    done = repository.git(start, "cat-file", "blob", spec, check=False)
+    return done.stdout if done.returncode == 0 else None
 
 
 def _gatekeeper_table(text: str, where: str) -> dict[str, object]:
