@@ -36,7 +36,6 @@ PRIVATE_REFS = "refs/gatekeeper/"
 GATE = '\n[tool.gatekeeper]\nchecks = ["tests"]\n'
 
 
-
 @pytest.fixture
 def setup(tmp_path: Path) -> Setup:
     """main pushed to a bare remote whose HEAD is known; a worktree on ``feature`` from it."""
