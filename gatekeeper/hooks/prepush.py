@@ -138,6 +138,8 @@ def gate_refs(
 
 def base_of(start: Path, ref: PushedRef, remote: str) -> Base | None:
     """The base ``ref`` is merged onto before it is gated; None (said why) to gate it alone."""
+    if not ref.remote_ref.startswith("refs/heads/"):
+        return None  # a tag or another ref lands on no branch: it is what it is
     settings = pushconfig.read(start, ref.local_sha)
     if not settings.merge:
         say(f"gatekeeper: push-merge = false: gating {ref.describe()} alone, not merged")
@@ -145,6 +147,9 @@ def base_of(start: Path, ref: PushedRef, remote: str) -> Base | None:
     found = pushbase.find(start, remote, settings.base)
     if isinstance(found, NoBase):
         say(f"gatekeeper: {found.describe()}: gating {ref.describe()} alone, not merged")
+        return None
+    if found.is_pushed_to(remote, ref.remote_ref):
+        say(f"gatekeeper: {ref.describe()} is pushed to the base {found.name} itself: gated as is")
         return None
     say(f"gatekeeper: base for {ref.remote_ref}: {found.describe()}")
     return found
@@ -208,8 +213,14 @@ def run(start: Path, args: Sequence[str], stdin: str, hook_dir: Path | None) -> 
     root = repository.worktree_root(start)
     if root is None:
         raise GitError(f"{start} is not inside a git worktree; the pre-push hook needs one.")
-    remote = args[0] if args else os.environ.get("PRE_COMMIT_REMOTE_NAME", "")
-    return report([(ref, j) for ref, j in gate_refs(root, refs, remote) if not j.passed])
+    judged = gate_refs(root, refs, _remote(args))
+    return report([(ref, judgement) for ref, judgement in judged if not judgement.passed])
+
+
+def _remote(args: Sequence[str]) -> str:
+    """The remote pushed to: git's first argument (a name, or a URL when the push names no
+    remote); pre-commit, which runs the hook itself, names it in a variable instead."""
+    return args[0] if args else os.environ.get("PRE_COMMIT_REMOTE_NAME", "")
 
 
 def report(failed: Sequence[tuple[PushedRef, Judgement]]) -> int:

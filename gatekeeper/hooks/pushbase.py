@@ -37,6 +37,12 @@ class Base:
     def describe(self) -> str:
         return f"{self.name} ({self.commit[:12]}, {self.source})"
 
+    def is_pushed_to(self, remote: str, remote_ref: str) -> bool:
+        """Whether a push to ``remote_ref`` of ``remote`` replaces this base rather than
+        landing on it (pushing ``main`` itself, a force-push included)."""
+        branch = self.name.removeprefix(f"{remote}/") if remote else self.name
+        return remote_ref == f"refs/heads/{branch}"
+
 
 @dataclass(frozen=True, slots=True)
 class NoBase:

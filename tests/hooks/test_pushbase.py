@@ -63,3 +63,11 @@ def test_no_base_at_all_says_what_was_looked_for(tmp_path: Path) -> None:
     assert missing.describe() == (
         "no base found locally (looked for refs/heads/main, refs/heads/master)"
     )
+
+
+def test_a_push_to_the_base_branch_itself_replaces_it(repo: Path) -> None:
+    base = found(repo)
+    assert base.is_pushed_to("origin", "refs/heads/main")
+    assert not base.is_pushed_to("origin", "refs/heads/feature")
+    local = found(repo, remote="")
+    assert local.name == "main" and local.is_pushed_to("", "refs/heads/main")
