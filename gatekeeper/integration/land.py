@@ -89,11 +89,40 @@ def push(repo: Path, remote: str, ref: str, commit: str, expected: str) -> None:
         )
 
 
+def check_landing(repo: Path, ref: str, commit: str, expected: str) -> Path | None:
+    """Every local precondition of :func:`advance`, checked without changing anything: ``ref``
+    is still at ``expected``, ``commit`` contains ``expected``, and a worktree that has ``ref``
+    checked out is clean and can be brought to ``commit``. Returns that worktree, if any.
+
+    Raises :class:`Moved` or :class:`UsageError` naming what is in the way.
+    """
+    current = repository.output(repo, "rev-parse", "--verify", "--quiet", ref)
+    if current != expected:
+        raise Moved(
+            f"{ref} moved while the merge was gated (it is no longer {expected[:12]}); nothing "
+            "was landed. Run `gatekeeper land` again to gate against the new base."
+        )
+    worktree = checked_out_in(repo, ref)
+    ensure_clean(worktree, ref)
+    if worktree is not None:
+        repository.git(worktree, "update-index", "-q", "--refresh", check=False)
+        # A dry run of the two-tree merge below: git says what it would refuse to overwrite.
+        trial = repository.git(
+            worktree, "read-tree", "-m", "-u", "-n", expected, commit, check=False
+        )
+        if trial.returncode != 0:
+            raise UsageError(
+                f"{ref} is checked out in {worktree}, which cannot be brought to the landed "
+                f"commit: {trial.stderr.strip()} Move those files away, then run "
+                "`gatekeeper land` again."
+            )
+    return worktree
+
+
 def advance(repo: Path, ref: str, commit: str, expected: str) -> None:
     """Move ``ref`` from ``expected`` to ``commit`` atomically, and bring a clean worktree
     that has it checked out along; :class:`Moved` when ``ref`` is no longer at ``expected``."""
-    worktree = checked_out_in(repo, ref)
-    ensure_clean(worktree, ref)
+    worktree = check_landing(repo, ref, commit, expected)
     done = repository.git(
         repo, "update-ref", "-m", "gatekeeper land", ref, commit, expected, check=False
     )
@@ -103,7 +132,22 @@ def advance(repo: Path, ref: str, commit: str, expected: str) -> None:
             "was landed. Run `gatekeeper land` again to gate against the new base."
         )
     if worktree is not None:
-        repository.git(worktree, "update-index", "-q", "--refresh", check=False)
-        # A two-tree merge: index and files go from the old commit to the new one, and git
-        # refuses rather than overwrite a local change.
-        repository.git(worktree, "read-tree", "-m", "-u", expected, commit)
+        _bring_along(repo, worktree, ref, commit, expected)
+
+
+def _bring_along(repo: Path, worktree: Path, ref: str, commit: str, expected: str) -> None:
+    """Update ``worktree`` from ``expected`` to ``commit``; if git refuses (something appeared
+    since the dry run), move ``ref`` back so branch and checkout stay consistent."""
+    # A two-tree merge: index and files go from the old commit to the new one, and git
+    # refuses rather than overwrite a local change.
+    done = repository.git(worktree, "read-tree", "-m", "-u", expected, commit, check=False)
+    if done.returncode == 0:
+        return
+    back = repository.git(
+        repo, "update-ref", "-m", "gatekeeper land: undo", ref, expected, commit, check=False
+    )
+    undone = "moved back" if back.returncode == 0 else "could NOT be moved back"
+    raise GitError(
+        f"{ref} was moved, but {worktree} could not be brought along "
+        f"({done.stderr.strip()}); {ref} {undone} to {expected[:12]}."
+    )
