@@ -36,7 +36,7 @@ def run(args: argparse.Namespace, rest: list[str]) -> int:
         ref = land.local_branch(repo, base)
         before = verify(repo, ref)
         output = None if args.verbose else subprocess.DEVNULL
-        result = gate_branches(repo, ref.removeprefix("refs/heads/"), [branch], output)
+        result = gate_branches(repo, ref, [branch], output)
         for line in outcome.lines(result):
             print(line)
         write(result, repo / ".gatekeeper" / "integration.json")
@@ -44,14 +44,17 @@ def run(args: argparse.Namespace, rest: list[str]) -> int:
             done = "already in" if result.already_in_base else "not landed on"
             print(f"gatekeeper land: {branch} {done} {base}", file=sys.stderr)
             return EXIT_OK if result.already_in_base else EXIT_FAILED
-        _land(repo, args.push, ref, result.head, before)
+        _land(repo, args.push, ref, result.base_commit, result.head, before)
     print(f"gatekeeper land: {base} is now {result.head[:12]}, exactly the gated commit")
     return EXIT_OK
 
 
-def _land(repo: Path, remote: str | None, ref: str, commit: str, before: str) -> None:
+def _land(
+    repo: Path, remote: str | None, ref: str, result_base: str, commit: str, before: str
+) -> None:
     """Check every local precondition first, so a refused landing never moved the remote; then
     push (when asked) and advance the local base."""
+    land.check_gated_against(repo, ref, result_base, commit, before)
     land.check_landing(repo, ref, commit, before)
     if remote is None:
         land.advance(repo, ref, commit, before)

@@ -89,6 +89,21 @@ def push(repo: Path, remote: str, ref: str, commit: str, expected: str) -> None:
         )
 
 
+def check_gated_against(repo: Path, ref: str, gated_base: str, commit: str, expected: str) -> None:
+    """Refuse to land unless the gate ran against ``expected`` (what ``ref`` was when gating
+    began) and ``commit`` contains it: landing anything else would drop commits of the base."""
+    if gated_base != expected or not _contains(repo, commit, expected):
+        raise Moved(
+            f"the gated merge was built on {gated_base[:12]}, not on {ref} at {expected[:12]}; "
+            "landing it would drop commits of the base, so nothing was landed."
+        )
+
+
+def _contains(repo: Path, commit: str, older: str) -> bool:
+    done = repository.git(repo, "merge-base", "--is-ancestor", older, commit, check=False)
+    return done.returncode == 0
+
+
 def check_landing(repo: Path, ref: str, commit: str, expected: str) -> Path | None:
     """Every local precondition of :func:`advance`, checked without changing anything: ``ref``
     is still at ``expected``, ``commit`` contains ``expected``, and a worktree that has ``ref``

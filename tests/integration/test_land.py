@@ -104,3 +104,21 @@ def test_a_landing_the_checkout_cannot_follow_leaves_the_base_where_it_was(
     assert git(repo, "rev-parse", "main") == before
     assert git(repo, "status", "--porcelain", "--untracked-files=no") == ""
     assert (repo / "notes/docs.txt").read_text() == "mine\n"
+
+
+def test_a_tag_named_like_the_base_never_makes_land_drop_commits(
+    tmp_path: Path, child_env: dict[str, str]
+) -> None:
+    repo = base_repo(tmp_path / "repo")
+    initial = git(repo, "rev-parse", "main")
+    harmless(repo, "docs")
+    extra = harmless(repo, "extra")
+    git(repo, "merge", "-q", "--ff-only", "extra")  # main moves on
+    git(repo, "tag", "main", initial)  # the old base, under the base's short name
+
+    done = gatekeeper(repo, "land", "docs", "--onto", "main", env=child_env)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    landed = git(repo, "rev-parse", "refs/heads/main")
+    assert git(repo, "merge-base", "--is-ancestor", extra, landed) == ""
+    assert git(repo, "merge-base", "--is-ancestor", git(repo, "rev-parse", "docs"), landed) == ""
