@@ -72,17 +72,30 @@ def _refuse_lost_work(start: Path, record: WorktreeRecord, delete_branch: bool) 
         if dirty:
             shown = ", ".join(dirty[:5]) + (f" and {len(dirty) - 5} more" if len(dirty) > 5 else "")
             problems.append(f"uncommitted changes ({shown})")
-    if record.branch and _branch_exists(start, record.branch):
-        count = changes.unpushed(start, record.branch, record.base)
-        if count:
-            problems.append(
-                f"{count} commit(s) on {record.branch!r} neither pushed nor in {record.base!r}"
-            )
+    count = changes.unpushed(start, _tips(start, record), record.base)
+    if count:
+        where = repr(record.branch) if record.branch else "its HEAD"
+        problems.append(f"{count} commit(s) on {where} neither pushed nor in {record.base!r}")
     if problems:
         raise UsageError(
             f"worktree {record.name!r} has {' and '.join(problems)}; nothing was removed. Commit "
             "and push (or land) them, or run again with --force to discard them."
         )
+
+
+def _tips(start: Path, record: WorktreeRecord) -> list[str]:
+    """The commits whose history ``rm`` must not lose: the branch and the worktree's own HEAD
+    (commits made on a detached HEAD are on no branch at all)."""
+    tips = (
+        [f"refs/heads/{record.branch}"]
+        if record.branch and _branch_exists(start, record.branch)
+        else []
+    )
+    path = Path(record.path)
+    if (path / ".git").exists():
+        head = repository.output(path, "rev-parse", "--verify", "--quiet", "HEAD")
+        tips += [head] if head else []
+    return tips
 
 
 def _branch_exists(start: Path, branch: str) -> bool:

@@ -204,3 +204,14 @@ def test_the_sweep_keeps_a_worktree_database_until_the_worktree_is_gone(
     removed = sweep([backend], state)
     assert {leftover.backend for leftover in removed} >= {"sqlite", "port"}
     assert not list((state / "sqlite" / "owners").iterdir())
+
+
+def test_rm_refuses_commits_made_on_a_detached_head(tmp_path: Path, gk: Gk, state: Path) -> None:
+    root = repo(tmp_path)
+    assert gk(root, "worktree", "new", "w").returncode == 0
+    tree = tmp_path / "proj-wt" / "w"
+    git(tree, "checkout", "-q", "--detach")
+    commit(tree, "detached.txt", "work on no branch")
+    refused = gk(root, "worktree", "rm", "w")
+    assert refused.returncode == 4 and "1 commit(s)" in refused.stderr, refused.stderr
+    assert (tree / "detached.txt").is_file()
