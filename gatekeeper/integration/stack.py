@@ -149,6 +149,11 @@ class _Runner:
         )
         return verdict.passed
 
+    def judge_base(self, commit: str) -> bool:
+        """Gate the base itself (served from the cache when it passed before)."""
+        self.runs += 1
+        return self.gate(commit, "base-run1").passed
+
 
 def _gate_stack(result: Integration, gate: GateFunction) -> Integration:
     """Gate the top; on failure retry it once, then bisect for the first breaking step."""
@@ -156,7 +161,7 @@ def _gate_stack(result: Integration, gate: GateFunction) -> Integration:
     top = len(runner.steps) - 1
     culprit = None
     if not runner.judge(top) and not runner.judge(top):
-        good, bad = -1, top  # step -1 is the base itself, taken as passing
+        good, bad = -1, top  # step -1 is the base itself, checked only if step 0 fails
         while bad - good > 1:
             middle = (good + bad) // 2
             if runner.judge(middle):
@@ -164,4 +169,7 @@ def _gate_stack(result: Integration, gate: GateFunction) -> Integration:
             else:
                 bad = middle
         culprit = runner.steps[bad].added
+        if bad == 0 and not runner.judge_base(result.base_commit):
+            culprit = None  # the first branch is not to blame for a base that fails alone
+            result = replace(result, base_fails=True)
     return replace(result, steps=tuple(runner.steps), culprit=culprit, gate_runs=runner.runs)
