@@ -122,3 +122,16 @@ def test_a_tag_named_like_the_base_never_makes_land_drop_commits(
     landed = git(repo, "rev-parse", "refs/heads/main")
     assert git(repo, "merge-base", "--is-ancestor", extra, landed) == ""
     assert git(repo, "merge-base", "--is-ancestor", git(repo, "rev-parse", "docs"), landed) == ""
+
+
+def test_land_onto_the_default_remote_base_moves_the_local_branch(
+    repo_with_remote: tuple[Path, Path], child_env: dict[str, str]
+) -> None:
+    repo, _ = repo_with_remote
+    git(repo, "remote", "set-head", "origin", "main")  # the default base is now origin/main
+    docs = harmless(repo, "docs")
+
+    done = gatekeeper(repo, "land", "docs", env=child_env)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert git(repo, "rev-parse", "refs/heads/main") == docs

@@ -215,3 +215,17 @@ def test_rm_refuses_commits_made_on_a_detached_head(tmp_path: Path, gk: Gk, stat
     refused = gk(root, "worktree", "rm", "w")
     assert refused.returncode == 4 and "1 commit(s)" in refused.stderr, refused.stderr
     assert (tree / "detached.txt").is_file()
+
+
+def test_new_from_a_remote_base_does_not_track_it(tmp_path: Path, gk: Gk, state: Path) -> None:
+    root = repo(tmp_path)
+    git(tmp_path, "init", "-q", "--bare", str(tmp_path / "remote.git"))
+    git(root, "remote", "add", "origin", str(tmp_path / "remote.git"))
+    git(root, "push", "-q", "origin", "main")
+    git(root, "fetch", "-q", "origin")
+    made = gk(root, "worktree", "new", "w", "--base", "origin/main")
+    assert made.returncode == 0, made.stderr
+    upstream = subprocess.run(
+        ["git", "-C", str(root), "config", "branch.w.merge"], capture_output=True, check=False
+    )
+    assert upstream.returncode == 1  # no upstream configured
