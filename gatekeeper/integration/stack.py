@@ -8,7 +8,9 @@ which branches cannot merge with which.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -33,6 +35,15 @@ def tree_of(repo: Path, commit: str) -> str:
     return repository.git(repo, "rev-parse", f"{commit}^{{tree}}").stdout.strip()
 
 
+def private_name(label: str) -> str:
+    """A valid ref name component for ``label``, which may be any revision expression
+    (``rename~0``, ``HEAD^``, ``@{u}``): only safe characters kept, plus a hash of the whole
+    label so that two labels never share a name."""
+    digest = hashlib.sha256(label.encode()).hexdigest()[:12]
+    safe = re.sub(r"[^A-Za-z0-9_-]+", "-", label).strip("-")[:80]
+    return f"{safe}-{digest}"
+
+
 @dataclass(slots=True)
 class Builder:
     """Merges each branch onto what is stacked so far, committing results in ``space``."""
@@ -50,7 +61,7 @@ class Builder:
         if not result.clean:
             return Conflict(branch.name, label, result.conflicts)
         message = f"Merge branch '{branch.name}' into {self.base}"
-        name = f"{label.replace('+', '-')}-{branch.name}".replace("/", "-")[:100]
+        name = private_name(f"{label}+{branch.name}")
         return self.space.commit(name, result.tree, (current, branch.commit), message), result.tree
 
 

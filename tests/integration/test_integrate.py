@@ -131,3 +131,21 @@ def test_a_failing_base_blames_no_branch(tmp_path: Path, child_env: dict[str, st
     assert "culprit:" not in done.stdout
     report = json.loads((repo / ".gatekeeper/integration.json").read_text())["integration"]
     assert report["culprit"] is None and report["base_fails"] is True
+
+
+def test_revision_expressions_are_integrated_without_a_crash(
+    tmp_path: Path, child_env: dict[str, str]
+) -> None:
+    repo = base_repo(tmp_path / "repo")
+    harmless(repo, "docs")
+    harmless(repo, "notes")
+    before = state_of(repo)
+
+    done = gatekeeper(
+        repo, "integrate", "docs~0", "notes^{commit}", "--onto", "main", env=child_env
+    )
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    assert "can land together: docs~0, notes^{commit}" in done.stdout
+    assert state_of(repo) == before
