@@ -31,9 +31,7 @@ class Removed:
 
 def remove(start: Path, name: str, *, delete_branch: bool = False, force: bool = False) -> Removed:
     """Remove worktree ``name`` and its resources; see the module for the rules."""
-    record = records.load(start, records.check_name(name))
-    if record is None:
-        raise UsageError(_unmanaged(start, name))
+    record = _find(start, name)
     path = Path(record.path)
     if path.resolve() == layout.main_checkout(start).resolve():
         raise UsageError(f"{path} is the main checkout; gatekeeper never removes it.")
@@ -44,13 +42,35 @@ def remove(start: Path, name: str, *, delete_branch: bool = False, force: bool =
         )
     if not force:
         _refuse_lost_work(start, record, delete_branch)
-    removed = Removed(name)
+    removed = Removed(record.name)
     _release(start, record, removed)
     _remove_worktree(start, record, removed)
     if delete_branch:
         _delete_branch(start, record, removed)
-    records.delete(start, name)
+    records.delete(start, record.name)
     return removed
+
+
+def _find(start: Path, name: str) -> WorktreeRecord:
+    """The record named ``name``, else the one record whose branch is ``name`` (``adopt``
+    records a worktree under its directory's name, which is often not its branch's)."""
+    record = _by_name(start, name)
+    if record is not None:
+        return record
+    owners = [r for r in records.load_all(start) if r.branch == name]
+    if len(owners) == 1:
+        return owners[0]
+    if len(owners) > 1:
+        shown = ", ".join(r.name for r in owners)
+        raise UsageError(f"several worktrees are on the branch {name!r} ({shown}); name one.")
+    raise UsageError(_unmanaged(start, name))
+
+
+def _by_name(start: Path, name: str) -> WorktreeRecord | None:
+    try:
+        return records.load(start, records.check_name(name))
+    except UsageError:
+        return None  # not a worktree name; perhaps a branch name such as feature/x
 
 
 def _unmanaged(start: Path, name: str) -> str:

@@ -229,3 +229,18 @@ def test_new_from_a_remote_base_does_not_track_it(tmp_path: Path, gk: Gk, state:
         ["git", "-C", str(root), "config", "branch.w.merge"], capture_output=True, check=False
     )
     assert upstream.returncode == 1  # no upstream configured
+
+
+def test_rm_accepts_the_branch_name_of_an_adopted_worktree(
+    tmp_path: Path, gk: Gk, state: Path
+) -> None:
+    root = repo(tmp_path)
+    plain = tmp_path / "plaindir"
+    git(root, "worktree", "add", "-q", str(plain), "-b", "feature/topic")
+    adopted = gk(root, "worktree", "adopt", str(plain))
+    assert adopted.returncode == 0, adopted.stderr
+    done = gk(root, "worktree", "rm", "feature/topic")
+    assert done.returncode == 0, done.stderr
+    assert not (plain / ".gatekeeper" / "env").exists()
+    listed = json.loads(gk(root, "worktree", "list", "--json").stdout)
+    assert [r["state"] for r in listed if r["name"] == "plaindir"] == ["unmanaged"]
