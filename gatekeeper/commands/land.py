@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from gatekeeper.errors import EXIT_FAILED, EXIT_OK
+from gatekeeper.errors import EXIT_FAILED, EXIT_OK, GatekeeperError
 from gatekeeper.gate import load_setup
 from gatekeeper.integration import land, outcome
 from gatekeeper.integration.gating import current_branch, gate_branches, resolve_base
@@ -36,7 +36,7 @@ def run(args: argparse.Namespace, rest: list[str]) -> int:
         ref = land.local_branch(repo, base)
         before = verify(repo, ref)
         output = None if args.verbose else subprocess.DEVNULL
-        result = gate_branches(repo, ref.removeprefix("refs/heads/"), [branch], output)
+        result = gate_branches(repo, ref, [branch], output)
         for line in outcome.lines(result):
             print(line)
         write(result, repo / ".gatekeeper" / "integration.json")
@@ -44,8 +44,25 @@ def run(args: argparse.Namespace, rest: list[str]) -> int:
             done = "already in" if result.already_in_base else "not landed on"
             print(f"gatekeeper land: {branch} {done} {base}", file=sys.stderr)
             return EXIT_OK if result.already_in_base else EXIT_FAILED
-        if args.push:
-            land.push(repo, args.push, ref, result.head, before)
-        land.advance(repo, ref, result.head, before)
+        _land(repo, args.push, ref, result.base_commit, result.head, before)
     print(f"gatekeeper land: {base} is now {result.head[:12]}, exactly the gated commit")
     return EXIT_OK
+
+
+def _land(
+    repo: Path, remote: str | None, ref: str, result_base: str, commit: str, before: str
+) -> None:
+    """Check every local precondition first, so a refused landing never moved the remote; then
+    push (when asked) and advance the local base."""
+    land.check_gated_against(repo, ref, result_base, commit, before)
+    land.check_landing(repo, ref, commit, before)
+    if remote is None:
+        land.advance(repo, ref, commit, before)
+        return
+    land.push(repo, remote, ref, commit, before)
+    try:
+        land.advance(repo, ref, commit, before)
+    except GatekeeperError as error:
+        raise type(error)(
+            f"{remote}'s {ref} WAS updated to {commit[:12]}, but the local landing failed: {error}"
+        ) from error

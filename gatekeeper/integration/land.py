@@ -46,9 +46,25 @@ def landing_lock(repo: Path) -> Iterator[None]:
 def local_branch(repo: Path, base: str) -> str:
     """The full ref of the local branch ``base``; :class:`UsageError` if there is none."""
     ref = base if base.startswith("refs/heads/") else f"refs/heads/{base}"
-    if repository.output(repo, "rev-parse", "--verify", "--quiet", ref) is None:
+    if not _exists(repo, ref):
+        ref = f"refs/heads/{_local_name(repo, base)}"
+    if not _exists(repo, ref):
         raise UsageError(f"{base!r} is not a local branch; `gatekeeper land` moves a local base.")
     return ref
+
+
+def _exists(repo: Path, ref: str) -> bool:
+    return repository.output(repo, "rev-parse", "--verify", "--quiet", ref) is not None
+
+
+def _local_name(repo: Path, base: str) -> str:
+    """``X`` for a remote-tracking ``REMOTE/X`` (the default base when there is a remote):
+    landing moves the local branch of that name, never the remote-tracking ref."""
+    name = base.removeprefix("refs/remotes/")
+    for remote in (repository.output(repo, "remote") or "").split():
+        if name.startswith(f"{remote}/") and _exists(repo, f"refs/remotes/{name}"):
+            return name[len(remote) + 1 :]
+    return base
 
 
 def checked_out_in(repo: Path, ref: str) -> Path | None:
@@ -89,11 +105,55 @@ def push(repo: Path, remote: str, ref: str, commit: str, expected: str) -> None:
         )
 
 
+def check_gated_against(repo: Path, ref: str, gated_base: str, commit: str, expected: str) -> None:
+    """Refuse to land unless the gate ran against ``expected`` (what ``ref`` was when gating
+    began) and ``commit`` contains it: landing anything else would drop commits of the base."""
+    if gated_base != expected or not _contains(repo, commit, expected):
+        raise Moved(
+            f"the gated merge was built on {gated_base[:12]}, not on {ref} at {expected[:12]}; "
+            "landing it would drop commits of the base, so nothing was landed."
+        )
+
+
+def _contains(repo: Path, commit: str, older: str) -> bool:
+    done = repository.git(repo, "merge-base", "--is-ancestor", older, commit, check=False)
+    return done.returncode == 0
+
+
+def check_landing(repo: Path, ref: str, commit: str, expected: str) -> Path | None:
+    """Every local precondition of :func:`advance`, checked without changing anything: ``ref``
+    is still at ``expected``, ``commit`` contains ``expected``, and a worktree that has ``ref``
+    checked out is clean and can be brought to ``commit``. Returns that worktree, if any.
+
+    Raises :class:`Moved` or :class:`UsageError` naming what is in the way.
+    """
+    current = repository.output(repo, "rev-parse", "--verify", "--quiet", ref)
+    if current != expected:
+        raise Moved(
+            f"{ref} moved while the merge was gated (it is no longer {expected[:12]}); nothing "
+            "was landed. Run `gatekeeper land` again to gate against the new base."
+        )
+    worktree = checked_out_in(repo, ref)
+    ensure_clean(worktree, ref)
+    if worktree is not None:
+        repository.git(worktree, "update-index", "-q", "--refresh", check=False)
+        # A dry run of the two-tree merge below: git says what it would refuse to overwrite.
+        trial = repository.git(
+            worktree, "read-tree", "-m", "-u", "-n", expected, commit, check=False
+        )
+        if trial.returncode != 0:
+            raise UsageError(
+                f"{ref} is checked out in {worktree}, which cannot be brought to the landed "
+                f"commit: {trial.stderr.strip()} Move those files away, then run "
+                "`gatekeeper land` again."
+            )
+    return worktree
+
+
 def advance(repo: Path, ref: str, commit: str, expected: str) -> None:
     """Move ``ref`` from ``expected`` to ``commit`` atomically, and bring a clean worktree
     that has it checked out along; :class:`Moved` when ``ref`` is no longer at ``expected``."""
-    worktree = checked_out_in(repo, ref)
-    ensure_clean(worktree, ref)
+    worktree = check_landing(repo, ref, commit, expected)
     done = repository.git(
         repo, "update-ref", "-m", "gatekeeper land", ref, commit, expected, check=False
     )
@@ -103,7 +163,22 @@ def advance(repo: Path, ref: str, commit: str, expected: str) -> None:
             "was landed. Run `gatekeeper land` again to gate against the new base."
         )
     if worktree is not None:
-        repository.git(worktree, "update-index", "-q", "--refresh", check=False)
-        # A two-tree merge: index and files go from the old commit to the new one, and git
-        # refuses rather than overwrite a local change.
-        repository.git(worktree, "read-tree", "-m", "-u", expected, commit)
+        _bring_along(repo, worktree, ref, commit, expected)
+
+
+def _bring_along(repo: Path, worktree: Path, ref: str, commit: str, expected: str) -> None:
+    """Update ``worktree`` from ``expected`` to ``commit``; if git refuses (something appeared
+    since the dry run), move ``ref`` back so branch and checkout stay consistent."""
+    # A two-tree merge: index and files go from the old commit to the new one, and git
+    # refuses rather than overwrite a local change.
+    done = repository.git(worktree, "read-tree", "-m", "-u", expected, commit, check=False)
+    if done.returncode == 0:
+        return
+    back = repository.git(
+        repo, "update-ref", "-m", "gatekeeper land: undo", ref, expected, commit, check=False
+    )
+    undone = "moved back" if back.returncode == 0 else "could NOT be moved back"
+    raise GitError(
+        f"{ref} was moved, but {worktree} could not be brought along "
+        f"({done.stderr.strip()}); {ref} {undone} to {expected[:12]}."
+    )

@@ -68,6 +68,7 @@ class Integration:
     culprit: str | None = None
     gate_runs: int = 0
     already_in_base: tuple[str, ...] = field(default_factory=tuple)
+    base_fails: bool = False
 
     @property
     def stacked(self) -> tuple[str, ...]:
@@ -103,6 +104,7 @@ def to_dict(result: Integration) -> dict[str, object]:
         "conflicts": [_conflict_dict(c) for c in result.conflicts],
         "pairwise_conflicts": [_conflict_dict(c) for c in result.pairwise],
         "culprit": result.culprit,
+        "base_fails": result.base_fails,
         "landable": list(result.landable),
         "gate_runs": result.gate_runs,
     }
@@ -147,6 +149,11 @@ def _step_lines(base: str, step: Step) -> Iterator[str]:
 
 
 def _verdict_lines(result: Integration) -> Iterator[str]:
+    if result.base_fails:
+        yield (
+            f"the base fails: {result.base} ({result.base_commit[:12]}) fails the gate on its "
+            "own; no branch is blamed. Fix the base first."
+        )
     if result.culprit is not None:
         yield f"culprit: {result.culprit} breaks the stack (the step that adds it fails the gate)"
     if any(s.verdict is StepVerdict.FLAKY for s in result.steps):
@@ -171,6 +178,8 @@ def _why(result: Integration) -> str:
     reasons = []
     if result.conflicts:
         reasons.append("conflicts above")
+    if result.base_fails:
+        reasons.append("the base itself fails the gate")
     if result.culprit is not None:
         reasons.append(f"{result.culprit} breaks the gate; later branches were not judged")
     if any(s.verdict is StepVerdict.FLAKY for s in result.steps):

@@ -8,7 +8,9 @@ which branches cannot merge with which.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -33,6 +35,15 @@ def tree_of(repo: Path, commit: str) -> str:
     return repository.git(repo, "rev-parse", f"{commit}^{{tree}}").stdout.strip()
 
 
+def private_name(label: str) -> str:
+    """A valid ref name component for ``label``, which may be any revision expression
+    (``rename~0``, ``HEAD^``, ``@{u}``): only safe characters kept, plus a hash of the whole
+    label so that two labels never share a name."""
+    digest = hashlib.sha256(label.encode()).hexdigest()[:12]
+    safe = re.sub(r"[^A-Za-z0-9_-]+", "-", label).strip("-")[:80]
+    return f"{safe}-{digest}"
+
+
 @dataclass(slots=True)
 class Builder:
     """Merges each branch onto what is stacked so far, committing results in ``space``."""
@@ -50,7 +61,7 @@ class Builder:
         if not result.clean:
             return Conflict(branch.name, label, result.conflicts)
         message = f"Merge branch '{branch.name}' into {self.base}"
-        name = f"{label.replace('+', '-')}-{branch.name}".replace("/", "-")[:100]
+        name = private_name(f"{label}+{branch.name}")
         return self.space.commit(name, result.tree, (current, branch.commit), message), result.tree
 
 
@@ -149,6 +160,11 @@ class _Runner:
         )
         return verdict.passed
 
+    def judge_base(self, commit: str) -> bool:
+        """Gate the base itself (served from the cache when it passed before)."""
+        self.runs += 1
+        return self.gate(commit, "base-run1").passed
+
 
 def _gate_stack(result: Integration, gate: GateFunction) -> Integration:
     """Gate the top; on failure retry it once, then bisect for the first breaking step."""
@@ -156,7 +172,7 @@ def _gate_stack(result: Integration, gate: GateFunction) -> Integration:
     top = len(runner.steps) - 1
     culprit = None
     if not runner.judge(top) and not runner.judge(top):
-        good, bad = -1, top  # step -1 is the base itself, taken as passing
+        good, bad = -1, top  # step -1 is the base itself, checked only if step 0 fails
         while bad - good > 1:
             middle = (good + bad) // 2
             if runner.judge(middle):
@@ -164,4 +180,7 @@ def _gate_stack(result: Integration, gate: GateFunction) -> Integration:
             else:
                 bad = middle
         culprit = runner.steps[bad].added
+        if bad == 0 and not runner.judge_base(result.base_commit):
+            culprit = None  # the first branch is not to blame for a base that fails alone
+            result = replace(result, base_fails=True)
     return replace(result, steps=tuple(runner.steps), culprit=culprit, gate_runs=runner.runs)

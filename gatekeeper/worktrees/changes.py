@@ -6,6 +6,7 @@ commands left behind) are not the user's work, as long as their content is what 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from gatekeeper import repository
@@ -38,12 +39,13 @@ def uncommitted(worktree: Path, ours: dict[str, str]) -> list[str]:
     return changed
 
 
-def unpushed(worktree: Path, branch: str, base: str) -> int:
-    """Commits on ``branch`` that are neither on a remote-tracking branch nor in ``base`` (a base
-    that no longer exists is left out, so nothing counts as safe because of it)."""
+def unpushed(worktree: Path, tips: Sequence[str], base: str) -> int:
+    """Commits reachable from any of ``tips`` (the branch, the worktree's own ``HEAD``, which
+    may be detached) that are neither on a remote-tracking branch nor in ``base`` (a base that
+    no longer exists is left out, so nothing counts as safe because of it)."""
+    if not tips:
+        return 0
     known = repository.output(worktree, "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}")
     exclude = ["--remotes", *([known] if known else [])]
-    out = repository.git(
-        worktree, "rev-list", "--count", f"refs/heads/{branch}", "--not", *exclude
-    ).stdout.strip()
-    return int(out)
+    out = repository.git(worktree, "rev-list", "--count", *tips, "--not", *exclude).stdout
+    return int(out.strip())

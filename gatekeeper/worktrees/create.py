@@ -101,7 +101,11 @@ def _build(
 ) -> None:
     record = created.record
     path = Path(record.path)
-    repository.git(source, "worktree", "add", "-b", record.name, str(path), record.base)
+    # --no-track: a base like origin/main must not make the new branch track (and so pull
+    # from or push to) the base.
+    repository.git(
+        source, "worktree", "add", "--no-track", "-b", record.name, str(path), record.base
+    )
     record.made_worktree = record.made_branch = True
     records.save(source, record)
     record.copied = copying.copy(planned, path)

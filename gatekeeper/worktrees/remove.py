@@ -31,9 +31,7 @@ class Removed:
 
 def remove(start: Path, name: str, *, delete_branch: bool = False, force: bool = False) -> Removed:
     """Remove worktree ``name`` and its resources; see the module for the rules."""
-    record = records.load(start, records.check_name(name))
-    if record is None:
-        raise UsageError(_unmanaged(start, name))
+    record = _find(start, name)
     path = Path(record.path)
     if path.resolve() == layout.main_checkout(start).resolve():
         raise UsageError(f"{path} is the main checkout; gatekeeper never removes it.")
@@ -44,13 +42,35 @@ def remove(start: Path, name: str, *, delete_branch: bool = False, force: bool =
         )
     if not force:
         _refuse_lost_work(start, record, delete_branch)
-    removed = Removed(name)
+    removed = Removed(record.name)
     _release(start, record, removed)
     _remove_worktree(start, record, removed)
     if delete_branch:
         _delete_branch(start, record, removed)
-    records.delete(start, name)
+    records.delete(start, record.name)
     return removed
+
+
+def _find(start: Path, name: str) -> WorktreeRecord:
+    """The record named ``name``, else the one record whose branch is ``name`` (``adopt``
+    records a worktree under its directory's name, which is often not its branch's)."""
+    record = _by_name(start, name)
+    if record is not None:
+        return record
+    owners = [r for r in records.load_all(start) if r.branch == name]
+    if len(owners) == 1:
+        return owners[0]
+    if len(owners) > 1:
+        shown = ", ".join(r.name for r in owners)
+        raise UsageError(f"several worktrees are on the branch {name!r} ({shown}); name one.")
+    raise UsageError(_unmanaged(start, name))
+
+
+def _by_name(start: Path, name: str) -> WorktreeRecord | None:
+    try:
+        return records.load(start, records.check_name(name))
+    except UsageError:
+        return None  # not a worktree name; perhaps a branch name such as feature/x
 
 
 def _unmanaged(start: Path, name: str) -> str:
@@ -72,17 +92,30 @@ def _refuse_lost_work(start: Path, record: WorktreeRecord, delete_branch: bool) 
         if dirty:
             shown = ", ".join(dirty[:5]) + (f" and {len(dirty) - 5} more" if len(dirty) > 5 else "")
             problems.append(f"uncommitted changes ({shown})")
-    if record.branch and _branch_exists(start, record.branch):
-        count = changes.unpushed(start, record.branch, record.base)
-        if count:
-            problems.append(
-                f"{count} commit(s) on {record.branch!r} neither pushed nor in {record.base!r}"
-            )
+    count = changes.unpushed(start, _tips(start, record), record.base)
+    if count:
+        where = repr(record.branch) if record.branch else "its HEAD"
+        problems.append(f"{count} commit(s) on {where} neither pushed nor in {record.base!r}")
     if problems:
         raise UsageError(
             f"worktree {record.name!r} has {' and '.join(problems)}; nothing was removed. Commit "
             "and push (or land) them, or run again with --force to discard them."
         )
+
+
+def _tips(start: Path, record: WorktreeRecord) -> list[str]:
+    """The commits whose history ``rm`` must not lose: the branch and the worktree's own HEAD
+    (commits made on a detached HEAD are on no branch at all)."""
+    tips = (
+        [f"refs/heads/{record.branch}"]
+        if record.branch and _branch_exists(start, record.branch)
+        else []
+    )
+    path = Path(record.path)
+    if (path / ".git").exists():
+        head = repository.output(path, "rev-parse", "--verify", "--quiet", "HEAD")
+        tips += [head] if head else []
+    return tips
 
 
 def _branch_exists(start: Path, branch: str) -> bool:

@@ -117,3 +117,35 @@ def test_a_merge_result_already_gated_comes_from_the_cache(
     assert first.returncode == 0 and second.returncode == 0, second.stdout + second.stderr
     assert "(cached)" in second.stdout
     assert lines(runs) == 1  # the tests ran once; the second verdict was reused
+
+
+def test_a_failing_base_blames_no_branch(tmp_path: Path, child_env: dict[str, str]) -> None:
+    broken = "def test_broken() -> None:\n    assert False\n"
+    repo = base_repo(tmp_path / "repo", {"tests/test_broken.py": broken})
+    harmless(repo, "docs")
+
+    done = gatekeeper(repo, "integrate", "docs", "--onto", "main", env=child_env)
+
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "the base fails" in done.stdout
+    assert "culprit:" not in done.stdout
+    report = json.loads((repo / ".gatekeeper/integration.json").read_text())["integration"]
+    assert report["culprit"] is None and report["base_fails"] is True
+
+
+def test_revision_expressions_are_integrated_without_a_crash(
+    tmp_path: Path, child_env: dict[str, str]
+) -> None:
+    repo = base_repo(tmp_path / "repo")
+    harmless(repo, "docs")
+    harmless(repo, "notes")
+    before = state_of(repo)
+
+    done = gatekeeper(
+        repo, "integrate", "docs~0", "notes^{commit}", "--onto", "main", env=child_env
+    )
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    assert "can land together: docs~0, notes^{commit}" in done.stdout
+    assert state_of(repo) == before

@@ -68,3 +68,70 @@ def test_a_base_that_moved_is_never_overwritten(tmp_path: Path) -> None:
     with pytest.raises(land.Moved, match="moved while the merge was gated"):
         land.advance(repo, "refs/heads/main", docs, old)
     assert git(repo, "rev-parse", "main") == other
+
+
+def test_a_refused_local_landing_never_pushes(
+    repo_with_remote: tuple[Path, Path], child_env: dict[str, str]
+) -> None:
+    repo, remote = repo_with_remote
+    harmless(repo, "docs")
+    # An untracked file in main's checkout that landing docs would overwrite.
+    (repo / "notes").mkdir()
+    (repo / "notes/docs.txt").write_text("mine\n")
+    before = git(repo, "rev-parse", "main")
+
+    done = gatekeeper(repo, "land", "docs", "--onto", "main", "--push", "origin", env=child_env)
+
+    assert done.returncode != 0
+    assert "cannot be brought to the landed commit" in done.stderr
+    assert git(remote, "rev-parse", "main") == before
+    assert git(repo, "rev-parse", "main") == before
+    assert (repo / "notes/docs.txt").read_text() == "mine\n"
+
+
+def test_a_landing_the_checkout_cannot_follow_leaves_the_base_where_it_was(
+    tmp_path: Path, child_env: dict[str, str]
+) -> None:
+    repo = base_repo(tmp_path / "repo")
+    harmless(repo, "docs")
+    (repo / "notes").mkdir()
+    (repo / "notes/docs.txt").write_text("mine\n")
+    before = git(repo, "rev-parse", "main")
+
+    done = gatekeeper(repo, "land", "docs", "--onto", "main", env=child_env)
+
+    assert done.returncode != 0
+    assert git(repo, "rev-parse", "main") == before
+    assert git(repo, "status", "--porcelain", "--untracked-files=no") == ""
+    assert (repo / "notes/docs.txt").read_text() == "mine\n"
+
+
+def test_a_tag_named_like_the_base_never_makes_land_drop_commits(
+    tmp_path: Path, child_env: dict[str, str]
+) -> None:
+    repo = base_repo(tmp_path / "repo")
+    initial = git(repo, "rev-parse", "main")
+    harmless(repo, "docs")
+    extra = harmless(repo, "extra")
+    git(repo, "merge", "-q", "--ff-only", "extra")  # main moves on
+    git(repo, "tag", "main", initial)  # the old base, under the base's short name
+
+    done = gatekeeper(repo, "land", "docs", "--onto", "main", env=child_env)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    landed = git(repo, "rev-parse", "refs/heads/main")
+    assert git(repo, "merge-base", "--is-ancestor", extra, landed) == ""
+    assert git(repo, "merge-base", "--is-ancestor", git(repo, "rev-parse", "docs"), landed) == ""
+
+
+def test_land_onto_the_default_remote_base_moves_the_local_branch(
+    repo_with_remote: tuple[Path, Path], child_env: dict[str, str]
+) -> None:
+    repo, _ = repo_with_remote
+    git(repo, "remote", "set-head", "origin", "main")  # the default base is now origin/main
+    docs = harmless(repo, "docs")
+
+    done = gatekeeper(repo, "land", "docs", env=child_env)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert git(repo, "rev-parse", "refs/heads/main") == docs

@@ -204,3 +204,43 @@ def test_the_sweep_keeps_a_worktree_database_until_the_worktree_is_gone(
     removed = sweep([backend], state)
     assert {leftover.backend for leftover in removed} >= {"sqlite", "port"}
     assert not list((state / "sqlite" / "owners").iterdir())
+
+
+def test_rm_refuses_commits_made_on_a_detached_head(tmp_path: Path, gk: Gk, state: Path) -> None:
+    root = repo(tmp_path)
+    assert gk(root, "worktree", "new", "w").returncode == 0
+    tree = tmp_path / "proj-wt" / "w"
+    git(tree, "checkout", "-q", "--detach")
+    commit(tree, "detached.txt", "work on no branch")
+    refused = gk(root, "worktree", "rm", "w")
+    assert refused.returncode == 4 and "1 commit(s)" in refused.stderr, refused.stderr
+    assert (tree / "detached.txt").is_file()
+
+
+def test_new_from_a_remote_base_does_not_track_it(tmp_path: Path, gk: Gk, state: Path) -> None:
+    root = repo(tmp_path)
+    git(tmp_path, "init", "-q", "--bare", str(tmp_path / "remote.git"))
+    git(root, "remote", "add", "origin", str(tmp_path / "remote.git"))
+    git(root, "push", "-q", "origin", "main")
+    git(root, "fetch", "-q", "origin")
+    made = gk(root, "worktree", "new", "w", "--base", "origin/main")
+    assert made.returncode == 0, made.stderr
+    upstream = subprocess.run(
+        ["git", "-C", str(root), "config", "branch.w.merge"], capture_output=True, check=False
+    )
+    assert upstream.returncode == 1  # no upstream configured
+
+
+def test_rm_accepts_the_branch_name_of_an_adopted_worktree(
+    tmp_path: Path, gk: Gk, state: Path
+) -> None:
+    root = repo(tmp_path)
+    plain = tmp_path / "plaindir"
+    git(root, "worktree", "add", "-q", str(plain), "-b", "feature/topic")
+    adopted = gk(root, "worktree", "adopt", str(plain))
+    assert adopted.returncode == 0, adopted.stderr
+    done = gk(root, "worktree", "rm", "feature/topic")
+    assert done.returncode == 0, done.stderr
+    assert not (plain / ".gatekeeper" / "env").exists()
+    listed = json.loads(gk(root, "worktree", "list", "--json").stdout)
+    assert [r["state"] for r in listed if r["name"] == "plaindir"] == ["unmanaged"]
