@@ -12,6 +12,7 @@ import pytest
 from gatekeeper import cache
 from gatekeeper.config import load
 from gatekeeper.model import CheckResult, Finding, Status
+from tests.conftest import CLEAN_TEST
 
 GATEKEEPER = """\
 [tool.gatekeeper]
@@ -175,3 +176,55 @@ def test_a_changed_file_a_selection_or_no_cache_runs_again(
     changed = gate(pytester)
     changed.assert_outcomes(passed=2)
     assert not any(cached(root).values())
+
+
+FAILING_TEST = "def test_broken() -> None:\n    assert False\n"
+TESTS_ONLY = '[tool.gatekeeper]\nchecks = ["tests"]\n'
+
+
+def test_a_run_from_a_subdirectory_is_not_stored_as_a_whole_suite_pass(
+    project: Callable[..., Path], pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # From tests/good pytest collects only that directory: its pass says nothing of the rest.
+    root = project(
+        {**IGNORE, "tests/good/test_good.py": CLEAN_TEST, "tests/test_broken.py": FAILING_TEST},
+        gatekeeper=TESTS_ONLY,
+    )
+    monkeypatch.chdir(root / "tests" / "good")
+    assert gate(pytester).ret == 0
+    monkeypatch.chdir(root)
+    whole = gate(pytester)
+    assert whole.ret == 1
+    whole.assert_outcomes(passed=2, failed=1)
+    assert cached(root) == {"tests": False}
+
+
+DESELECTING_CONFTEST = """\
+import os
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.environ.get("ONLY_GOOD"):
+        broken = [item for item in items if "broken" in item.nodeid]
+        items[:] = [item for item in items if item not in broken]
+        config.hook.pytest_deselected(items=broken)
+"""
+
+
+def test_a_run_that_deselected_anything_stores_no_session_pass(
+    project: Callable[..., Path], pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Nothing on the command line shows the selection: only pytest_deselected tells.
+    root = project(
+        {**IGNORE, "conftest.py": DESELECTING_CONFTEST, "tests/test_broken.py": FAILING_TEST},
+        gatekeeper=TESTS_ONLY,
+    )
+    monkeypatch.setenv("ONLY_GOOD", "1")
+    selected = gate(pytester)
+    assert selected.ret == 0
+    selected.assert_outcomes(passed=1, deselected=1)
+    monkeypatch.delenv("ONLY_GOOD")
+    whole = gate(pytester)
+    assert whole.ret == 1
+    whole.assert_outcomes(passed=1, failed=1)
+    assert cached(root) == {"tests": False}
