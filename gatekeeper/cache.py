@@ -57,7 +57,10 @@ def tree_id(worktree: Path) -> str:
     with tempfile.TemporaryDirectory(prefix="gatekeeper-index-") as scratch:
         copy = Path(scratch) / "index"
         if index.is_file():
-            shutil.copyfile(index, copy)  # its stat data lets `git add` skip unchanged files
+            # Its stat data lets `git add` skip unchanged files. copy2 keeps the index's mtime,
+            # which git compares with each file's to catch edits made in the same tick as the
+            # index was written ("racily clean" entries): a fresh mtime would hide them.
+            shutil.copy2(index, copy)
         env = {"GIT_INDEX_FILE": str(copy)}
         repository.git(worktree, "add", "-A", "--", ":/", env=env)
         # Dropped afterwards: exclude pathspecs in `add` fail when they name an ignored path.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -228,3 +229,30 @@ def test_a_run_that_deselected_anything_stores_no_session_pass(
     assert whole.ret == 1
     whole.assert_outcomes(passed=1, failed=1)
     assert cached(root) == {"tests": False}
+
+
+def blob_in(root: Path, tree: str, path: str, run_git: Callable[..., str]) -> str:
+    return run_git(root, "rev-parse", f"{tree}:{path}")
+
+
+def test_a_same_size_edit_in_the_tick_the_index_was_written_changes_the_tree_id(
+    tmp_path: Path, make_repo: Callable[..., Path], run_git: Callable[..., str]
+) -> None:
+    # Racy git: the index was written in the same clock tick as the file was rewritten in place
+    # with the same size. Only the index's own mtime tells git to look at the content again.
+    root = make_repo(tmp_path)
+    run_git(root, "config", "core.trustctime", "false")  # ctime may or may not tick; make it moot
+    path = root / "pkg" / "__init__.py"
+    path.write_text("X = 1\n")
+    tick = (1_700_000_000, 1_700_000_000)  # one fixed second, well before now
+    os.utime(path, tick)
+    run_git(root, "add", "pkg/__init__.py")
+    os.utime(root / ".git" / "index", tick)  # as if written in the file's tick
+
+    path.write_text("X = 2\n")  # same size, same inode, and the same tick:
+    os.utime(path, tick)
+
+    tree = cache.tree_id(root)
+    assert blob_in(root, tree, "pkg/__init__.py", run_git) == run_git(
+        root, "hash-object", "pkg/__init__.py"
+    )
