@@ -256,3 +256,23 @@ def test_a_same_size_edit_in_the_tick_the_index_was_written_changes_the_tree_id(
     assert blob_in(root, tree, "pkg/__init__.py", run_git) == run_git(
         root, "hash-object", "pkg/__init__.py"
     )
+
+
+def test_assume_unchanged_and_skip_worktree_files_are_hashed_anyway(
+    tmp_path: Path, make_repo: Callable[..., Path], run_git: Callable[..., str]
+) -> None:
+    root = make_repo(tmp_path)
+    run_git(root, "update-index", "--assume-unchanged", "pkg/__init__.py")
+    run_git(root, "update-index", "--skip-worktree", "tests/test_add.py")
+    index = root / ".git" / "index"
+    before = index.read_bytes()
+    (root / "pkg" / "__init__.py").write_text("X = 'edited'\n")
+    (root / "tests" / "test_add.py").write_text("def test_other() -> None:\n    pass\n")
+
+    tree = cache.tree_id(root)
+    for name in ("pkg/__init__.py", "tests/test_add.py"):
+        assert blob_in(root, tree, name, run_git) == run_git(root, "hash-object", name)
+    # The bits were cleared in a copy only: the user's index keeps them.
+    assert index.read_bytes() == before
+    assert run_git(root, "ls-files", "-v", "pkg/__init__.py").startswith("h ")
+    assert run_git(root, "ls-files", "-v", "tests/test_add.py").startswith("S ")
