@@ -57,14 +57,39 @@ def tree_id(worktree: Path) -> str:
     with tempfile.TemporaryDirectory(prefix="gatekeeper-index-") as scratch:
         copy = Path(scratch) / "index"
         if index.is_file():
-            shutil.copyfile(index, copy)  # its stat data lets `git add` skip unchanged files
+            # Its stat data lets `git add` skip unchanged files. copy2 keeps the index's mtime,
+            # which git compares with each file's to catch edits made in the same tick as the
+            # index was written ("racily clean" entries): a fresh mtime would hide them.
+            shutil.copy2(index, copy)
         env = {"GIT_INDEX_FILE": str(copy)}
+        _unhide(worktree, env)
         repository.git(worktree, "add", "-A", "--", ":/", env=env)
         # Dropped afterwards: exclude pathspecs in `add` fail when they name an ignored path.
         repository.git(
             worktree, "rm", "-r", "-q", "--cached", "--ignore-unmatch", "--", *EXCLUDED, env=env
         )
         return repository.git(worktree, "write-tree", env=env).stdout.strip()
+
+
+def _unhide(worktree: Path, env: Mapping[str, str]) -> None:
+    """Clear assume-unchanged and skip-worktree in the temporary index, for present files.
+
+    `git add` never re-hashes a file carrying either bit, so an edit to it would not change the
+    tree id. A skip-worktree file absent from the worktree (sparse checkout) keeps its bit and
+    its indexed content: clearing it would record the file as deleted.
+    """
+    listed = repository.git(worktree, "ls-files", "-v", "-z", "--full-name", "--", ":/", env=env)
+    hidden = [
+        entry[2:] for entry in listed.stdout.split("\0") if entry[:1].islower() or entry[:1] == "S"
+    ]
+    top = Path(repository.git(worktree, "rev-parse", "--show-toplevel").stdout.strip())
+    present = [name for name in hidden if (top / name).exists()]
+    # One flag per call: update-index applies only the first such flag to each path.
+    for flag in ("--no-assume-unchanged", "--no-skip-worktree") if present else ():
+        # Paths read from stdin are taken relative to the working directory: the top.
+        repository.git(
+            top, "update-index", flag, "-z", "--stdin", env=env, stdin="\0".join(present) + "\0"
+        )
 
 
 def commit_tree(start: Path, commit: str) -> str:

@@ -5,6 +5,17 @@ qualified name), the offending source line with white space folded, and the mess
 numbers removed. Line numbers themselves are left out, so an edit above a finding or a moved
 function keeps it. Identical problems in one scope are told apart by their order (``#1``, ``#2``),
 so a second copy of a known problem is a new finding.
+
+Two kinds of finding are about a file, not a line, and are identified otherwise:
+
+- A finding at the very start of a module (line 1, column 1, outside any function or class:
+  D100's missing module docstring, for one) leaves the line text out: it names the file, and
+  lines prepended to the file must not make it new. The cost: a line-level finding that happens
+  to sit at 1:1 gets a new fingerprint once it moves, which fails closed (it counts as new).
+- A file to reformat (``ruff format``'s ``unformatted``) is reported at its first difference,
+  whose line says little. Its fingerprint hashes what ruff would write instead, every edit in
+  order without positions (:func:`edits_fingerprint`): a new formatting problem anywhere in a
+  baselined file adds or changes an edit, so the finding is new; prepended lines change nothing.
 """
 
 from __future__ import annotations
@@ -78,14 +89,20 @@ def _collect_scopes(node: ast.AST, prefix: str, spans: list[tuple[int, int, str]
 def base_fingerprint(finding: Finding, index: SourceIndex) -> str:
     """The hash of everything that identifies ``finding`` except its position."""
     message = _LINE_NUMBERS.sub(r"\1 N", finding.message)
-    parts = (
-        finding.check,
-        finding.code,
-        finding.path,
-        index.scope(finding.path, finding.line),
-        index.line(finding.path, finding.line),
-        message,
-    )
+    scope = index.scope(finding.path, finding.line)
+    about_the_file = finding.line <= 1 and finding.column <= 1 and not scope
+    text = "" if about_the_file else index.line(finding.path, finding.line)
+    parts = (finding.check, finding.code, finding.path, scope, text, message)
+    return _hash(parts)
+
+
+def edits_fingerprint(check: str, code: str, path: str, edits: Iterable[str]) -> str:
+    """The base fingerprint of a whole-file finding fixed by ``edits`` (the replacement texts,
+    in order, without positions): it changes whenever the set of problems does."""
+    return _hash((check, code, path, *(f"edit:{edit}" for edit in edits)))
+
+
+def _hash(parts: Iterable[str]) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:20]
 
 

@@ -160,6 +160,12 @@ class Gate:
         self._session_hits = hits
         return bool(hits)
 
+    def narrowed(self) -> None:
+        """The session turned out to run only part of the suite (items were deselected at
+        collection): its outcome is judged but neither stored per check nor as a whole-gate
+        pass for the pre-push hook."""
+        self._session_run = None
+
     def _judge_session(self, check: Check, context: CheckContext) -> CheckResult:
         if check.name in self._session_hits:
             return self._session_hits[check.name]

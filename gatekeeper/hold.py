@@ -14,6 +14,7 @@ from pathlib import Path
 from gatekeeper import baseline as baselines
 from gatekeeper import scope
 from gatekeeper.config import Settings
+from gatekeeper.errors import GatekeeperError
 from gatekeeper.model import CheckResult, Status
 
 
@@ -24,6 +25,9 @@ class Policy:
     baseline: baselines.Baseline | None = None
     baseline_path: str = ""
     changes: scope.Changes | None = None
+    # The merge-base diff coverage judges against (``coverage.diff-fail-under`` set), whatever
+    # the scope: the same tree judged against another base may cover other lines.
+    diff_base: str | None = None
 
     @classmethod
     def load(cls, settings: Settings, worktree: Path) -> Policy:
@@ -34,13 +38,22 @@ class Policy:
         if settings.text("scope") == "changed":
             base = settings.get("base")
             changes = scope.changes(worktree, base if isinstance(base, str) else None)
-        return cls(found, path, changes)
+        diff_base = None
+        if settings.number("coverage.diff-fail-under") is not None:
+            diff_base = changes.merge_base if changes else _fork(settings, worktree)
+        return cls(found, path, changes, diff_base)
 
     def token(self) -> str:
         """What of this policy a cached verdict depends on, beyond the tree itself."""
         digest = self.baseline.digest() if self.baseline else "no-baseline"
         fork = self.changes.merge_base if self.changes else "all"
-        return f"{digest}:{fork}"
+        diff = f":diff={self.diff_base}" if self.diff_base is not None else ""
+        return f"{digest}:{fork}{diff}"
+
+    @property
+    def base_dependent(self) -> bool:
+        """Whether a verdict depends on where the base branch is, not only on the tree."""
+        return self.changes is not None or self.diff_base is not None
 
     def apply(self, result: CheckResult) -> CheckResult:
         """``result`` judged on new findings in scope; other checks and errors pass through."""
@@ -80,3 +93,14 @@ class Policy:
         if self.changes is not None:
             rule += f"; only files changed since {self.changes.base} count"
         return rule
+
+
+def _fork(settings: Settings, worktree: Path) -> str:
+    """The merge-base diff coverage will use; a marker when there is none (the check then
+    errors, and an error is never cached)."""
+    base = settings.get("base")
+    try:
+        chosen = base if isinstance(base, str) and base else scope.detect_base(worktree)
+        return scope.merge_base(worktree, chosen)
+    except GatekeeperError as error:
+        return f"unresolved: {error}"

@@ -15,9 +15,10 @@ compute from a commit alone:
 The configuration needs no key of its own: ``pyproject.toml`` is in the tree and command-line
 overrides are in the run. The baseline is not in the tree (``.gatekeeper/`` is left out), so the
 entry names the baseline file and its blob id, and a commit is accepted only when it holds exactly
-that file (or, when the gate ran without one, none). Runs with ``scope = "changed"`` (their
-verdict depends on where the base branch is), of a selection of tests, or through ``gatekeeper
-check`` store nothing.
+that file (or, when the gate ran without one, none). Runs with ``scope = "changed"`` or with
+``coverage.diff-fail-under`` (their verdict depends on where the base branch is, which the hook
+cannot know from the commit alone), of a selection of tests, or through ``gatekeeper check``
+store nothing.
 """
 
 from __future__ import annotations
@@ -58,10 +59,11 @@ def key(tree: str, place: str, facts: str, run: str) -> str:
 def record(cache: Cache, policy: Policy, run: str | None, report: Report, worktree: Path) -> None:
     """Store that the whole gate passed on ``cache``'s tree, when such a pass means anything.
 
-    Nothing is stored for a failure, a selection (``run`` None), ``scope = "changed"``, a
-    disabled cache, or a baseline outside the worktree. Losing an entry only costs speed.
+    Nothing is stored for a failure, a selection (``run`` None), ``scope = "changed"`` or
+    ``diff-fail-under`` (both judged against the base branch), a disabled cache, or a baseline
+    outside the worktree. Losing an entry only costs speed.
     """
-    if cache.directory is None or run is None or not report.passed or policy.changes is not None:
+    if cache.directory is None or run is None or not report.passed or policy.base_dependent:
         return
     baseline = relative(cache.settings.root / policy.baseline_path, worktree)
     if Path(baseline).is_absolute():

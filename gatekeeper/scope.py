@@ -93,14 +93,23 @@ def changes(worktree: Path, base: str | None = None) -> Changes:
     """What changed in ``worktree`` since its merge-base with ``base`` (detected when None)."""
     chosen = base or detect_base(worktree)
     fork = merge_base(worktree, chosen)
+    # The user's diff settings must not change what is parsed: explicit a/ b/ prefixes (not
+    # mnemonicPrefix's c/ i/ w/, not noprefix), paths from the top (not diff.relative).
     diff = repository.git(
         worktree,
         "-c",
         "core.quotePath=false",
+        "-c",
+        "diff.noprefix=false",
+        "-c",
+        "diff.mnemonicPrefix=false",
         "diff",
         "--no-color",
         "--no-ext-diff",
         "--no-textconv",
+        "--no-relative",
+        "--src-prefix=a/",
+        "--dst-prefix=b/",
         "-U0",
         "-M",
         fork,
@@ -126,7 +135,7 @@ def _parse_file(lines: list[str]) -> tuple[str, frozenset[int] | None] | None:
     targets = [line[4:] for line in lines if line.startswith("+++ ")]
     if not targets or targets[0] == "/dev/null":
         return None
-    path = targets[0].removeprefix("b/")
+    path = _unquote(targets[0]).removeprefix("b/")
     if any(line.startswith("new file mode") for line in lines):
         return path, None
     numbers: set[int] = set()
@@ -135,6 +144,35 @@ def _parse_file(lines: list[str]) -> tuple[str, frozenset[int] | None] | None:
             start, count = int(hunk.group(1)), int(hunk.group(2) or "1")
             numbers.update(range(start, start + count))
     return path, frozenset(numbers)
+
+
+# The C-style escapes git uses in a quoted path (besides octal \\ooo for other bytes).
+_ESCAPES = {"a": 7, "b": 8, "t": 9, "n": 10, "v": 11, "f": 12, "r": 13, '"': 34, "\\": 92}
+
+
+def _unquote(name: str) -> str:
+    """A path as git prints it on a ``+++`` line, as the path itself.
+
+    git appends a tab to a name holding a space, and quotes a name holding a quote, backslash
+    or control character (``core.quotePath=false`` leaves other bytes alone) in C style.
+    """
+    name = name.removesuffix("\t")
+    if not (len(name) >= 2 and name.startswith('"') and name.endswith('"')):
+        return name
+    out = bytearray()
+    body, index = name[1:-1], 0
+    while index < len(body):
+        char = body[index]
+        if char != "\\":
+            out += char.encode()
+            index += 1
+        elif body[index + 1 : index + 2] in _ESCAPES:
+            out.append(_ESCAPES[body[index + 1]])
+            index += 2
+        else:
+            out.append(int(body[index + 1 : index + 4], 8))
+            index += 4
+    return out.decode("utf-8", "surrogateescape")
 
 
 def restrict(result: CheckResult, changes: Changes) -> CheckResult:

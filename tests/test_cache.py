@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +14,7 @@ import pytest
 from gatekeeper import cache
 from gatekeeper.config import load
 from gatekeeper.model import CheckResult, Finding, Status
+from tests.conftest import CLEAN_TEST
 
 GATEKEEPER = """\
 [tool.gatekeeper]
@@ -175,3 +178,109 @@ def test_a_changed_file_a_selection_or_no_cache_runs_again(
     changed = gate(pytester)
     changed.assert_outcomes(passed=2)
     assert not any(cached(root).values())
+
+
+FAILING_TEST = "def test_broken() -> None:\n    assert False\n"
+TESTS_ONLY = '[tool.gatekeeper]\nchecks = ["tests"]\n'
+
+
+def gate_in(cwd: Path) -> int:
+    """``pytest --gatekeeper`` run from ``cwd`` with the same environment wherever it runs.
+
+    Not pytester: it puts the working directory on PYTHONPATH, which is part of the key.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "GIT_", "PYTHON"))}
+    argv = [sys.executable, "-m", "pytest", "--gatekeeper", "-p", "no:cacheprovider"]
+    return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, check=False).returncode
+
+
+def test_a_run_from_a_subdirectory_is_not_stored_as_a_whole_suite_pass(
+    tmp_path: Path, make_repo: Callable[..., Path]
+) -> None:
+    # From tests/good pytest collects only that directory: its pass says nothing of the rest.
+    root = make_repo(
+        tmp_path,
+        {"tests/good/test_good.py": CLEAN_TEST, "tests/test_broken.py": FAILING_TEST},
+        TESTS_ONLY,
+    )
+    assert gate_in(root / "tests" / "good") == 0
+    assert gate_in(root) == 1
+    assert cached(root) == {"tests": False}
+
+
+DESELECTING_CONFTEST = """\
+import os
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.environ.get("ONLY_GOOD"):
+        broken = [item for item in items if "broken" in item.nodeid]
+        items[:] = [item for item in items if item not in broken]
+        config.hook.pytest_deselected(items=broken)
+"""
+
+
+def test_a_run_that_deselected_anything_stores_no_session_pass(
+    project: Callable[..., Path], pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Nothing on the command line shows the selection: only pytest_deselected tells.
+    root = project(
+        {**IGNORE, "conftest.py": DESELECTING_CONFTEST, "tests/test_broken.py": FAILING_TEST},
+        gatekeeper=TESTS_ONLY,
+    )
+    monkeypatch.setenv("ONLY_GOOD", "1")
+    selected = gate(pytester)
+    assert selected.ret == 0
+    selected.assert_outcomes(passed=1, deselected=1)
+    monkeypatch.delenv("ONLY_GOOD")
+    whole = gate(pytester)
+    assert whole.ret == 1
+    whole.assert_outcomes(passed=1, failed=1)
+    assert cached(root) == {"tests": False}
+
+
+def blob_in(root: Path, tree: str, path: str, run_git: Callable[..., str]) -> str:
+    return run_git(root, "rev-parse", f"{tree}:{path}")
+
+
+def test_a_same_size_edit_in_the_tick_the_index_was_written_changes_the_tree_id(
+    tmp_path: Path, make_repo: Callable[..., Path], run_git: Callable[..., str]
+) -> None:
+    # Racy git: the index was written in the same clock tick as the file was rewritten in place
+    # with the same size. Only the index's own mtime tells git to look at the content again.
+    root = make_repo(tmp_path)
+    run_git(root, "config", "core.trustctime", "false")  # ctime may or may not tick; make it moot
+    path = root / "pkg" / "__init__.py"
+    path.write_text("X = 1\n")
+    tick = (1_700_000_000, 1_700_000_000)  # one fixed second, well before now
+    os.utime(path, tick)
+    run_git(root, "add", "pkg/__init__.py")
+    os.utime(root / ".git" / "index", tick)  # as if written in the file's tick
+
+    path.write_text("X = 2\n")  # same size, same inode, and the same tick:
+    os.utime(path, tick)
+
+    tree = cache.tree_id(root)
+    assert blob_in(root, tree, "pkg/__init__.py", run_git) == run_git(
+        root, "hash-object", "pkg/__init__.py"
+    )
+
+
+def test_assume_unchanged_and_skip_worktree_files_are_hashed_anyway(
+    tmp_path: Path, make_repo: Callable[..., Path], run_git: Callable[..., str]
+) -> None:
+    root = make_repo(tmp_path)
+    run_git(root, "update-index", "--assume-unchanged", "pkg/__init__.py")
+    run_git(root, "update-index", "--skip-worktree", "tests/test_add.py")
+    index = root / ".git" / "index"
+    before = index.read_bytes()
+    (root / "pkg" / "__init__.py").write_text("X = 'edited'\n")
+    (root / "tests" / "test_add.py").write_text("def test_other() -> None:\n    pass\n")
+
+    tree = cache.tree_id(root)
+    for name in ("pkg/__init__.py", "tests/test_add.py"):
+        assert blob_in(root, tree, name, run_git) == run_git(root, "hash-object", name)
+    # The bits were cleared in a copy only: the user's index keeps them.
+    assert index.read_bytes() == before
+    assert run_git(root, "ls-files", "-v", "pkg/__init__.py").startswith("h ")
+    assert run_git(root, "ls-files", "-v", "tests/test_add.py").startswith("S ")

@@ -61,3 +61,13 @@ def test_unreadable_and_unparsable_files_still_get_fingerprints(tmp_path: Path) 
     missing = Finding("lint", "gone.py", 1, 1, "E", "m")
     broken = Finding("lint", "bad.py", 1, 1, "E", "m")
     assert all(f.fingerprint for f in assign([missing, broken], tmp_path))
+
+
+def test_a_finding_about_the_whole_module_survives_prepended_lines(tmp_path: Path) -> None:
+    # D100 is reported at 1:1 outside any scope: it names the file, not its first line.
+    def d100(text: str) -> str:
+        (tmp_path / "m.py").write_text(text)
+        missing = Finding("lint", "m.py", 1, 1, "D100", "Missing docstring in public module")
+        return assign([missing], tmp_path)[0].fingerprint
+
+    assert d100("import os\n") == d100("# a licence header\n\nimport os\n")

@@ -88,3 +88,14 @@ def test_failures_selections_and_changed_scope_store_nothing(tmp_path: Path) -> 
     assert stored(failing) == stored(selected) == stored(changed) == []
     # The per-check cache did store the passes: only the whole-gate entry is withheld.
     assert any(cache.directory(changed / ".git").glob("??/*.json"))
+
+
+def test_a_gate_with_diff_coverage_stores_no_whole_gate_pass(tmp_path: Path) -> None:
+    # Its verdict depends on the merge-base, which the hook cannot tell from the commit alone.
+    gatekeeper = (
+        '\n[tool.gatekeeper]\nchecks = ["tests", "coverage"]\n'
+        "\n[tool.gatekeeper.coverage]\ndiff-fail-under = 0\n"
+    )
+    root = make_project(tmp_path / "p", gatekeeper=gatekeeper)
+    assert gate(root) == 0
+    assert stored(root) == []

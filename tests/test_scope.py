@@ -115,3 +115,38 @@ def test_scope_changed_counts_only_findings_in_changed_files(
     assert "pkg/fresh.py:1:8: F401" in shown
     assert "legacy.py" not in shown.replace("1 outside the changed files", "")
     assert "1 outside the changed files" in shown
+
+
+def test_changes_do_not_depend_on_the_users_diff_settings_or_odd_file_names(
+    tmp_path: Path, make_repo: Callable[..., Path], run_git: Callable[..., str]
+) -> None:
+    root = make_repo(tmp_path, {"pkg/with space.py": "A = 1\nB = 2\n", 'pkg/q"uote.py': "A = 1\n"})
+    for key, value in (("diff.mnemonicPrefix", "true"), ("diff.relative", "true")):
+        run_git(root, "config", key, value)
+    run_git(root, "switch", "-q", "-c", "feature")
+    (root / "pkg" / "with space.py").write_text("A = 1\nB = 20\n")
+    (root / "pkg" / 'q"uote.py').write_text("A = 10\n")
+    (root / "pkg" / "__init__.py").write_text("X = 1\n")
+
+    lines = scope.changes(root / "pkg").lines  # diff.relative would cut pkg/ from below it
+
+    assert lines == {
+        "pkg/with space.py": frozenset({2}),
+        'pkg/q"uote.py': frozenset({1}),
+        "pkg/__init__.py": frozenset({1}),
+    }
+
+    run_git(root, "config", "--unset", "diff.mnemonicPrefix")
+    run_git(root, "config", "diff.noprefix", "true")
+    assert scope.changes(root).lines == lines
+
+
+def test_parse_diff_reads_quoted_names_as_git_writes_them() -> None:
+    # core.quotePath=true writes non-ASCII bytes in octal; a tab or quote is escaped either way.
+    text = (
+        'diff --git "a/caf\\303\\251\\t\\"x\\".py" "b/caf\\303\\251\\t\\"x\\".py"\n'
+        '--- "a/caf\\303\\251\\t\\"x\\".py"\n'
+        '+++ "b/caf\\303\\251\\t\\"x\\".py"\n'
+        "@@ -1 +1 @@\n-a\n+b\n"
+    )
+    assert dict(scope.parse_diff(text)) == {'café\t"x".py': frozenset({1})}

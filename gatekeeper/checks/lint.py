@@ -17,6 +17,7 @@ from gatekeeper.checks.base import CheckContext
 from gatekeeper.checks.process import Completed, python_module, require_module, run_tool
 from gatekeeper.config import Option
 from gatekeeper.errors import ToolError
+from gatekeeper.fingerprint import edits_fingerprint
 from gatekeeper.model import CheckResult, Finding, Status
 from gatekeeper.paths import relative
 
@@ -125,11 +126,23 @@ def _finding(item: dict[str, object], root: Path, check: str) -> Finding:
     filename = item["filename"]
     if not isinstance(filename, str):
         raise TypeError(f"filename is {filename!r}")
+    path = relative(Path(filename), root)
     return Finding(
         check=check,
-        path=relative(Path(filename), root),
+        path=path,
         line=int(location.get("row") or 0),
         column=int(location.get("column") or 0),
         code=str(code),
         message=str(item.get("message", "")),
+        fingerprint=_format_fingerprint(item, check, path) if code == "unformatted" else "",
     )
+
+
+def _format_fingerprint(item: dict[str, object], check: str, path: str) -> str:
+    """A file to reformat is identified by what ruff would write (gatekeeper/fingerprint.py)."""
+    fix = item.get("fix")
+    edits = fix.get("edits") if isinstance(fix, dict) else None
+    if not isinstance(edits, list) or not edits:
+        edits = [{"content": f"no edits given: {item!r}"}]  # unique enough to never match
+    contents = [str(edit.get("content") or "") for edit in edits if isinstance(edit, dict)]
+    return edits_fingerprint(check, "unformatted", path, contents)

@@ -1,8 +1,11 @@
 """Whether a pytest run is the whole suite: only whole-suite runs read or write cached results.
 
 A selection (node ids or paths other than ``testpaths``, ``-k``, ``-m``, ``--lf``, ``--sw``,
-``--deselect``, ``--ignore``) judges only part of the suite, so its pass says nothing about the
-whole, and a stored whole-suite pass says nothing about it.
+``--sw-skip``, ``--deselect``, ``--ignore``, or a run from a directory other than the rootdir,
+where pytest collects only that directory) judges only part of the suite, so its pass says
+nothing about the whole, and a stored whole-suite pass says nothing about it. What the command
+line cannot show (a plugin or conftest that deselects items) is caught at run time: the session
+reports any ``pytest_deselected`` to the gate, which then stores nothing.
 """
 
 from __future__ import annotations
@@ -13,7 +16,16 @@ from pathlib import Path
 import pytest
 
 # Option destinations that narrow the set of tests that run.
-_SELECTING = ("keyword", "markexpr", "lf", "stepwise", "deselect", "ignore", "ignore_glob")
+_SELECTING = (
+    "keyword",
+    "markexpr",
+    "lf",
+    "stepwise",
+    "stepwise_skip",
+    "deselect",
+    "ignore",
+    "ignore_glob",
+)
 
 
 def whole_suite(config: pytest.Config) -> str | None:
@@ -25,6 +37,8 @@ def whole_suite(config: pytest.Config) -> str | None:
     already, ``PYTEST_ADDOPTS`` in the cache's environment facts).
     """
     namespace = config.known_args_namespace
+    if Path(config.invocation_params.dir).resolve() != config.rootpath.resolve():
+        return None  # pytest collects the invocation directory only, not ``testpaths``
     if any(getattr(namespace, name, None) for name in _SELECTING):
         return None
     given = list(getattr(namespace, "file_or_dir", None) or [])

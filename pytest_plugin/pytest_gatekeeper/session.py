@@ -7,6 +7,7 @@ import shutil
 import time
 import uuid
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -99,6 +100,11 @@ class GateSession:
             self.counts[outcome] += 1
             if outcome in ("failed", "errors"):
                 self.failures.append(_failure(report, outcome))
+
+    def pytest_deselected(self, items: Sequence[pytest.Item]) -> None:
+        # -- cache: a run that deselected anything judged a selection; its pass is not stored --
+        if items:
+            self.gate.narrowed()
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         self.evals.take_collect(report)  # evals

@@ -47,3 +47,24 @@ def test_a_file_that_does_not_parse_fails_lint_without_the_format_check(
     assert result.status.value == "failed"
     assert {(f.path, f.code) for f in result.findings} == {("pkg/broken.py", "invalid-syntax")}
     assert len(result.ran) == 1
+
+
+def unformatted(root: Path) -> list[str]:
+    result = judge(root, "lint")
+    return [f.fingerprint for f in result.findings if f.code == "unformatted"]
+
+
+def test_a_file_to_reformat_keeps_its_fingerprint_until_its_formatting_problems_change(
+    project: Callable[..., Path],
+) -> None:
+    body = '"""Doc."""\n\nX=1\n'
+    root = project({"pkg/ugly.py": body})
+    (first,) = unformatted(root)
+
+    ugly = root / "pkg" / "ugly.py"
+    ugly.write_text("# one\n# two\n# three\n" + body)  # lines shift: the same problem
+    assert unformatted(root) == [first]
+
+    ugly.write_text(body + "\n\ndef f( a ):\n    return a\n")  # a second problem further down
+    (second,) = unformatted(root)
+    assert second != first

@@ -18,6 +18,7 @@ from pytest_gatekeeper.selection import whole_suite
         (["-m", "slow"], False),
         (["--lf"], False),
         (["--sw"], False),
+        (["--sw-skip"], False),
         (["--deselect", "tests/test_add.py::test_add"], False),
         (["--ignore", "tests/other"], False),
     ],
@@ -32,3 +33,14 @@ def test_selections_are_told_from_whole_suite_runs(
     assert (identity is not None) is whole
     if identity is not None:
         assert all(arg in identity for arg in args)  # the command line is part of the key
+
+
+def test_a_run_from_below_the_rootdir_is_a_selection(pytester: pytest.Pytester) -> None:
+    # pytest collects the invocation directory, not testpaths, when run from elsewhere.
+    pytester.makeini("[pytest]\ntestpaths = tests\n")
+    below = pytester.mkdir("tests")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(below)
+        config = pytester.parseconfigure()
+    assert config.rootpath == pytester.path
+    assert whole_suite(config) is None
