@@ -3,7 +3,12 @@ traceback for bad configuration, and plain pytest never breaks because of them."
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Iterator
+
 import pytest
+
+from gatekeeper.resources.databases.base import MARKER
 
 # They use (and sweep) the one PostgreSQL server: never beside each other.
 pytestmark = pytest.mark.xdist_group("postgres-server")
@@ -33,3 +38,98 @@ def test_a_failing_assertion_on_the_database_never_prints_its_password(
     assert "Database(url=" in output  # the repr is shown...
     assert PASSWORD not in output  # ...without the password
     assert "postgres:***@" in output
+
+
+def role_url(admin: str, role: str) -> str:
+    return admin.replace("postgres@", f"{role}@", 1)
+
+
+@pytest.fixture
+def roles(postgres_admin: str) -> Iterator[Callable[[str, str], str]]:
+    """Factory: ``roles(name, options)`` makes a login role and gives its admin URL; the roles
+    and every database they own are gone afterwards."""
+    import psycopg
+
+    made: list[str] = []
+
+    def make(name: str, options: str) -> str:
+        with psycopg.connect(postgres_admin, autocommit=True) as connection:
+            connection.execute(f"DROP ROLE IF EXISTS {name}")
+            connection.execute(f"CREATE ROLE {name} LOGIN {options}")
+        made.append(name)
+        return role_url(postgres_admin, name)
+
+    yield make
+    with psycopg.connect(postgres_admin, autocommit=True) as connection:
+        for name in made:
+            owned = connection.execute(
+                "SELECT datname FROM pg_database d JOIN pg_roles r ON r.oid = d.datdba "
+                "WHERE r.rolname = %s",
+                (name,),
+            ).fetchall()
+            for (database,) in owned:
+                connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            connection.execute(f"DROP ROLE IF EXISTS {name}")
+
+
+def postgres_project(pytester: pytest.Pytester, body: str) -> None:
+    pytester.makepyprojecttoml('[tool.gatekeeper.database]\nbackend = "postgres"\n')
+    pytester.makepyfile(test_db=body)
+
+
+@pytest.fixture
+def foreign_leftover(postgres_admin: str) -> Iterator[str]:
+    """An expired, marked clone owned by the superuser: other roles may not drop it."""
+    import psycopg
+
+    name = "gk_foreign_expired_leftover"
+    marker = MARKER + json.dumps({"kind": "clone", "owner": "gone", "expires": 1.0})
+    with psycopg.connect(postgres_admin, autocommit=True) as connection:
+        connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        connection.execute(f"CREATE DATABASE {name}")
+        connection.execute(f"COMMENT ON DATABASE {name} IS {quote(marker)}")
+    yield name
+    with psycopg.connect(postgres_admin, autocommit=True) as connection:
+        connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def test_a_leftover_the_sweep_cannot_remove_is_reported_and_the_session_goes_on(
+    pytester: pytest.Pytester,
+    roles: Callable[[str, str], str],
+    foreign_leftover: str,
+    state: object,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GATEKEEPER_DATABASE_URL", roles("gk_test_limited", "CREATEDB"))
+    postgres_project(
+        pytester, "def test_uses(gatekeeper_database):\n    assert gatekeeper_database.name\n"
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    output = result.stdout.str()
+    assert f"could not sweep postgres {foreign_leftover} (time-to-live passed)" in output
+    assert "SweepWarning" in output
+    assert "Traceback" not in output
+
+
+def test_a_role_without_createdb_gets_one_paragraph(
+    pytester: pytest.Pytester,
+    roles: Callable[[str, str], str],
+    state: object,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GATEKEEPER_DATABASE_URL", roles("gk_test_nocreatedb", "NOCREATEDB"))
+    postgres_project(pytester, "def test_uses(gatekeeper_database):\n    pass\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1)
+    output = result.stdout.str()
+    assert "gatekeeper database: PostgreSQL at" in output
+    assert "permission denied to create database" in output
+    assert "needs CREATEDB" in output
+    assert output.count("permission denied to create database") == 1
+    for noise in ("Traceback", "During handling", "psycopg.errors", "raise "):
+        assert noise not in output

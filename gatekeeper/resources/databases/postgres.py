@@ -10,6 +10,7 @@ its marker and owner; a database without that marker is never dropped.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import zlib
@@ -88,8 +89,27 @@ class PostgresBackend:
         return self._connection
 
     def execute(self, query: Any, params: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
-        cursor = self.connection().execute(query, params)
-        return cursor.fetchall() if cursor.description else []
+        """The rows of ``query``; any psycopg error becomes a one-paragraph ResourceError."""
+        connection = self.connection()
+        try:
+            cursor = connection.execute(query, params)
+            return cursor.fetchall() if cursor.description else []
+        except self.psycopg.Error as error:
+            raise ResourceError(self._refusal(query, error)) from None
+
+    def _refusal(self, query: Any, error: Exception) -> str:
+        shown = query if isinstance(query, str) else _statement(query, self._connection)
+        message = redact(str(error), (self.admin_url,)).strip().replace("\n", " ").rstrip(".") + "."
+        text = (
+            f"PostgreSQL at {redact(self.admin_url)} ([tool.gatekeeper.database] url) refused "
+            f"`{shown}`: {message}"
+        )
+        if isinstance(error, self.psycopg.errors.InsufficientPrivilege):
+            text += (
+                " The role in the URL needs CREATEDB, and may drop only databases it owns "
+                "(a superuser may drop any)."
+            )
+        return text
 
     def close(self) -> None:
         """Close the admin connection."""
@@ -159,7 +179,9 @@ class PostgresBackend:
                 )
             )
         except BaseException:
-            self._drop(building)
+            # The original failure is the one to report, not a failed clean-up after it.
+            with contextlib.suppress(ResourceError):
+                self._drop(building)
             raise
         record = {**marker_record(identity, self.ttl, "template"), "expires": None}
         self.execute(
@@ -183,10 +205,6 @@ class PostgresBackend:
         self._lock(source)  # one clone of a template at a time (else SQLSTATE 55006)
         try:
             self._create(name, marker_record(identity, self.ttl, "clone"), template=source)
-        except self.psycopg.Error as error:
-            raise ResourceError(
-                f"could not clone template {source} into {name}: {redact(str(error)).strip()}"
-            ) from None
         finally:
             self._unlock(source)
         return Database(database_url(self.admin_url, name), name, NAME)
@@ -224,6 +242,14 @@ class PostgresBackend:
         """Drop a leftover database, checking its marker once more first."""
         if self.marker(leftover.name) is not None:
             self._drop(leftover.name)
+
+
+def _statement(query: Any, connection: Any) -> str:
+    """The text of a composed statement (identifiers only, never a secret)."""
+    try:
+        return str(query.as_string(connection))
+    except Exception:  # a closed connection cannot quote; the kind of statement still helps
+        return type(query).__name__
 
 
 def _parse_marker(comment: object) -> dict[str, object] | None:
