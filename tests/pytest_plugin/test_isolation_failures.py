@@ -4,11 +4,15 @@ traceback for bad configuration, and plain pytest never breaks because of them."
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
+from gatekeeper.resources import tempdirs
 from gatekeeper.resources.databases.base import MARKER
+from gatekeeper.resources.identity import digest
 
 # They use (and sweep) the one PostgreSQL server: never beside each other.
 pytestmark = pytest.mark.xdist_group("postgres-server")
@@ -133,3 +137,62 @@ def test_a_role_without_createdb_gets_one_paragraph(
     assert output.count("permission denied to create database") == 1
     for noise in ("Traceback", "During handling", "psycopg.errors", "raise "):
         assert noise not in output
+
+
+TMP_TEST = "def test_tmp(tmp_path):\n    (tmp_path / 'f').write_text('x')\n"
+
+
+def plain_pytest(pytester: pytest.Pytester) -> pytest.RunResult:
+    """pytest in a child process without the ``--basetemp`` pytester would add."""
+    return pytester.run(sys.executable, "-m", "pytest", "-p", "no:cacheprovider")
+
+
+def test_plain_pytest_falls_back_when_the_state_dir_cannot_be_made(
+    pytester: pytest.Pytester, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("GATEKEEPER_STATE_DIR", str(blocker / "state"))
+    pytester.makepyfile(test_tmp=TMP_TEST)
+    result = plain_pytest(pytester)
+    assert result.ret == 0, result.stdout.str()
+    output = result.stdout.str() + result.stderr.str()
+    assert "INTERNALERROR" not in output
+    assert "gatekeeper kept pytest's own basetemp" in output
+
+
+def test_plain_pytest_falls_back_from_a_state_dir_others_may_write(
+    pytester: pytest.Pytester, state: Path
+) -> None:
+    state.mkdir(mode=0o700)
+    state.chmod(0o777)
+    pytester.makepyfile(test_tmp=TMP_TEST)
+    result = plain_pytest(pytester)
+    assert result.ret == 0, result.stdout.str()
+    assert "not writable by group or others" in result.stdout.str()
+    assert not (state / "basetemp").exists()
+
+
+def test_the_fixtures_refuse_a_state_dir_others_may_write(
+    pytester: pytest.Pytester, state: Path
+) -> None:
+    state.mkdir(mode=0o700)
+    state.chmod(0o777)
+    pytester.makepyfile(test_db="def test_db(gatekeeper_database):\n    pass\n")
+    result = plain_pytest(pytester)
+    assert result.ret == 1, result.stdout.str()
+    output = result.stdout.str()
+    assert "gatekeeper database: gatekeeper's state directory" in output
+    assert "Traceback" not in output
+
+
+def test_tmp_path_retention_count_is_honoured(pytester: pytest.Pytester, state: Path) -> None:
+    pytester.makeini("[pytest]\ntmp_path_retention_count = 1\n")
+    pytester.makepyfile(test_tmp=TMP_TEST)
+    folder = tempdirs.root(state) / digest(str(pytester.path.resolve()))[:12]
+    for run in ("a", "b", "c", "d"):
+        claimed = tempdirs.claim(pytester.path, run, state)
+        claimed.held.release()
+    result = plain_pytest(pytester)
+    assert result.ret == 0, result.stdout.str()
+    assert len(list(folder.glob("*.lock"))) == 2  # the newest old run, and this run
