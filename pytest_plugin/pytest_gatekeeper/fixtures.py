@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from gatekeeper.resources.databases import Backend, Database
     from gatekeeper.resources.databases.pool import DatabasePool
     from gatekeeper.resources.identity import Identity
+    from gatekeeper.resources.ports import PortPool
 
 PortFactory = Callable[[str], int]
 DatabaseFactory = Callable[[str], "Database"]
@@ -33,22 +34,41 @@ def gatekeeper_identity(request: pytest.FixtureRequest) -> Identity:
 @pytest.fixture(scope="session")
 def gatekeeper_port_factory(request: pytest.FixtureRequest) -> Iterator[PortFactory]:
     """``factory(name)``: a port per name for this worker, distinct from every other reserved
-    port on the host, free to bind on 127.0.0.1, exported as ``GATEKEEPER_PORT_<NAME>``."""
+    port on the host, free to bind on 127.0.0.1, exported as ``GATEKEEPER_PORT_<NAME>``.
+    A bad or exhausted ``[tool.gatekeeper.ports]`` range fails with one paragraph."""
+    from gatekeeper.errors import GatekeeperError
     from gatekeeper.resources import ports
 
     isolation = current(request.config)
-    identity = isolation.own()
-    settings = isolation.settings()
-    span = ports.PortRange(settings.integer("ports.first"), settings.integer("ports.last"))
-    pool = ports.PortPool(identity.seed("ports"), span, identity.record())
+    failure = ""
+    try:
+        pool = _open_ports(isolation)
+    except GatekeeperError as error:
+        failure = str(error)
+    if failure:  # failed outside the except block, so pytest shows one paragraph, no chain
+        pytest.fail(f"gatekeeper port: {failure}", pytrace=False)
 
     def factory(name: str) -> int:
-        port = pool.get(name)
-        isolation.export({ports.environ_name(name): str(port)})
-        return port
+        try:
+            port = pool.get(name)
+        except GatekeeperError as error:
+            failure = str(error)
+        else:
+            isolation.export({ports.environ_name(name): str(port)})
+            return port
+        pytest.fail(f"gatekeeper port: {failure}", pytrace=False)
 
     yield factory
     pool.close()
+
+
+def _open_ports(isolation: Isolation) -> PortPool:
+    from gatekeeper.resources import ports
+
+    identity = isolation.own()
+    settings = isolation.settings()
+    span = ports.PortRange(settings.integer("ports.first"), settings.integer("ports.last"))
+    return ports.PortPool(identity.seed("ports"), span, identity.record())
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ traceback for bad configuration, and plain pytest never breaks because of them."
 from __future__ import annotations
 
 import json
+import socket
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -196,3 +197,43 @@ def test_tmp_path_retention_count_is_honoured(pytester: pytest.Pytester, state: 
     result = plain_pytest(pytester)
     assert result.ret == 0, result.stdout.str()
     assert len(list(folder.glob("*.lock"))) == 2  # the newest old run, and this run
+
+
+PORT_TEST = "def test_port(gatekeeper_port):\n    pass\n"
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "expected"),
+    [
+        (21000, 20000, "is not a range of unprivileged ports"),
+        (1, 2, "is not a range of unprivileged ports"),
+    ],
+)
+def test_a_bad_port_range_is_one_paragraph(
+    pytester: pytest.Pytester, state: Path, first: int, last: int, expected: str
+) -> None:
+    pytester.makepyprojecttoml(f"[tool.gatekeeper.ports]\nfirst = {first}\nlast = {last}\n")
+    pytester.makepyfile(test_port=PORT_TEST)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1)
+    output = result.stdout.str()
+    assert f"gatekeeper port: [tool.gatekeeper.ports] first={first} last={last}" in output
+    assert expected in output
+    for noise in ("Traceback", "During handling", "raise "):
+        assert noise not in output
+
+
+def test_an_exhausted_port_range_is_one_paragraph(pytester: pytest.Pytester, state: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        pytester.makepyprojecttoml(f"[tool.gatekeeper.ports]\nfirst = {port}\nlast = {port}\n")
+        pytester.makepyfile(test_port=PORT_TEST)
+        result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1)
+    output = result.stdout.str()
+    assert f"gatekeeper port: no free port in {port}-{port}" in output
+    assert "[tool.gatekeeper.ports]" in output
+    for noise in ("Traceback", "During handling", "raise "):
+        assert noise not in output
