@@ -10,6 +10,7 @@ import contextlib
 import fcntl
 import json
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -29,12 +30,25 @@ def state_dir() -> Path:
     base = Path(configured or Path(tempfile.gettempdir()) / f"gatekeeper-{os.getuid()}")
     try:
         base.mkdir(mode=0o700, parents=True, exist_ok=True)
+        found = base.stat()
     except OSError as error:
         raise ResourceError(
             f"cannot create gatekeeper's state directory {base} ({error}). Set {STATE_ENV} to a "
             "writable directory."
         ) from None
+    _check_private(base, found)
     return base
+
+
+def _check_private(base: Path, found: os.stat_result) -> None:
+    # As pytest does for its temp root: lock files and copies in a folder another user owns or
+    # may write to could be planted or swapped, so such a folder is never used.
+    if found.st_uid != os.getuid() or found.st_mode & 0o022:
+        raise ResourceError(
+            f"gatekeeper's state directory {base} is owned by uid {found.st_uid} with mode "
+            f"{stat.S_IMODE(found.st_mode):o}; it must be owned by uid {os.getuid()} and not "
+            f"writable by group or others. Fix it (chmod go-w) or set {STATE_ENV} elsewhere."
+        )
 
 
 class Held:
@@ -105,14 +119,15 @@ def _same_file(fd: int, path: Path) -> bool:
 
 
 def is_held(path: Path) -> bool:
-    """Whether a live process holds the lock on ``path`` (False when the file is missing)."""
-    if not path.exists():
-        return False
-    held = acquire(path)
-    if held is None:
+    """Whether a live process holds the lock on ``path`` (False when the file is missing).
+
+    It never creates the file it probes, and a file it may not open (another user's) counts as
+    held: what cannot be checked is never treated as abandoned.
+    """
+    try:
+        return probe(path) is True
+    except OSError:
         return True
-    held.release()
-    return False
 
 
 def probe(path: Path) -> bool | None:

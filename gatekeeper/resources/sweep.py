@@ -12,6 +12,10 @@ from gatekeeper.resources.databases.base import Backend, Leftover
 from gatekeeper.resources.locks import acquire, state_dir
 
 
+class SweepWarning(UserWarning):
+    """A leftover the sweep found but could not remove; it was left in place."""
+
+
 def stale_ports(state: Path | None = None) -> list[Leftover]:
     """Port lock files nobody holds that are not a live named reservation."""
     folder = (state or state_dir()) / "ports"

@@ -9,6 +9,7 @@ the newest few for inspection as pytest does.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,8 @@ from typing import Final
 from gatekeeper.resources.identity import digest
 from gatekeeper.resources.locks import Held, acquire, is_held, state_dir
 
-KEEP: Final = 3
+KEEP: Final = 3  # pytest's default tmp_path_retention_count
+WORKTREE_FILE: Final = "worktree"
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,27 +36,62 @@ def claim(worktree: Path, run: str, state: Path | None = None) -> Basetemp:
     """The basetemp of ``run`` in ``worktree``, owned by this process until it ends.
 
     The directory itself is not created: pytest creates (and empties) a given ``--basetemp``.
+    The worktree's folder records the worktree's path, so it can go once the worktree is gone.
     """
-    folder = root(state) / digest(str(worktree.resolve()))[:12]
+    resolved = str(worktree.resolve())
+    folder = root(state) / digest(resolved)[:12]
     held = acquire(folder / f"{run}.lock", wait=True)
     assert held is not None
+    (folder / WORKTREE_FILE).write_text(resolved)
     return Basetemp(folder / run, held)
 
 
 def dead(state: Path | None = None, keep: int = KEEP) -> list[Path]:
-    """Basetemps of finished runs beyond the newest ``keep`` per worktree, oldest first."""
+    """Basetemps of finished runs beyond the newest ``keep`` per worktree (all of them when the
+    worktree no longer exists), oldest first. Files vanishing meanwhile (another session
+    sweeping at the same time) are skipped."""
     found: list[Path] = []
     base = root(state)
     if not base.is_dir():
         return found
     for folder in sorted(base.iterdir()):
-        runs = [p for p in folder.glob("*.lock") if not is_held(p)]
-        runs.sort(key=lambda p: p.stat().st_mtime, reverse=True)
-        found.extend(p.with_suffix("") for p in runs[keep:])
+        kept = 0 if _worktree_gone(folder) else keep
+        runs = [(stamp, p) for p in _locks(folder) if (stamp := _mtime(p)) is not None]
+        runs = [(stamp, p) for stamp, p in runs if not is_held(p)]
+        runs.sort(reverse=True)
+        found.extend(p.with_suffix("") for _, p in runs[kept:])
     return found
 
 
+def _locks(folder: Path) -> list[Path]:
+    try:
+        return list(folder.glob("*.lock"))
+    except OSError:
+        return []
+
+
+def _mtime(path: Path) -> float | None:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:
+        return None
+
+
+def _worktree_gone(folder: Path) -> bool:
+    try:
+        recorded = (folder / WORKTREE_FILE).read_text()
+    except OSError:
+        return False  # no record (older layout or being written): judge by age only
+    return bool(recorded) and not Path(recorded).is_dir()
+
+
 def remove(path: Path) -> None:
-    """Delete a dead run's basetemp and its lock file."""
+    """Delete a dead run's basetemp and its lock file; the worktree's folder too once it is
+    empty and its worktree is gone."""
     shutil.rmtree(path, ignore_errors=True)
     path.with_suffix(".lock").unlink(missing_ok=True)
+    folder = path.parent
+    if _worktree_gone(folder) and not _locks(folder):
+        with contextlib.suppress(OSError):
+            (folder / WORKTREE_FILE).unlink()
+            folder.rmdir()

@@ -8,11 +8,13 @@ databases and configuration load when a fixture asks for them.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from gatekeeper.errors import GatekeeperError
 from gatekeeper.resources import identity as identities
 from gatekeeper.resources import tempdirs
 from gatekeeper.resources.locks import Held
@@ -53,12 +55,25 @@ class Isolation:
         return isolation
 
     def claim_basetemp(self) -> None:
+        """Give this run its own basetemp; when the state dir is unusable, leave pytest's own
+        basetemp in place with a warning: isolation must never break a plain pytest run."""
         if self.config.option.basetemp:
             return  # the user chose one; theirs to manage
-        for path in tempdirs.dead():
-            tempdirs.remove(path)
-        self.basetemp = tempdirs.claim(self.config.rootpath, self.run)
+        try:
+            for path in tempdirs.dead(keep=self._retention()):
+                tempdirs.remove(path)
+            self.basetemp = tempdirs.claim(self.config.rootpath, self.run)
+        except (OSError, GatekeeperError) as error:
+            _warn(self.config, f"gatekeeper kept pytest's own basetemp: {error}")
+            return
         self.config.option.basetemp = str(self.basetemp.path)
+
+    def _retention(self) -> int:
+        try:
+            count = int(self.config.getini("tmp_path_retention_count"))
+        except (ValueError, KeyError):
+            return tempdirs.KEEP  # pytest itself reports a bad value
+        return max(count, 0)
 
     # -- lazily, when a fixture asks ----------------------------------------------------------
 
@@ -118,6 +133,14 @@ class Isolation:
         for held in (self.owner, self.basetemp.held if self.basetemp else None):
             if held is not None:
                 held.release()
+
+
+def _warn(config: pytest.Config, message: str) -> None:
+    try:
+        config.issue_config_time_warning(pytest.PytestConfigWarning(message), stacklevel=2)
+    except Warning:
+        # filterwarnings = error would turn it into a crash; say it plainly instead.
+        sys.stderr.write(f"warning: {message}\n")
 
 
 def current(config: pytest.Config) -> Isolation:

@@ -24,13 +24,20 @@ MARKER: Final = "gatekeeper:"
 SETUP_TIMEOUT: Final = 600.0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Database:
-    """A database a worker may use freely: ``url`` to connect, ``name``, and its ``backend``."""
+    """A database a worker may use freely: ``url`` to connect, ``name``, and its ``backend``.
+
+    Its repr masks the URL's password: pytest prints the repr of a fixture value in a failing
+    assertion, and that output ends up in CI logs.
+    """
 
     url: str
     name: str
     backend: str
+
+    def __repr__(self) -> str:
+        return f"Database(url={redact(self.url)!r}, name={self.name!r}, backend={self.backend!r})"
 
 
 @dataclass(frozen=True, slots=True)

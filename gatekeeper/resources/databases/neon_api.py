@@ -90,11 +90,11 @@ class NeonApi:
         """The JSON answer of a request that must succeed (``{}`` for 204), after retrying
         423 and 429; any other failure raises :class:`ResourceError`."""
         response = self._send_retrying(method, path, params, body)
+        if not response.is_success:  # first: an error without a body is still an error
+            raise self.error(method, path, response)
         if response.status_code == 204 or not response.content:
             return {}
-        if response.is_success:
-            return self._json(method, path, response)
-        raise self.error(method, path, response)
+        return self._json(method, path, response)
 
     def _send_retrying(
         self, method: str, path: str, params: Mapping[str, str] | None, body: object

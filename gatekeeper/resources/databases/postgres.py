@@ -10,8 +10,10 @@ its marker and owner; a database without that marker is never dropped.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import time
 import zlib
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit, urlunsplit
@@ -28,6 +30,7 @@ from gatekeeper.resources.databases.base import (
     Template,
     marker_record,
     safe_name,
+    template_for,
 )
 from gatekeeper.resources.identity import Identity
 from gatekeeper.resources.locks import ResourceError
@@ -61,7 +64,7 @@ class PostgresBackend:
 
     name = NAME
 
-    def __init__(self, admin_url: str, ttl: float) -> None:
+    def __init__(self, admin_url: str, ttl: float, current: str | None = None) -> None:
         parts = urlsplit(admin_url)
         if parts.scheme not in ("postgres", "postgresql") or not parts.hostname:
             raise ConfigError(
@@ -70,6 +73,9 @@ class PostgresBackend:
             )
         self.admin_url = admin_url
         self.ttl = ttl
+        # The key of the template this project builds now; older templates of other keys are
+        # swept once past ``ttl``. None: no template is ever swept.
+        self.current = current
         self.psycopg = _import_psycopg()
         self._connection: psycopg.Connection[Any] | None = None
 
@@ -88,8 +94,27 @@ class PostgresBackend:
         return self._connection
 
     def execute(self, query: Any, params: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
-        cursor = self.connection().execute(query, params)
-        return cursor.fetchall() if cursor.description else []
+        """The rows of ``query``; any psycopg error becomes a one-paragraph ResourceError."""
+        connection = self.connection()
+        try:
+            cursor = connection.execute(query, params)
+            return cursor.fetchall() if cursor.description else []
+        except self.psycopg.Error as error:
+            raise ResourceError(self._refusal(query, error)) from None
+
+    def _refusal(self, query: Any, error: Exception) -> str:
+        shown = query if isinstance(query, str) else _statement(query, self._connection)
+        message = redact(str(error), (self.admin_url,)).strip().replace("\n", " ").rstrip(".") + "."
+        text = (
+            f"PostgreSQL at {redact(self.admin_url)} ([tool.gatekeeper.database] url) refused "
+            f"`{shown}`: {message}"
+        )
+        if isinstance(error, self.psycopg.errors.InsufficientPrivilege):
+            text += (
+                " The role in the URL needs CREATEDB, and may drop only databases it owns "
+                "(a superuser may drop any)."
+            )
+        return text
 
     def close(self) -> None:
         """Close the admin connection."""
@@ -159,7 +184,9 @@ class PostgresBackend:
                 )
             )
         except BaseException:
-            self._drop(building)
+            # The original failure is the one to report, not a failed clean-up after it.
+            with contextlib.suppress(ResourceError):
+                self._drop(building)
             raise
         record = {**marker_record(identity, self.ttl, "template"), "expires": None}
         self.execute(
@@ -178,18 +205,24 @@ class PostgresBackend:
 
     def create(self, template: Template, identity: Identity, label: str) -> Database:
         """A clone of the template, named uniquely for ``identity`` and ``label``."""
-        source = self.template(template, identity)
         name = safe_name("gk", identity.worker, identity.key, label)
-        self._lock(source)  # one clone of a template at a time (else SQLSTATE 55006)
+        source = self._locked_template(template, identity)
         try:
             self._create(name, marker_record(identity, self.ttl, "clone"), template=source)
-        except self.psycopg.Error as error:
-            raise ResourceError(
-                f"could not clone template {source} into {name}: {redact(str(error)).strip()}"
-            ) from None
         finally:
             self._unlock(source)
         return Database(database_url(self.admin_url, name), name, NAME)
+
+    def _locked_template(self, template: Template, identity: Identity) -> str:
+        """The built template, locked: one clone of a template at a time (else SQLSTATE
+        55006), and a sweep dropping it meanwhile is seen and the template built again."""
+        for _ in range(3):
+            source = self.template(template, identity)
+            self._lock(source)
+            if self.exists(source):
+                return source
+            self._unlock(source)
+        raise ResourceError(f"template {source} kept disappearing while being cloned; retry.")
 
     def drop(self, database: Database) -> None:
         """Drop a clone; refuses any database without gatekeeper's marker."""
@@ -212,7 +245,11 @@ class PostgresBackend:
         found: list[Leftover] = []
         for name, comment in rows:
             record = _parse_marker(comment)
-            if record is None or record.get("kind") == "template":
+            if record is None:
+                continue
+            if record.get("kind") == "template":
+                if self._stale_template(name, record):
+                    found.append(Leftover(NAME, name, "template of an old key, older than ttl"))
                 continue
             if owners.expired(record):
                 found.append(Leftover(NAME, name, "time-to-live passed"))
@@ -220,10 +257,41 @@ class PostgresBackend:
                 found.append(Leftover(NAME, name, f"owner {record.get('owner')} is dead"))
         return found
 
+    def _stale_template(self, name: str, record: dict[str, object]) -> bool:
+        created = record.get("created")
+        return (
+            self.current is not None
+            and name != f"{TEMPLATE_PREFIX}{self.current}"
+            and isinstance(created, int | float)
+            and created + self.ttl < time.time()
+        )
+
     def remove(self, leftover: Leftover) -> None:
-        """Drop a leftover database, checking its marker once more first."""
-        if self.marker(leftover.name) is not None:
+        """Drop a leftover database, checking its marker once more first; a template under
+        its clone lock, so no clone is being made from it meanwhile."""
+        marker = self.marker(leftover.name)
+        if marker is None:
+            return
+        if marker.get("kind") != "template":
             self._drop(leftover.name)
+            return
+        self._lock(leftover.name)
+        try:
+            sql = self.psycopg.sql
+            self.execute(
+                sql.SQL("ALTER DATABASE {} IS_TEMPLATE false").format(sql.Identifier(leftover.name))
+            )
+            self._drop(leftover.name)
+        finally:
+            self._unlock(leftover.name)
+
+
+def _statement(query: Any, connection: Any) -> str:
+    """The text of a composed statement (identifiers only, never a secret)."""
+    try:
+        return str(query.as_string(connection))
+    except Exception:  # a closed connection cannot quote; the kind of statement still helps
+        return type(query).__name__
 
 
 def _parse_marker(comment: object) -> dict[str, object] | None:
@@ -249,4 +317,13 @@ def admin_url(settings: Settings) -> str:
 
 def open_backend(settings: Settings) -> PostgresBackend:
     """The PostgreSQL backend for the configured admin URL."""
-    return PostgresBackend(admin_url(settings), settings.number("database.ttl") or 86400.0)
+    ttl = settings.number("database.ttl") or 86400.0
+    return PostgresBackend(admin_url(settings), ttl, _current_key(settings))
+
+
+def _current_key(settings: Settings) -> str | None:
+    # A project whose inputs cannot be read has no current key: then no template is swept.
+    try:
+        return template_for(settings).key
+    except (ConfigError, OSError):
+        return None

@@ -26,11 +26,12 @@ from gatekeeper.resources.databases.base import (
     safe_name,
 )
 from gatekeeper.resources.identity import Identity
-from gatekeeper.resources.locks import ResourceError, acquire, state_dir
+from gatekeeper.resources.locks import ResourceError, acquire, is_held, state_dir
 
 NAME: Final = "sqlite"
 FICLONE: Final = 0x40049409  # from linux/fs.h
 OWNER_FILE: Final = "gatekeeper-owner.json"
+BUILDING: Final = ".building-"  # <key>.building-<pid>.sqlite3: a template being built
 
 
 def url_of(path: Path) -> str:
@@ -93,7 +94,7 @@ class SqliteBackend:
         return path
 
     def _build(self, template: Template, path: Path) -> None:
-        partial = path.with_name(f"{path.stem}.building-{os.getpid()}.sqlite3")
+        partial = path.with_name(f"{path.stem}{BUILDING}{os.getpid()}.sqlite3")
         partial.unlink(missing_ok=True)
         sqlite3.connect(partial).close()
         try:
@@ -135,8 +136,9 @@ class SqliteBackend:
             shutil.rmtree(path.parent, ignore_errors=True)
 
     def leftovers(self) -> list[Leftover]:
-        """Owner folders whose owner is dead or whose time-to-live passed."""
-        found: list[Leftover] = []
+        """Owner folders whose owner is dead or whose time-to-live passed, and half-built
+        templates whose builder died (nobody holds their template's lock)."""
+        found = self._half_built()
         folder = self.base / "owners"
         for owner in sorted(folder.iterdir()) if folder.is_dir() else ():
             record = _owner_record(owner)
@@ -148,14 +150,41 @@ class SqliteBackend:
                 found.append(Leftover(NAME, str(owner), f"owner {record.get('owner')} is dead"))
         return found
 
+    def _half_built(self) -> list[Leftover]:
+        folder = self.base / "templates"
+        found: list[Leftover] = []
+        for partial in sorted(folder.glob(f"*{BUILDING}*.sqlite3")) if folder.is_dir() else ():
+            if not is_held(_builder_lock(partial)):
+                found.append(Leftover(NAME, str(partial), "half-built template, builder died"))
+        return found
+
     def remove(self, leftover: Leftover) -> None:
-        """Delete a dead owner's folder (only one carrying gatekeeper's owner file)."""
-        folder = Path(leftover.name)
-        if _owner_record(folder) is not None:
-            shutil.rmtree(folder, ignore_errors=True)
+        """Delete a dead owner's folder (only one carrying gatekeeper's owner file), or a
+        half-built template, re-checked under its template's lock."""
+        path = Path(leftover.name)
+        if BUILDING in path.name and path.parent == self.base / "templates":
+            _remove_half_built(path)
+        elif _owner_record(path) is not None:
+            shutil.rmtree(path, ignore_errors=True)
 
     def close(self) -> None:
         """Nothing to release: SQLite has no server."""
+
+
+def _builder_lock(partial: Path) -> Path:
+    """The template lock its builder holds while ``partial`` is being built."""
+    return partial.with_name(partial.name.split(BUILDING)[0] + ".lock")
+
+
+def _remove_half_built(partial: Path) -> None:
+    held = acquire(_builder_lock(partial))
+    if held is None:
+        return  # a builder holds the lock again: maybe building this very file; leave it
+    try:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{partial}{suffix}").unlink(missing_ok=True)
+    finally:
+        held.release()
 
 
 def _owner_record(folder: Path) -> dict[str, object] | None:

@@ -222,6 +222,8 @@ class NeonStandIn:
     rate_window: float = 60.0
     answered: list[tuple[str, str, int]] = field(default_factory=list)
     url: str = ""
+    # The next this many requests get 500 with an empty body, as a failing gateway answers.
+    bare_errors: int = 0
     _recent: deque[float] = field(default_factory=deque)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -240,6 +242,9 @@ class NeonStandIn:
     def _handle(self, method: str, target: str, auth: str, body: Any) -> Answer:
         if auth != f"Bearer {self.key}":
             return 401, _error("authentication required", "UNAUTHORIZED")
+        if self.bare_errors > 0:
+            self.bare_errors -= 1
+            return 500, None
         if self._over_limit():
             return 429, _error("rate limit exceeded", "TOO_MANY_REQUESTS")
         parts = urlsplit(target)

@@ -148,6 +148,18 @@ def test_a_locked_project_past_patience_fails_with_a_message(
     backend.close()
 
 
+def test_a_server_error_without_a_body_is_an_error(
+    standin: NeonStandIn, state: Path, tmp_path: Path
+) -> None:
+    standin.bare_errors = 1
+    backend = backend_for(standin)
+    with pytest.raises(ResourceError, match=r"refused .* with 500: Internal Server Error"):
+        backend.create(empty(tmp_path), Identity("/wt/a", "r"), "main")
+    assert standin.statuses() == [500]
+    assert not ours(standin.projects[PROJECT])
+    backend.close()
+
+
 def secret_free(error: BaseException, logs: str, *things: object) -> None:
     for text in (str(error), repr(error), logs, *map(repr, things)):
         assert KEY not in text

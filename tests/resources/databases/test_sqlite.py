@@ -9,7 +9,7 @@ import pytest
 from gatekeeper.resources.databases.base import Template, template_key
 from gatekeeper.resources.databases.sqlite import SqliteBackend
 from gatekeeper.resources.identity import Identity
-from gatekeeper.resources.locks import ResourceError
+from gatekeeper.resources.locks import ResourceError, acquire
 
 SETUP = (
     f"{sys.executable} -c \"import os,sqlite3; c=sqlite3.connect(os.environ['DATABASE_URL'][10:]);"
@@ -63,3 +63,26 @@ def test_dead_owner_copies_are_leftovers(state: Path, tmp_path: Path) -> None:
     assert [Path(left.name) for left in leftovers] == [Path(database.url[10:]).parent]
     backend.remove(leftovers[0])
     assert not Path(database.url[10:]).exists()
+
+
+def test_half_built_templates_of_dead_builders_are_swept(state: Path, tmp_path: Path) -> None:
+    backend = SqliteBackend(ttl=3600.0)
+    templates = backend.base / "templates"
+    templates.mkdir(parents=True)
+    # What a builder killed mid-build leaves: its partial file, and the lock nobody holds.
+    dead = templates / "aaaa.building-4242.sqlite3"
+    sqlite3.connect(dead).close()
+    (templates / "aaaa.lock").touch()
+    # A builder still at work: its template's lock is held.
+    alive = templates / "bbbb.building-4343.sqlite3"
+    sqlite3.connect(alive).close()
+    held = acquire(templates / "bbbb.lock")
+    assert held is not None
+    found = backend.leftovers()
+    assert [(leftover.name, leftover.reason) for leftover in found] == [
+        (str(dead), "half-built template, builder died")
+    ]
+    backend.remove(found[0])
+    assert not dead.exists()
+    assert alive.exists()
+    held.release()

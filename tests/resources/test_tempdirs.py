@@ -1,0 +1,61 @@
+"""Basetemps per worktree and run: the sweep of finished runs, racing other sessions."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from gatekeeper.resources import tempdirs
+from gatekeeper.resources.identity import digest
+from gatekeeper.resources.locks import ResourceError, is_held, state_dir
+
+
+def finished_runs(state: Path, worktree: Path, count: int) -> Path:
+    """``count`` finished runs of ``worktree``, oldest first; returns the worktree's folder."""
+    for index in range(count):
+        claimed = tempdirs.claim(worktree, f"run{index}", state)
+        claimed.path.mkdir()
+        claimed.held.release()
+        stamp = time.time() - 1000 + index
+        os.utime(claimed.path.with_suffix(".lock"), (stamp, stamp))
+    return tempdirs.root(state) / digest(str(worktree.resolve()))[:12]
+
+
+def test_the_newest_runs_are_kept(state: Path, tmp_path: Path) -> None:
+    folder = finished_runs(state, tmp_path, 5)
+    assert tempdirs.dead(state, keep=2) == [folder / "run2", folder / "run1", folder / "run0"]
+
+
+def test_a_lock_file_vanishing_during_the_sweep_is_skipped(state: Path, tmp_path: Path) -> None:
+    folder = finished_runs(state, tmp_path, 4)
+    # A dangling link is what a lock another session removed mid-sweep looks like to stat().
+    (folder / "gone.lock").symlink_to(folder / "removed-meanwhile.lock")
+    assert tempdirs.dead(state, keep=3) == [folder / "run0"]
+
+
+def test_runs_of_a_worktree_that_no_longer_exists_all_go(state: Path, tmp_path: Path) -> None:
+    worktree = tmp_path / "tree"
+    worktree.mkdir()
+    folder = finished_runs(state, worktree, 2)
+    worktree.rmdir()
+    dead = tempdirs.dead(state)
+    assert sorted(dead) == [folder / "run0", folder / "run1"]
+    for path in dead:
+        tempdirs.remove(path)
+    assert not folder.exists()
+
+
+def test_probing_a_lock_never_creates_it(tmp_path: Path) -> None:
+    path = tmp_path / "elsewhere" / "x.lock"
+    assert not is_held(path)
+    assert not path.parent.exists()
+
+
+def test_a_state_dir_others_may_write_is_refused(state: Path) -> None:
+    state.mkdir(mode=0o700)
+    state.chmod(0o777)
+    with pytest.raises(ResourceError, match="not writable by group or others"):
+        state_dir()
