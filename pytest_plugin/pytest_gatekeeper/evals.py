@@ -133,7 +133,7 @@ class EvalItem(pytest.Item):
     def runtest(self) -> None:
         with measured(self.config):  # coverage traces the target even when pytest is not
             result = run_case(self.loaded, self.case, self.target, self.scorer)
-        self.user_properties.append((PROPERTY, result.to_json()))
+        self.user_properties.append((PROPERTY, result.to_property()))
         if result.passed:
             return
         if result.flaky:
