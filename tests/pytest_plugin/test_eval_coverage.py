@@ -58,6 +58,14 @@ fail-under = 100
 """
 
 
+@pytest.fixture(autouse=True)
+def top_level_session(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The inner pytest is a session of its own, even when this suite runs under xdist: with a
+    worker's variables it would start measuring only after its conftest imported pkg.plugin."""
+    for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
+        monkeypatch.delenv(name, raising=False)
+
+
 def tracing(root: Path) -> dict[str, bool]:
     seen: dict[str, bool] = {}
     for path in root.glob("tracing-*.json"):
