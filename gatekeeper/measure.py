@@ -56,6 +56,7 @@ class Measurement:
     def __init__(self, plan: Plan) -> None:
         self.plan = plan
         self._coverage: Any = None
+        self._paused = False
 
     def start(self) -> None:
         import coverage
@@ -75,10 +76,55 @@ class Measurement:
     def stop(self) -> None:
         if self._coverage is None:
             return
+        self.resume()
         with _quiet():
             self._coverage.stop()
             self._coverage.save()
         self._coverage = None
+
+    # -- pausing: stop tracing while only code that is never measured runs (evalcoverage) --
+    # coverage.py's public start()/stop() re-scan sys.modules and re-apply patches on every
+    # start, far too slow to call per test item; its collector's start()/stop() are what they
+    # call to switch tracing. A stopped collector and a fresh one started later is exactly
+    # what coverage.py does around a nested Coverage, so no frame is misattributed.
+
+    def pause(self) -> bool:
+        """Stop tracing until :meth:`resume`; returns whether it did. It does not when
+        measuring has not started, is paused already, or another collector (one the code
+        under test started) is on top: then tracing simply goes on."""
+        collector = getattr(self._coverage, "_collector", None)
+        if self._paused or collector is None or not _on_top(collector):
+            return False
+        collector.stop()
+        self._paused = True
+        return True
+
+    def resume(self) -> bool:
+        """Trace again after :meth:`pause`; returns whether tracing was paused."""
+        if not self._paused:
+            return False
+        self._paused = False
+        self._coverage._collector.start()
+        return True
+
+    def traces(self, filename: str) -> bool:
+        """Whether coverage would measure code in ``filename``; True when it cannot tell."""
+        try:
+            return bool(self._coverage._inorout.should_trace(filename).trace)
+        except Exception:  # an unknown coverage.py: assume measured, so nothing is paused
+            return True
+
+    def may_pause(self) -> bool:
+        """Whether pausing keeps the data exact: not with dynamic contexts, whose per-test
+        context switches happen in the frames a pause would hide."""
+        if self._coverage is None or not hasattr(self._coverage, "_collector"):
+            return False
+        return not self._coverage.get_option("run:dynamic_context")
+
+
+def _on_top(collector: Any) -> bool:
+    stack: list[Any] = getattr(collector, "_collectors", None) or []
+    return bool(stack) and stack[-1] is collector
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,13 +1,12 @@
 """Eval results: what one case did, and how it travels from a pytest item to the gate.
 
-A case's result rides on its test report's ``user_properties`` as JSON, so it reaches the
-controlling process unchanged under pytest-xdist too.
+A case's result rides on its test report's ``user_properties`` as a tuple of plain values, so
+it reaches the controlling process unchanged under pytest-xdist too.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -53,18 +52,20 @@ class CaseResult:
     def nodeid(self) -> str:
         return f"{self.dataset}::{self.case}"
 
-    def to_json(self) -> str:
-        # Not dataclasses.asdict: it deep-copies every field, a measurable cost per case.
-        fields = {name: getattr(self, name) for name in self.__slots__}
-        return json.dumps(fields, separators=(",", ":"))
+    def to_property(self) -> tuple[object, ...]:
+        """The fields in order, for a test report's ``user_properties``.
+
+        A tuple of plain values crosses pytest-xdist's report serialisation unchanged, and
+        costs a fraction of a JSON text to build and read back, once per case.
+        """
+        return tuple([getattr(self, name) for name in self.__slots__])
 
     @classmethod
-    def from_json(cls, text: str) -> CaseResult:
-        """Rebuild a result; raises ``ValueError`` when ``text`` is not one."""
-        try:
-            return cls(**json.loads(text))
-        except (TypeError, ValueError) as error:
-            raise ValueError(f"not an eval case result: {error}") from None
+    def from_property(cls, value: Sequence[object]) -> CaseResult:
+        """Rebuild a result; raises ``ValueError`` when ``value`` is not one."""
+        if len(value) != len(cls.__slots__):
+            raise ValueError(f"not an eval case result: {len(value)} fields")
+        return cls(*value)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,8 +79,8 @@ class EvalOutcome:
 def from_properties(properties: Iterable[tuple[str, object]]) -> CaseResult | None:
     """The case result carried by a test report's ``user_properties``, if it has one."""
     for name, value in properties:
-        if name == PROPERTY and isinstance(value, str):
-            return CaseResult.from_json(value)
+        if name == PROPERTY and isinstance(value, tuple | list):
+            return CaseResult.from_property(value)
     return None
 
 

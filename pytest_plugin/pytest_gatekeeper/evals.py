@@ -22,6 +22,7 @@ from gatekeeper.evals import callables, dataset
 from gatekeeper.evals.results import PROPERTY, CaseResult
 from gatekeeper.evals.runner import run_case
 from gatekeeper.evals.scorers import Registry, Scorer, registry
+from pytest_gatekeeper.evalcoverage import measured
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,8 +131,9 @@ class EvalItem(pytest.Item):
         self.extra_keyword_matches.update(case.tags)
 
     def runtest(self) -> None:
-        result = run_case(self.loaded, self.case, self.target, self.scorer)
-        self.user_properties.append((PROPERTY, result.to_json()))
+        with measured(self.config):  # coverage traces the target even when pytest is not
+            result = run_case(self.loaded, self.case, self.target, self.scorer)
+        self.user_properties.append((PROPERTY, result.to_property()))
         if result.passed:
             return
         if result.flaky:

@@ -78,6 +78,10 @@ class GateSession:
             except Exception as error:  # reported by the coverage check, never silently passed
                 self.coverage_problem = f"coverage could not start: {error}"
                 self.measurement = None
+            else:  # evals: trace eval targets, not pytest's machinery around them
+                from pytest_gatekeeper import evalcoverage
+
+                evalcoverage.install(self.config, self.measurement)
         self.gate.start()
 
     # -- a reused session: neither collect nor run (docs/adopting.md) ------------------------

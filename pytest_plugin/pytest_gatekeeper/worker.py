@@ -18,6 +18,12 @@ class WorkerCoverage:
         self.measurement = Measurement(plan)
         self.measurement.start()
 
+    def pytest_configure(self, config: pytest.Config) -> None:
+        # evals: trace eval targets, not pytest's machinery around them
+        from pytest_gatekeeper import evalcoverage
+
+        evalcoverage.install(config, self.measurement)
+
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self) -> None:
         self.measurement.stop()
