@@ -7,6 +7,7 @@ checks register through the same hook.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pluggy
@@ -23,6 +24,17 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 @hookspec
 def gatekeeper_checks() -> list[Check]:  # type: ignore[empty-body]
     """Return the checks this plugin adds. Names must be unique across all plugins."""
+
+
+@hookspec
+def gatekeeper_database_template(url: str, root: Path) -> None:
+    """Fill the template database at ``url`` (after ``[tool.gatekeeper.database] setup``).
+
+    Called once per template build, never for a worker's copy. ``root`` is the project root.
+    The template's content key includes the names of the plugins implementing this hook; list
+    the files your content comes from in ``[tool.gatekeeper.database] inputs`` so that a change
+    to them rebuilds the template.
+    """
 
 
 @hookspec

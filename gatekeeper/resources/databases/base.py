@@ -196,8 +196,41 @@ def open_backend(settings: Settings) -> Backend:
 
 
 def template_for(settings: Settings, hooks: tuple[Callable[[str], None], ...] = ()) -> Template:
-    """The template described by ``[tool.gatekeeper.database] setup`` and ``inputs``."""
+    """The template described by ``[tool.gatekeeper.database] setup`` and ``inputs``, filled
+    also by the ``gatekeeper_database_template`` hook of any plugin that implements it."""
     setup = settings.text("database.setup")
     inputs = settings.strings("database.inputs")
-    key = template_key(settings.text("database.backend"), setup, settings.root, inputs)
+    fillers = _template_plugins(settings)
+    if fillers:
+        hooks = (*hooks, _call_template_hook(settings))
+    backend = settings.text("database.backend")
+    key = template_key(f"{backend}\0{','.join(fillers)}", setup, settings.root, inputs)
     return Template(key, setup, settings.root, hooks)
+
+
+def _template_plugins(settings: Settings) -> list[str]:
+    """Names of the plugins that fill templates through the hook (part of the content key)."""
+    from gatekeeper.plugins import plugin_manager
+
+    manager = plugin_manager(settings.strings("plugins"), root=settings.root)
+    return sorted(
+        manager.get_name(impl.plugin) or repr(impl.plugin)
+        for impl in manager.hook.gatekeeper_database_template.get_hookimpls()
+    )
+
+
+def _call_template_hook(settings: Settings) -> Callable[[str], None]:
+    def fill(url: str) -> None:
+        from gatekeeper.plugins import plugin_manager
+
+        manager = plugin_manager(settings.strings("plugins"), root=settings.root)
+        try:
+            manager.hook.gatekeeper_database_template(url=url, root=settings.root)
+        except Exception as error:
+            raise ResourceError(
+                f"a gatekeeper_database_template hook failed while filling the template "
+                f"database ({type(error).__name__}: {redact(str(error), (url,))}); fix the "
+                "plugin that implements it."
+            ) from None
+
+    return fill

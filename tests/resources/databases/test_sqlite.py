@@ -86,3 +86,37 @@ def test_half_built_templates_of_dead_builders_are_swept(state: Path, tmp_path: 
     assert not dead.exists()
     assert alive.exists()
     held.release()
+
+
+TEMPLATE_PLUGIN = """\
+import sqlite3
+
+import gatekeeper
+
+
+@gatekeeper.hookimpl
+def gatekeeper_database_template(url, root):
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as connection:
+        connection.execute("CREATE TABLE filled_by_hook (x)")
+"""
+
+
+def test_a_plugin_fills_the_template_through_the_hook(state: Path, tmp_path: Path) -> None:
+    from gatekeeper.config import load
+    from gatekeeper.resources.databases.base import template_for
+
+    (tmp_path / "fillplugin.py").write_text(TEMPLATE_PLUGIN)
+    (tmp_path / "pyproject.toml").write_text('[tool.gatekeeper]\nplugins = ["fillplugin"]\n')
+    template = template_for(load(tmp_path))
+    bare = template_for(load(_empty(tmp_path)))
+    assert template.key != bare.key  # the filling plugin is part of the content key
+    copy = SqliteBackend(60.0).create(template, Identity("/wt/a", "r", "gw0"), "main")
+    with sqlite3.connect(copy.url.removeprefix("sqlite:///")) as connection:
+        tables = [r[0] for r in connection.execute("SELECT name FROM sqlite_master")]
+    assert tables == ["filled_by_hook"]
+
+
+def _empty(tmp_path: Path) -> Path:
+    root = tmp_path / "bare"
+    root.mkdir()
+    return root
