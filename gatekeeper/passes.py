@@ -60,10 +60,14 @@ def record(cache: Cache, policy: Policy, run: str | None, report: Report, worktr
     """Store that the whole gate passed on ``cache``'s tree, when such a pass means anything.
 
     Nothing is stored for a failure, a selection (``run`` None), ``scope = "changed"`` or
-    ``diff-fail-under`` (both judged against the base branch), a disabled cache, or a baseline
-    outside the worktree. Losing an entry only costs speed.
+    ``diff-fail-under`` (both judged against the base branch), a disabled cache, a baseline
+    outside the worktree, or a worktree holding ignored files other than tools' caches: the tree
+    id leaves ignored files out, so tests that passed only thanks to one (a generated module, a
+    ``.env``) must not vouch for a clean checkout of the commit. Losing an entry only costs speed.
     """
     if cache.directory is None or run is None or not report.passed or policy.base_dependent:
+        return
+    if not only_tool_caches_ignored(worktree):
         return
     baseline = relative(cache.settings.root / policy.baseline_path, worktree)
     if Path(baseline).is_absolute():
@@ -75,6 +79,34 @@ def record(cache: Cache, policy: Policy, run: str | None, report: Report, worktr
         if blob is None:
             return
     _write(cache.directory / FOLDER / f"{found}.json", {"key": found, "baseline": [baseline, blob]})
+
+
+# Ignored files that tools write as they run, never inputs a test can depend on.
+_CACHES: Final = frozenset(
+    {".gatekeeper", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".hypothesis"}
+)
+
+
+def only_tool_caches_ignored(worktree: Path) -> bool:
+    """Whether every ignored file in ``worktree`` is a tool's cache (bytecode, pytest's, ...)."""
+    listed = repository.git(
+        worktree,
+        "ls-files",
+        "-z",
+        "--others",
+        "--ignored",
+        "--exclude-standard",
+        "--directory",
+        check=False,
+    )
+    if listed.returncode != 0:
+        return False
+    for entry in filter(None, listed.stdout.split("\0")):
+        parts = Path(entry).parts
+        name = parts[-1] if parts else entry
+        if not (set(parts) & _CACHES or name.endswith(".pyc") or name.startswith(".coverage")):
+            return False
+    return True
 
 
 def _write(path: Path, entry: dict[str, object]) -> None:

@@ -99,3 +99,16 @@ def test_a_gate_with_diff_coverage_stores_no_whole_gate_pass(tmp_path: Path) -> 
     root = make_project(tmp_path / "p", gatekeeper=gatekeeper)
     assert gate(root) == 0
     assert stored(root) == []
+
+
+def test_a_pass_that_may_rest_on_an_ignored_file_is_not_stored(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p", gatekeeper=FAST_GATE)
+    (root / ".gitignore").write_text((root / ".gitignore").read_text() + "pkg/generated.py\n")
+    (root / "pkg" / "generated.py").write_text("VALUE = 1\n")  # ignored: not in the tree id
+    head = commit_all(root, "ignore the generated module")
+
+    assert gate(root) == 0
+
+    assert stored(root) == []
+    assert not passes.accepts(root, head)
+    assert passes.only_tool_caches_ignored(make_project(tmp_path / "q"))

@@ -104,8 +104,8 @@ def install(start: Path) -> Outcome:
     directory = hooks_dir(start)
     hook, legacy = directory / HOOK, directory / LEGACY
     kept = ""
-    if hook.exists() and not is_ours(hook):
-        if legacy.exists():
+    if _present(hook) and not is_ours(hook):
+        if _present(legacy):
             raise UsageError(
                 f"{hook} exists and so does {legacy}; gatekeeper will not overwrite either. "
                 f"Merge them by hand or remove one, then run `gatekeeper hook install` again."
@@ -116,16 +116,24 @@ def install(start: Path) -> Outcome:
     return Outcome(hook, f"installed the gatekeeper pre-push hook in {hook}{kept}")
 
 
+def _present(path: Path) -> bool:
+    """A file or a link, even a link to nothing yet (a hook kept in a repo script)."""
+    return path.exists() or path.is_symlink()
+
+
 def uninstall(start: Path) -> Outcome:
     """Remove gatekeeper's pre-push hook and put a kept ``pre-push.legacy`` back."""
     directory = hooks_dir(start)
     hook, legacy = directory / HOOK, directory / LEGACY
-    if not hook.exists():
+    if not _present(hook):
+        if _present(legacy):
+            legacy.replace(hook)  # our hook is gone already: put the kept one back anyway
+            return Outcome(hook, f"restored the earlier {hook} from {legacy.name}")
         return Outcome(hook, f"no pre-push hook in {directory}; nothing to uninstall")
     if not is_ours(hook):
         raise UsageError(f"{hook} was not installed by gatekeeper; it was left alone.")
     hook.unlink()
-    if legacy.exists():
+    if _present(legacy):
         legacy.replace(hook)
         return Outcome(hook, f"removed the gatekeeper hook and restored the earlier {hook}")
     return Outcome(hook, f"removed the gatekeeper hook {hook}")

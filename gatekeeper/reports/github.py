@@ -64,19 +64,27 @@ def _shown_findings(report: Report) -> list[Finding]:
 
 
 def annotation_lines(report: Report) -> Iterator[str]:
-    """Every annotation line to print, capped per level, then a count of what was left out."""
-    for result in report.checks:
-        if result.status is Status.ERROR:
-            yield command("error", result.summary, {"title": f"gatekeeper {result.name} error"})
+    """Every annotation line to print, capped per level, then a count of what was left out.
+
+    A check that could not run is an error annotation too, and comes first: it counts within
+    the errors' cap like any finding.
+    """
+    errored = [
+        command("error", result.summary, {"title": f"gatekeeper {result.name} error"})
+        for result in report.checks
+        if result.status is Status.ERROR
+    ]
     findings = _shown_findings(report)
     left_out = 0
     for level in (Severity.ERROR, Severity.WARNING):
-        of_level = [f for f in findings if f.severity is level]
-        yield from (annotation(f) for f in of_level[:SHOWN_PER_LEVEL])
-        left_out += max(0, len(of_level) - SHOWN_PER_LEVEL)
+        lines = [annotation(f) for f in findings if f.severity is level]
+        if level is Severity.ERROR:
+            lines = errored + lines
+        yield from lines[:SHOWN_PER_LEVEL]
+        left_out += max(0, len(lines) - SHOWN_PER_LEVEL)
     if left_out:
         yield (
-            f"gatekeeper: {left_out} more finding(s) not shown as annotations "
+            f"gatekeeper: {left_out} more annotation(s) not shown "
             "(GitHub shows 10 per level and step); see the step summary and the JSON report."
         )
 

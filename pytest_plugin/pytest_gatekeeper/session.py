@@ -155,6 +155,9 @@ class GateSession:
         # -- ci: GitHub annotations, step summary, SARIF and JUnit beside the JSON report ----
         from gatekeeper.reports import formats
 
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.ensure_newline()  # annotations must start a line: "[100%]" may be open
         formats.write(
             self.report, self.gate.setup.settings, self.gate.setup.report_path(), os.environ
         )

@@ -137,3 +137,18 @@ def test_outside_git_is_a_usage_error(tmp_path: Path) -> None:
     done = gatekeeper(tmp_path, "hook", "install")
     assert done.returncode == 4
     assert "not inside a git repository" in done.stderr
+
+
+def test_a_hook_that_links_to_a_missing_script_is_kept(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "repo")
+    hooks = install.hooks_dir(root)
+    hooks.mkdir(parents=True, exist_ok=True)
+    (hooks / "pre-push").symlink_to("../../scripts/my-pre-push")  # not checked out yet
+
+    outcome = install.install(root)
+
+    assert "kept as pre-push.legacy" in outcome.message
+    assert (hooks / "pre-push.legacy").is_symlink()
+    install.uninstall(root)
+    assert (hooks / "pre-push").is_symlink()
+    assert str((hooks / "pre-push").readlink()) == "../../scripts/my-pre-push"

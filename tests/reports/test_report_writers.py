@@ -44,7 +44,7 @@ def test_annotations_are_worst_first_capped_per_level_with_a_count() -> None:
 
     assert [line.split(" ")[0] for line in lines[:20]] == ["::error"] * 10 + ["::warning"] * 10
     assert "line=100," in lines[0]
-    assert lines[-1].startswith("gatekeeper: 7 more finding(s) not shown")
+    assert lines[-1].startswith("gatekeeper: 7 more annotation(s) not shown")
     assert len(lines) == 21
 
 
