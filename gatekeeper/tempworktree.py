@@ -46,6 +46,9 @@ class Verdict:
     passed: bool
     explanation: tuple[str, ...] = ()
     cached: bool = False  # every check's pass was reused from the result cache
+    # No gate ran at all: a whole-gate pass of exactly this tree was stored before
+    # (gatekeeper.passes), so no worktree was made and no child started.
+    accepted: bool = False
 
 
 @contextmanager

@@ -18,7 +18,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Final
 
-from gatekeeper import repository, tempworktree
+from gatekeeper import passes, repository, tempworktree
 from gatekeeper.errors import GitError
 from gatekeeper.resources.identity import digest, new_run_id
 from gatekeeper.resources.locks import Held, acquire, is_held, state_dir
@@ -86,7 +86,14 @@ class Workspace:
         return commit
 
     def gate(self, commit: str, name: str, output: IO[str] | int | None) -> Verdict:
-        """Gate ``commit`` in a temporary worktree of this run, removed afterwards."""
+        """Gate ``commit`` in a temporary worktree of this run, removed afterwards.
+
+        When the whole gate already passed on exactly ``commit``'s tree (stored by any earlier
+        gate run, as the pre-push hook would run it), that pass is the verdict at once: no
+        worktree, no child gate (``Verdict.accepted``).
+        """
+        if passes.accepts(self.repo, commit):
+            return Verdict(True, cached=True, accepted=True)
         scratch = self.root / self.run / name
         scratch.mkdir(parents=True)
         try:
