@@ -20,6 +20,7 @@ from typing import IO, Final
 
 from gatekeeper import passes, repository, tempworktree
 from gatekeeper.errors import GitError
+from gatekeeper.integration import childstate
 from gatekeeper.resources.identity import digest, new_run_id
 from gatekeeper.resources.locks import Held, acquire, is_held, state_dir
 from gatekeeper.tempworktree import Verdict
@@ -110,10 +111,12 @@ class Workspace:
 
 
 def clean(repo: Path, root: Path, run: str) -> None:
-    """Remove the worktrees, directory and refs of ``run``; never raises for what is gone."""
+    """Remove the worktrees, directory and refs of ``run``, and what its gates left in the
+    state dir; never raises for what is gone."""
     folder = root / run
     for tree in _worktrees_under(repo, folder):
         repository.git(repo, "worktree", "remove", "--force", str(tree), check=False)
+    childstate.remove(folder)  # the gates' basetemps, owner locks and port leases
     shutil.rmtree(folder, ignore_errors=True)
     repository.git(repo, "worktree", "prune", check=False)
     refs = repository.output(repo, "for-each-ref", "--format=%(refname)", f"{REF_ROOT}/{run}/")
@@ -145,6 +148,9 @@ def sweep(repo: Path) -> list[str]:
             continue  # a run with this id started meanwhile: it is alive
         clean(repo, root, run)
         held.remove()
+    # Also what a gate child still dying when its run cleaned up left: only free locks go, so
+    # the gates of live runs keep theirs.
+    childstate.remove(root)
     return dead
 
 

@@ -16,7 +16,25 @@ import pytest
 from tests.conftest import git
 from tests.integration.repos import base_repo, branch, gatekeeper, harmless, rename, state_of
 
-SLOW_TEST = "import time\n\n\ndef test_slow() -> None:\n    time.sleep(120)\n"
+# Holds a port for the whole test: the gate child then owns a basetemp, an owner lock and a
+# port lease in the state dir, the state a killed run must not leave behind.
+SLOW_TEST = "import time\n\n\ndef test_slow(gatekeeper_port: int) -> None:\n    time.sleep(120)\n"
+
+
+def gate_state(state: Path) -> list[str]:
+    """The basetemps, owner locks and port leases in ``state`` of worktrees that integration
+    runs made (those live under ``state/integrate``)."""
+    runs = (state / "integrate").resolve()
+    found = []
+    for recorded in state.glob("basetemp/*/worktree"):
+        if Path(recorded.read_text()).is_relative_to(runs):
+            found.append(f"basetemp {recorded.parent.name}")
+    for lock in [*state.glob("owners/*.lock"), *state.glob("ports/*.lock")]:
+        text = lock.read_text()
+        worktree = json.loads(text).get("worktree") if text else None
+        if isinstance(worktree, str) and Path(worktree).is_relative_to(runs):
+            found.append(f"{lock.parent.name} {lock.name}")
+    return sorted(found)
 
 
 def start_slow_integration(repo: Path, env: dict[str, str]) -> subprocess.Popen[str]:
@@ -47,9 +65,17 @@ def test_an_interrupted_run_leaves_nothing_after_the_next_run(
     harmless(repo, "docs")
     before = state_of(repo)
     process = start_slow_integration(repo, child_env)
+    state = Path(child_env["GATEKEEPER_STATE_DIR"])
+    deadline = time.monotonic() + 120
+    while not any(kind.startswith("ports") for kind in gate_state(state)):
+        assert process.poll() is None and time.monotonic() < deadline, "the test never ran"
+        time.sleep(0.2)  # until the gate's test holds its port
 
     os.killpg(process.pid, sig)
     _, stderr = process.communicate(timeout=60)
+    if sig is signal.SIGKILL:  # nothing cleaned up: the gate's state is all still there
+        left = gate_state(state)
+        assert {kind.split()[0] for kind in left} == {"basetemp", "owners", "ports"}, left
 
     if sig is signal.SIGINT:
         assert process.returncode == 2 and "interrupted" in stderr
@@ -59,6 +85,7 @@ def test_an_interrupted_run_leaves_nothing_after_the_next_run(
     after = state_of(repo)
     assert after["worktrees"] == before["worktrees"] and after["private"] == ""
     assert after["status"] == before["status"] and after["head"] == before["head"]
+    assert gate_state(state) == []  # nor any basetemp, owner lock or port lease of its gates
 
 
 def test_two_worktrees_integrate_at_the_same_time(
