@@ -117,3 +117,50 @@ def test_two_worktrees_integrate_at_the_same_time(
         report = json.loads((tree / ".gatekeeper/integration.json").read_text())["integration"]
         assert report["landable"] == [name]
     assert state_of(repo) == before
+
+
+def children_of(pid: int) -> list[int]:
+    """The processes whose parent is ``pid``, read from /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def is_running(pid: int) -> bool:
+    """Whether ``pid`` exists and is not a zombie (reaped or not, a zombie runs nothing)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_the_gate_child_dies_with_a_killed_integrate(
+    tmp_path: Path, child_env: dict[str, str]
+) -> None:
+    repo = base_repo(tmp_path / "repo")
+    harmless(repo, "docs")
+    before = state_of(repo)
+    process = start_slow_integration(repo, child_env)
+    (gate,) = children_of(process.pid)
+    assert is_running(gate)
+
+    os.kill(process.pid, signal.SIGKILL)  # the parent only, not its group
+    process.communicate(timeout=60)
+
+    deadline = time.monotonic() + 30
+    while is_running(gate):
+        if time.monotonic() > deadline:
+            os.kill(gate, signal.SIGKILL)  # do not leave it behind for the next test
+            pytest.fail("the gate child outlived its killed parent")
+        time.sleep(0.1)
+    assert gatekeeper(repo, "integrate", "docs", "--onto", "main", env=child_env).returncode == 0
+    after = state_of(repo)
+    assert after["worktrees"] == before["worktrees"] and after["private"] == ""
