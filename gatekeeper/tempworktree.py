@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import IO, Final
 
 from gatekeeper import config as configuration
-from gatekeeper import repository
+from gatekeeper import parentdeath, repository
 from gatekeeper.errors import ConfigError
 
 FINDINGS_SHOWN: Final = 10
@@ -46,6 +46,9 @@ class Verdict:
     passed: bool
     explanation: tuple[str, ...] = ()
     cached: bool = False  # every check's pass was reused from the result cache
+    # No gate ran at all: a whole-gate pass of exactly this tree was stored before
+    # (gatekeeper.passes), so no worktree was made and no child started.
+    accepted: bool = False
 
 
 @contextmanager
@@ -95,6 +98,9 @@ def gate_commit(
             argv,
             cwd=tree,
             env=gate_env(),
+            # Dies with this process: a killed run's child must not gate on in a worktree
+            # the next run sweeps away.
+            preexec_fn=parentdeath.tie_to_parent(),
             stdout=sys.stderr if output is None else output,
             stderr=None if output is None else subprocess.STDOUT,
             check=False,

@@ -142,6 +142,8 @@ def lines(result: Integration) -> Iterator[str]:
 
 def _step_lines(base: str, step: Step) -> Iterator[str]:
     note = " (cached)" if step.cached else ""
+    if step.cached and not step.runs:
+        note = " (cached: this exact tree passed the gate before; no worktree, no tests run)"
     runs = f", {step.runs} gate run(s)" if step.runs else ""
     yield f"  {'+'.join((base, *step.branches))}: {step.verdict.value}{note}{runs}"
     for line in step.explanation if step.verdict is not StepVerdict.PASSED else ():

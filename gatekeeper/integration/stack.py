@@ -146,6 +146,9 @@ class _Runner:
             self.steps[index] = replace(step, verdict=StepVerdict.PASSED, cached=True)
             return True
         verdict = self.gate(step.commit, f"step{index + 1}-run{step.runs + 1}")
+        if verdict.accepted:  # a stored pass of this tree: nothing ran, nothing to count
+            self.steps[index] = replace(step, verdict=StepVerdict.PASSED, cached=True)
+            return True
         self.runs += 1
         outcome = StepVerdict.PASSED if verdict.passed else StepVerdict.FAILED
         if step.verdict is StepVerdict.FAILED and verdict.passed:
@@ -162,8 +165,9 @@ class _Runner:
 
     def judge_base(self, commit: str) -> bool:
         """Gate the base itself (served from the cache when it passed before)."""
-        self.runs += 1
-        return self.gate(commit, "base-run1").passed
+        verdict = self.gate(commit, "base-run1")
+        self.runs += 0 if verdict.accepted else 1
+        return verdict.passed
 
 
 def _gate_stack(result: Integration, gate: GateFunction) -> Integration:

@@ -18,8 +18,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Final
 
-from gatekeeper import repository, tempworktree
+from gatekeeper import passes, repository, tempworktree
 from gatekeeper.errors import GitError
+from gatekeeper.integration import childstate
 from gatekeeper.resources.identity import digest, new_run_id
 from gatekeeper.resources.locks import Held, acquire, is_held, state_dir
 from gatekeeper.tempworktree import Verdict
@@ -86,7 +87,14 @@ class Workspace:
         return commit
 
     def gate(self, commit: str, name: str, output: IO[str] | int | None) -> Verdict:
-        """Gate ``commit`` in a temporary worktree of this run, removed afterwards."""
+        """Gate ``commit`` in a temporary worktree of this run, removed afterwards.
+
+        When the whole gate already passed on exactly ``commit``'s tree (stored by any earlier
+        gate run, as the pre-push hook would run it), that pass is the verdict at once: no
+        worktree, no child gate (``Verdict.accepted``).
+        """
+        if passes.accepts(self.repo, commit):
+            return Verdict(True, cached=True, accepted=True)
         scratch = self.root / self.run / name
         scratch.mkdir(parents=True)
         try:
@@ -103,10 +111,12 @@ class Workspace:
 
 
 def clean(repo: Path, root: Path, run: str) -> None:
-    """Remove the worktrees, directory and refs of ``run``; never raises for what is gone."""
+    """Remove the worktrees, directory and refs of ``run``, and what its gates left in the
+    state dir; never raises for what is gone."""
     folder = root / run
     for tree in _worktrees_under(repo, folder):
         repository.git(repo, "worktree", "remove", "--force", str(tree), check=False)
+    childstate.remove(folder)  # the gates' basetemps, owner locks and port leases
     shutil.rmtree(folder, ignore_errors=True)
     repository.git(repo, "worktree", "prune", check=False)
     refs = repository.output(repo, "for-each-ref", "--format=%(refname)", f"{REF_ROOT}/{run}/")
@@ -138,6 +148,9 @@ def sweep(repo: Path) -> list[str]:
             continue  # a run with this id started meanwhile: it is alive
         clean(repo, root, run)
         held.remove()
+    # Also what a gate child still dying when its run cleaned up left: only free locks go, so
+    # the gates of live runs keep theirs.
+    childstate.remove(root)
     return dead
 
 

@@ -12,8 +12,16 @@ from tests.conftest import git, make_project
 GATE = '\n[tool.gatekeeper]\nchecks = ["tests"]\n'
 # Every test session that collects appends a line to $GATE_RUNS (a session whose stored pass
 # is reused collects nothing): the gate runs counted from outside gatekeeper.
+# $GATE_SESSIONS gets a line from every pytest process the gate starts, collecting or not.
 COUNTER = """\
 import os
+
+
+def pytest_configure(config: object) -> None:
+    target = os.environ.get("GATE_SESSIONS")
+    if target:
+        with open(target, "a") as stream:
+            stream.write("session\\n")
 
 
 def pytest_collection_finish(session: object) -> None:
@@ -96,6 +104,17 @@ def gatekeeper(cwd: Path, *args: str, env: dict[str, str]) -> subprocess.Complet
 
 def counted(env: dict[str, str], path: Path) -> dict[str, str]:
     return {**env, "GATE_RUNS": str(path)}
+
+
+def traced(env: dict[str, str], config_home: Path, log: Path) -> dict[str, str]:
+    """``env`` with git's trace2 logging every git command (any process, any cwd) to ``log``.
+
+    Through git's global configuration (``$XDG_CONFIG_HOME/git/config``): gatekeeper scrubs
+    ``GIT_*`` variables from its git calls, but not this.
+    """
+    (config_home / "git").mkdir(parents=True, exist_ok=True)
+    (config_home / "git" / "config").write_text(f"[trace2]\n\tnormalTarget = {log}\n")
+    return {**env, "XDG_CONFIG_HOME": str(config_home)}
 
 
 def lines(path: Path) -> int:

@@ -17,6 +17,7 @@ from tests.integration.repos import (
     lines,
     rename,
     state_of,
+    traced,
 )
 
 
@@ -108,15 +109,30 @@ def test_a_merge_result_already_gated_comes_from_the_cache(
 ) -> None:
     repo = base_repo(tmp_path / "repo")
     harmless(repo, "docs")
-    runs = tmp_path / "runs.txt"
-    env = counted(child_env, runs)
+    runs, sessions = tmp_path / "runs.txt", tmp_path / "sessions.txt"
+    env = {**counted(child_env, runs), "GATE_SESSIONS": str(sessions)}
+    first_log, second_log = tmp_path / "first.trace", tmp_path / "second.trace"
 
-    first = gatekeeper(repo, "integrate", "docs", "--onto", "main", env=env)
-    second = gatekeeper(repo, "integrate", "docs", "--onto", "main", env=env)
+    first = gatekeeper(
+        repo, "integrate", "docs", "--onto", "main", env=traced(env, tmp_path / "c1", first_log)
+    )
+    started = lines(sessions)
+    second = gatekeeper(
+        repo, "integrate", "docs", "--onto", "main", env=traced(env, tmp_path / "c2", second_log)
+    )
 
     assert first.returncode == 0 and second.returncode == 0, second.stdout + second.stderr
-    assert "(cached)" in second.stdout
-    assert lines(runs) == 1  # the tests ran once; the second verdict was reused
+    assert started >= 1 and lines(runs) == 1  # the first run gated the merge result
+    assert " worktree add " in first_log.read_text()  # the trace does see worktrees made
+    assert lines(sessions) == started  # the second run started no gate at all ...
+    assert " worktree add " not in second_log.read_text()  # ... and made no worktree
+    assert "(cached: this exact tree passed the gate before" in second.stdout
+    assert "0 gate run(s); verdict: passed" in second.stdout
+    report = json.loads((repo / ".gatekeeper/integration.json").read_text())["integration"]
+    assert report["gate_runs"] == 0
+    assert [(s["verdict"], s["cached"], s["runs"]) for s in report["steps"]] == [
+        ("passed", True, 0)
+    ]
 
 
 def test_a_failing_base_blames_no_branch(tmp_path: Path, child_env: dict[str, str]) -> None:

@@ -16,7 +16,25 @@ import pytest
 from tests.conftest import git
 from tests.integration.repos import base_repo, branch, gatekeeper, harmless, rename, state_of
 
-SLOW_TEST = "import time\n\n\ndef test_slow() -> None:\n    time.sleep(120)\n"
+# Holds a port for the whole test: the gate child then owns a basetemp, an owner lock and a
+# port lease in the state dir, the state a killed run must not leave behind.
+SLOW_TEST = "import time\n\n\ndef test_slow(gatekeeper_port: int) -> None:\n    time.sleep(120)\n"
+
+
+def gate_state(state: Path) -> list[str]:
+    """The basetemps, owner locks and port leases in ``state`` of worktrees that integration
+    runs made (those live under ``state/integrate``)."""
+    runs = (state / "integrate").resolve()
+    found = []
+    for recorded in state.glob("basetemp/*/worktree"):
+        if Path(recorded.read_text()).is_relative_to(runs):
+            found.append(f"basetemp {recorded.parent.name}")
+    for lock in [*state.glob("owners/*.lock"), *state.glob("ports/*.lock")]:
+        text = lock.read_text()
+        worktree = json.loads(text).get("worktree") if text else None
+        if isinstance(worktree, str) and Path(worktree).is_relative_to(runs):
+            found.append(f"{lock.parent.name} {lock.name}")
+    return sorted(found)
 
 
 def start_slow_integration(repo: Path, env: dict[str, str]) -> subprocess.Popen[str]:
@@ -47,9 +65,17 @@ def test_an_interrupted_run_leaves_nothing_after_the_next_run(
     harmless(repo, "docs")
     before = state_of(repo)
     process = start_slow_integration(repo, child_env)
+    state = Path(child_env["GATEKEEPER_STATE_DIR"])
+    deadline = time.monotonic() + 120
+    while not any(kind.startswith("ports") for kind in gate_state(state)):
+        assert process.poll() is None and time.monotonic() < deadline, "the test never ran"
+        time.sleep(0.2)  # until the gate's test holds its port
 
     os.killpg(process.pid, sig)
     _, stderr = process.communicate(timeout=60)
+    if sig is signal.SIGKILL:  # nothing cleaned up: the gate's state is all still there
+        left = gate_state(state)
+        assert {kind.split()[0] for kind in left} == {"basetemp", "owners", "ports"}, left
 
     if sig is signal.SIGINT:
         assert process.returncode == 2 and "interrupted" in stderr
@@ -59,6 +85,7 @@ def test_an_interrupted_run_leaves_nothing_after_the_next_run(
     after = state_of(repo)
     assert after["worktrees"] == before["worktrees"] and after["private"] == ""
     assert after["status"] == before["status"] and after["head"] == before["head"]
+    assert gate_state(state) == []  # nor any basetemp, owner lock or port lease of its gates
 
 
 def test_two_worktrees_integrate_at_the_same_time(
@@ -90,3 +117,50 @@ def test_two_worktrees_integrate_at_the_same_time(
         report = json.loads((tree / ".gatekeeper/integration.json").read_text())["integration"]
         assert report["landable"] == [name]
     assert state_of(repo) == before
+
+
+def children_of(pid: int) -> list[int]:
+    """The processes whose parent is ``pid``, read from /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def is_running(pid: int) -> bool:
+    """Whether ``pid`` exists and is not a zombie (reaped or not, a zombie runs nothing)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_the_gate_child_dies_with_a_killed_integrate(
+    tmp_path: Path, child_env: dict[str, str]
+) -> None:
+    repo = base_repo(tmp_path / "repo")
+    harmless(repo, "docs")
+    before = state_of(repo)
+    process = start_slow_integration(repo, child_env)
+    (gate,) = children_of(process.pid)
+    assert is_running(gate)
+
+    os.kill(process.pid, signal.SIGKILL)  # the parent only, not its group
+    process.communicate(timeout=60)
+
+    deadline = time.monotonic() + 30
+    while is_running(gate):
+        if time.monotonic() > deadline:
+            os.kill(gate, signal.SIGKILL)  # do not leave it behind for the next test
+            pytest.fail("the gate child outlived its killed parent")
+        time.sleep(0.1)
+    assert gatekeeper(repo, "integrate", "docs", "--onto", "main", env=child_env).returncode == 0
+    after = state_of(repo)
+    assert after["worktrees"] == before["worktrees"] and after["private"] == ""
