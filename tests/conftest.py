@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -237,3 +239,26 @@ def make_eval_target() -> Callable[[set[int]], str]:
 
 
 # -- end evals --
+
+
+# -- one at a time on the PostgreSQL server -------------------------------------------------------
+# Tests marked xdist_group("postgres-server") use, and sweep, the one PostgreSQL server: a sweep
+# may rightly remove what another test's killed session left, so they must never overlap. This
+# xdist's loadgroup does not keep a group on one worker with this pytest (node ids cannot be
+# re-suffixed any more), so a host-wide lock serialises them, across workers and across
+# concurrent runs of the suite alike.
+SERVER_LOCK = Path(tempfile.gettempdir()) / "gatekeeper-tests-postgres-server.lock"
+
+
+@pytest.fixture(autouse=True)
+def one_at_a_time_on_the_server(request: pytest.FixtureRequest) -> Iterator[None]:
+    marker = request.node.get_closest_marker("xdist_group")
+    if marker is None or "postgres-server" not in marker.args:
+        yield
+        return
+    with SERVER_LOCK.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -5,6 +5,7 @@ this test session."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -35,9 +36,13 @@ def run_child(tmp_path: Path, code: str) -> dict[str, object]:
             "print(json.dumps(out))",
         )
     )
+    # Without the collector this suite's own gate starts in child processes (coverage's
+    # subprocess patch): under it, pausing rightly declines and the tracer stays set.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COVERAGE_PROCESS_")}
     done = subprocess.run(
         [sys.executable, "-c", script, str(tmp_path), str(tmp_path / "data"), str(pkg)],
         cwd=tmp_path,
+        env=env,
         check=True,
         capture_output=True,
         text=True,

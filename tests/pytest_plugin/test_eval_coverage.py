@@ -64,6 +64,11 @@ def top_level_session(monkeypatch: pytest.MonkeyPatch) -> None:
     worker's variables it would start measuring only after its conftest imported pkg.plugin."""
     for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
         monkeypatch.delenv(name, raising=False)
+    # This suite's own gate measures child processes from their first line (coverage's
+    # subprocess patch); that collector would sit under the inner gate's and rightly stop it
+    # from pausing. The inner session must be measured by its own gate alone.
+    for name in ("COVERAGE_PROCESS_CONFIG", "COVERAGE_PROCESS_START"):
+        monkeypatch.delenv(name, raising=False)
 
 
 def tracing(root: Path) -> dict[str, bool]:
