@@ -110,6 +110,14 @@ class GateSession:
         if items:
             self.gate.narrowed()
 
+    # -- evals: every collected eval case must run (-x/--maxfail must not hide a regression) --
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.evals.take_collected(item.nodeid for item in session.items)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: object, ids: Sequence[str]) -> None:
+        self.evals.take_collected(ids)
+
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         self.evals.take_collect(report)  # evals
         if report.failed:
@@ -126,6 +134,8 @@ class GateSession:
             coverage_dir = self.measurement.plan.directory
         os.environ.pop(ENV, None)
         status = int(exitstatus)
+        if session.shouldfail or session.shouldstop or self.evals.not_run():
+            self.gate.narrowed()  # stopped early (-x, --maxfail): only part of the suite ran
         if status == GATE_FAILED and self._only_evals_failed():
             status = 0  # evals: failed eval cases are the evals check's to judge
         outcome = TestOutcome(
