@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pluggy import HookimplMarker
 
-from gatekeeper.errors import EXIT_OK, UsageError
+from gatekeeper.errors import EXIT_FAILED, EXIT_OK, UsageError
 from gatekeeper.evals import baseline as baselines
 from gatekeeper.evals import dataset as datasets
 from gatekeeper.evals.recorder import Recorder
@@ -56,10 +56,13 @@ def run(args: argparse.Namespace, rest: list[str]) -> int:
     path = settings.root / shown
     before = baselines.read(path, shown) or baselines.Baseline()
     judged = [case for case in recorder.cases if case.verdict != "error"]
-    after = before.updated(judged, prune=_complete(recorder, settings.root, found))
+    errors = [(case.dataset, case.case) for case in recorder.cases if case.verdict == "error"]
+    complete = _complete(recorder, settings.root, found)
+    after = before.updated(judged, prune=complete, keep=errors)
     baselines.write(after, path)
     _print_summary(recorder.cases, before, shown)
-    return EXIT_OK
+    # A case that could not be judged keeps its previous entry, but the recording is incomplete.
+    return EXIT_FAILED if errors else EXIT_OK
 
 
 def _complete(recorder: Recorder, root: Path, found: list[Path]) -> bool:
@@ -137,4 +140,12 @@ def _print_summary(cases: list[CaseResult], before: baselines.Baseline, shown: s
     for result, entry in comparison.fixed:
         print(f"  now passing: {result.nodeid} (was failing with actual {entry.actual})")
     for case in errors:
-        print(f"  not recorded, could not be judged: {case.nodeid}: {case.explanation}")
+        print(
+            f"  not recorded (previous entry kept), could not be judged: {case.nodeid}: "
+            f"{case.explanation}"
+        )
+    if errors:
+        print(
+            f"gatekeeper evals: {len(errors)} case(s) could not be judged: "
+            f"{', '.join(case.nodeid for case in errors)}; fix them and record again"
+        )
