@@ -134,6 +134,30 @@ def load(path: Path, root: Path, scorers: Registry) -> Dataset:
     return Dataset(name, target, threshold, cases, content)
 
 
+def repeats_anywhere(root: Path, paths: Iterable[str]) -> bool:
+    """Whether any dataset under ``paths`` runs a case more than once (``repeats`` other than 1
+    on the dataset or on a case). Read before the session collects, so a pass of a
+    nondeterministic target is never reused; a dataset that cannot be read counts as repeated
+    (collection reports what is wrong with it)."""
+    for path in discover(root, paths):
+        try:
+            if _repeated(path, root):
+                return True
+        except DatasetError:
+            return True
+    return False
+
+
+def _repeated(path: Path, root: Path) -> bool:
+    name = relative(path, root)
+    document, _ = _parse_yaml(_read(path, name), name)
+    table = _require_mapping(document, name)
+    raw_cases, _, _ = _raw_cases(table, path, name, [], root)
+    return any(
+        not isinstance(value, dict) or value.get("repeats", 1) != 1 for value in (table, *raw_cases)
+    )
+
+
 def _read(path: Path, name: str) -> str:
     try:
         return path.read_text(encoding="utf-8")

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from gatekeeper.checks.base import TestOutcome
+from gatekeeper.config import Settings
 from gatekeeper.errors import GatekeeperError
 from gatekeeper.evals.recorder import Recorder as EvalRecorder
 from gatekeeper.gate import Gate, load_setup
@@ -65,7 +66,10 @@ class GateSession:
         # A report left by an earlier run must never be read as this run's verdict.
         setup.report_path().unlink(missing_ok=True)
         _ignore_own_files(setup.worktree / ".gatekeeper")
-        self.reused = self.gate.reuse_session(whole_suite(self.config))
+        suite = whole_suite(self.config)
+        if suite is not None and _evals_repeat(setup.settings.root, setup.settings):
+            suite = None  # -- evals: repeats bypass the cache (neither reused nor stored) --
+        self.reused = self.gate.reuse_session(suite)
         if "coverage" in setup.settings.strings("checks") and not self.reused:
             directory = setup.worktree / ".gatekeeper" / "coverage" / uuid.uuid4().hex[:12]
             plan = Plan(
@@ -270,6 +274,13 @@ def _ignore_own_files(folder: Path) -> None:
             "# gatekeeper's working files; commit only the baseline\n"
             "*\n!.gitignore\n!baseline.json\n"
         )
+
+
+def _evals_repeat(root: Path, settings: Settings) -> bool:
+    """Whether an eval dataset repeats a case: a nondeterministic target's pass is not reused."""
+    from gatekeeper.evals.dataset import repeats_anywhere
+
+    return repeats_anywhere(root, settings.strings("evals.paths"))
 
 
 def _forget_report(start: Path) -> None:

@@ -99,3 +99,38 @@ def test_a_run_stopped_early_is_never_stored_as_a_cached_pass(
     again = pytester.run(*argv)
     assert "tests not run again" not in again.stdout.str()
     again.assert_outcomes(passed=7, failed=1)  # test_add and c1..c6 ran again, c7 failed
+
+
+@pytest.mark.parametrize("where", ["dataset", "case"])
+def test_repeats_bypass_the_cached_pass_of_the_session(
+    pytester: pytest.Pytester,
+    eval_project: Callable[..., Path],
+    make_eval_dataset: Callable[..., str],
+    where: str,
+) -> None:
+    text = make_eval_dataset()
+    if where == "dataset":
+        text = text.replace("threshold:", "repeats: 3\nthreshold:")
+    else:
+        text = text.replace("id: c2\n", "id: c2\n    repeats: 2\n")
+    ignore = ".gatekeeper/\n__pycache__/\n.pytest_cache/\nstdout\nstderr\n"
+    eval_project(broken=frozenset(), files={"evals/double.yaml": text, ".gitignore": ignore})
+    argv = (sys.executable, "-m", "pytest", "--gatekeeper")  # the tree stays as it is
+    assert pytester.run(*argv).ret == 0
+    again = pytester.run(*argv)
+    assert again.ret == 0
+    assert "tests not run again" not in again.stdout.str()
+    again.assert_outcomes(passed=21)  # test_add and every case ran again
+
+
+def test_without_repeats_the_session_pass_is_reused(
+    pytester: pytest.Pytester, eval_project: Callable[..., Path]
+) -> None:
+    # The control for the test above: the same project without repeats reuses its pass.
+    ignore = ".gatekeeper/\n__pycache__/\n.pytest_cache/\nstdout\nstderr\n"
+    eval_project(broken=frozenset(), files={".gitignore": ignore})
+    argv = (sys.executable, "-m", "pytest", "--gatekeeper")
+    assert pytester.run(*argv).ret == 0
+    again = pytester.run(*argv)
+    assert again.ret == 0
+    assert "tests not run again" in again.stdout.str()
