@@ -134,3 +134,25 @@ def test_without_repeats_the_session_pass_is_reused(
     again = pytester.run(*argv)
     assert again.ret == 0
     assert "tests not run again" in again.stdout.str()
+
+
+# Right on every call but the first: one of five runs fails.
+ONCE_WRONG = """CALLS = []
+
+
+def double(x):
+    CALLS.append(x)
+    return 2 * x + (1 if len(CALLS) == 1 else 0)
+"""
+
+
+def test_a_case_that_only_repeats_fails_when_one_run_fails(
+    pytester: pytest.Pytester,
+    eval_project: Callable[..., Path],
+    make_eval_dataset: Callable[..., str],
+) -> None:
+    text = make_eval_dataset(count=1).replace("id: c1\n", "id: c1\n    repeats: 5\n")
+    eval_project(files={"evals/double.yaml": text, "pkg/target.py": ONCE_WRONG})
+    result = pytester.runpytest_subprocess("evals")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*runs: 4 of 5 passed, 5 needed*"])
