@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import threading
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -91,9 +92,10 @@ class Measurement:
     def pause(self) -> bool:
         """Stop tracing until :meth:`resume`; returns whether it did. It does not when
         measuring has not started, is paused already, or another collector (one the code
-        under test started) is on top: then tracing simply goes on."""
+        under test started) is on top, or another thread is alive: then tracing simply goes
+        on."""
         collector = getattr(self._coverage, "_collector", None)
-        if self._paused or collector is None or not _on_top(collector):
+        if self._paused or collector is None or not _on_top(collector) or _other_threads():
             return False
         collector.stop()
         self._paused = True
@@ -120,6 +122,21 @@ class Measurement:
         if self._coverage is None or not hasattr(self._coverage, "_collector"):
             return False
         return not self._coverage.get_option("run:dynamic_context")
+
+
+# Gatekeeper's own background checks run in threads named so; they run tools, not the tests.
+_OWN_THREADS = "gatekeeper-"
+
+
+def _other_threads() -> bool:
+    """Whether a thread other than the main one (and gatekeeper's own) is alive. Pausing stops
+    the tracer of every thread, but resuming re-arms only the current one: a thread that
+    already exists (a worker pool the code under test keeps) would run untraced from then on."""
+    main = threading.main_thread()
+    return any(
+        thread is not main and not thread.name.startswith(_OWN_THREADS)
+        for thread in threading.enumerate()
+    )
 
 
 def _on_top(collector: Any) -> bool:

@@ -92,3 +92,16 @@ def test_dynamic_contexts_are_never_paused(tmp_path: Path) -> None:
     (tmp_path / ".coveragerc").write_text("[run]\ndynamic_context = test_function\n")
     out = run_child(tmp_path, "out['may_pause'] = m.may_pause()")
     assert out == {"may_pause": False}
+
+
+def test_no_pause_while_another_thread_is_alive(tmp_path: Path) -> None:
+    # Resuming re-arms only the current thread: a worker that already exists would stay
+    # untraced, so while one is alive the measurement is never paused.
+    out = run_child(
+        tmp_path,
+        "import threading; stop = threading.Event();"
+        " worker = threading.Thread(target=stop.wait); worker.start();"
+        " out['with_worker'] = m.pause(); stop.set(); worker.join();"
+        " out['alone'] = m.pause(); m.resume()",
+    )
+    assert out == {"with_worker": False, "alone": True}

@@ -103,6 +103,8 @@ def judge(
             "eval run is not a pass",
             rule="at least one eval case runs",
         )
+    if outcome.not_run:
+        return _not_run(outcome)
     errors = [c for c in outcome.cases if c.verdict == "error"]
     if errors:
         return CheckResult(
@@ -114,6 +116,21 @@ def judge(
             findings=tuple(_finding(c, "EVAL-ERROR", c.explanation) for c in errors),
         )
     return _gates(outcome.cases, recorded, baseline_name)
+
+
+def _not_run(outcome: EvalOutcome) -> CheckResult:
+    """A session that stopped before all its collected eval cases ran judged only some: the
+    cases it skipped may be the ones that regressed, so it is no pass."""
+    missing = outcome.not_run
+    total = len(missing) + len({c.nodeid for c in outcome.cases})
+    return CheckResult(
+        "evals",
+        Status.FAILED,
+        f"{len(missing)} of {total} collected eval case(s) did not run (the session stopped "
+        f"early: -x/--maxfail, or their setup failed), first {missing[0]}; the evals gate "
+        "judges only complete runs: run without -x/--maxfail",
+        rule="every collected eval case runs",
+    )
 
 
 def rates(cases: Sequence[CaseResult]) -> list[Rate]:

@@ -1,8 +1,10 @@
 """``gatekeeper evals baseline [-- pytest options]``: record the eval baseline on purpose.
 
-The eval cases run as a plain pytest session over the configured eval paths (no gate). A run
-without extra options records every case and drops entries of cases that no longer exist; a
-filtered run (``-- -k smoke``) updates only the cases it ran and keeps every other entry.
+The eval cases run as a plain pytest session over the configured eval paths (no gate). A run in
+which every case of every dataset ran (nothing deselected, nothing stopped early) records every
+case and drops entries of cases that no longer exist; any other run (``-- -k smoke``, a ``-k``
+in ``PYTEST_ADDOPTS`` or ``addopts``, ``-x``) updates only the cases it ran and keeps every
+other entry, whatever the options that narrowed it.
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from gatekeeper.errors import EXIT_OK, UsageError
+from pluggy import HookimplMarker
+
+from gatekeeper.errors import EXIT_FAILED, EXIT_OK, UsageError
 from gatekeeper.evals import baseline as baselines
 from gatekeeper.evals import dataset as datasets
 from gatekeeper.evals.recorder import Recorder
@@ -18,6 +22,8 @@ from gatekeeper.evals.results import CaseResult
 from gatekeeper.gate import load_setup
 
 HELP = "Golden-dataset evals: `gatekeeper evals baseline` records the baseline of every case."
+
+pytest_hookimpl = HookimplMarker("pytest")
 
 # pytest exit statuses after which the recorded results cannot be trusted.
 _BROKEN = {2: "was interrupted", 3: "hit an internal error", 4: "was called with bad arguments"}
@@ -50,10 +56,31 @@ def run(args: argparse.Namespace, rest: list[str]) -> int:
     path = settings.root / shown
     before = baselines.read(path, shown) or baselines.Baseline()
     judged = [case for case in recorder.cases if case.verdict != "error"]
-    after = before.updated(judged, prune=not extra)
+    errors = [(case.dataset, case.case) for case in recorder.cases if case.verdict == "error"]
+    complete = _complete(recorder, settings.root, found)
+    after = before.updated(judged, prune=complete, keep=errors)
     baselines.write(after, path)
     _print_summary(recorder.cases, before, shown)
-    return EXIT_OK
+    # A case that could not be judged keeps its previous entry, but the recording is incomplete.
+    return EXIT_FAILED if errors else EXIT_OK
+
+
+def _complete(recorder: Recorder, root: Path, found: list[Path]) -> bool:
+    """Whether the run judged the whole of every dataset: only then may entries be pruned.
+
+    Filters reach pytest from more places than this command's arguments (``PYTEST_ADDOPTS``,
+    ``addopts``, a conftest), so the run itself is asked: nothing deselected, every collected
+    case ran, and every case of every dataset file produced a result.
+    """
+    if recorder.deselected or recorder.not_run():
+        return False
+    ran: dict[str, set[str]] = {}
+    sizes: dict[str, int] = {}
+    for case in recorder.cases:
+        ran.setdefault(case.dataset, set()).add(case.case)
+        sizes[case.dataset] = case.dataset_cases
+    names = {path.relative_to(root).as_posix() for path in found}
+    return names <= set(ran) and all(len(ran[name]) == sizes[name] for name in ran)
 
 
 def _record(root: Path, paths: list[str], extra: list[str]) -> Recorder:
@@ -85,6 +112,17 @@ class _Hooks:
     def pytest_collectreport(self, report: object) -> None:
         self.recorder.take_collect(report)  # type: ignore[arg-type]
 
+    def pytest_deselected(self, items: list[object]) -> None:
+        self.recorder.deselected = self.recorder.deselected or bool(items)
+
+    def pytest_collection_finish(self, session: object) -> None:
+        items = getattr(session, "items", [])
+        self.recorder.take_collected(item.nodeid for item in items)
+
+    @pytest_hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: object, ids: list[str]) -> None:
+        self.recorder.take_collected(ids)
+
 
 def _print_summary(cases: list[CaseResult], before: baselines.Baseline, shown: str) -> None:
     passed = sum(1 for case in cases if case.passed)
@@ -102,4 +140,12 @@ def _print_summary(cases: list[CaseResult], before: baselines.Baseline, shown: s
     for result, entry in comparison.fixed:
         print(f"  now passing: {result.nodeid} (was failing with actual {entry.actual})")
     for case in errors:
-        print(f"  not recorded, could not be judged: {case.nodeid}: {case.explanation}")
+        print(
+            f"  not recorded (previous entry kept), could not be judged: {case.nodeid}: "
+            f"{case.explanation}"
+        )
+    if errors:
+        print(
+            f"gatekeeper evals: {len(errors)} case(s) could not be judged: "
+            f"{', '.join(case.nodeid for case in errors)}; fix them and record again"
+        )

@@ -57,9 +57,17 @@ class Baseline:
     def get(self, dataset: str, case: str) -> Entry | None:
         return self.entries.get((dataset, case))
 
-    def updated(self, results: Iterable[CaseResult], *, prune: bool = False) -> Baseline:
-        """This baseline with ``results`` recorded; ``prune`` drops every entry not in them."""
-        entries = {} if prune else dict(self.entries)
+    def updated(
+        self,
+        results: Iterable[CaseResult],
+        *,
+        prune: bool = False,
+        keep: Iterable[tuple[str, str]] = (),
+    ) -> Baseline:
+        """This baseline with ``results`` recorded; ``prune`` drops every entry neither in them
+        nor in ``keep`` (``(dataset, case)`` keys of cases that ran but could not be judged)."""
+        kept = {key: self.entries[key] for key in keep if key in self.entries}
+        entries = dict(kept) if prune else dict(self.entries)
         for result in results:
             entries[(result.dataset, result.case)] = Entry.of(result)
         return Baseline(entries)

@@ -134,6 +134,30 @@ def load(path: Path, root: Path, scorers: Registry) -> Dataset:
     return Dataset(name, target, threshold, cases, content)
 
 
+def repeats_anywhere(root: Path, paths: Iterable[str]) -> bool:
+    """Whether any dataset under ``paths`` runs a case more than once (``repeats`` other than 1
+    on the dataset or on a case). Read before the session collects, so a pass of a
+    nondeterministic target is never reused; a dataset that cannot be read counts as repeated
+    (collection reports what is wrong with it)."""
+    for path in discover(root, paths):
+        try:
+            if _repeated(path, root):
+                return True
+        except DatasetError:
+            return True
+    return False
+
+
+def _repeated(path: Path, root: Path) -> bool:
+    name = relative(path, root)
+    document, _ = _parse_yaml(_read(path, name), name)
+    table = _require_mapping(document, name)
+    raw_cases, _, _ = _raw_cases(table, path, name, [], root)
+    return any(
+        not isinstance(value, dict) or value.get("repeats", 1) != 1 for value in (table, *raw_cases)
+    )
+
+
 def _read(path: Path, name: str) -> str:
     try:
         return path.read_text(encoding="utf-8")
@@ -221,7 +245,7 @@ class _Defaults:
 
     scorer: ScorerSpec
     repeats: int
-    must_pass: int
+    must_pass: int | None  # None: not set, so every run of a case must pass
 
 
 class _Reader:
@@ -257,7 +281,12 @@ class _Reader:
     def defaults(self, table: Mapping[str, object]) -> _Defaults:
         spec = self.scorer(table.get("scorer", "exact"))
         repeats = self.count(table, "repeats", 1)
-        return _Defaults(spec, repeats, self.count(table, "must_pass", repeats))
+        if "must_pass" not in table:
+            return _Defaults(spec, repeats, None)
+        must_pass = self.count(table, "must_pass", repeats)
+        if must_pass > repeats:
+            self.fail(f"must_pass {must_pass} is more than repeats {repeats}.")
+        return _Defaults(spec, repeats, must_pass)
 
     def scorer(
         self, value: object, where: tuple[str, int] | None = None, case: str = ""
@@ -321,7 +350,9 @@ class _Reader:
         spec = spec or defaults.scorer
         self.validate_scorer(spec, value["expected"], where, case_id)
         repeats = self.count(value, "repeats", defaults.repeats, where, case_id)
-        fallback = min(defaults.must_pass, repeats)
+        # Without must_pass anywhere a case passes all of its runs; the dataset's must_pass
+        # applies to a case that repeats less only up to its own number of runs.
+        fallback = repeats if defaults.must_pass is None else min(defaults.must_pass, repeats)
         must_pass = self.count(value, "must_pass", fallback, where, case_id)
         if must_pass > repeats:
             self.fail(f"must_pass {must_pass} is more than repeats {repeats}.", where, case_id)

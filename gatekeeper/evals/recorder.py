@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Final, Protocol
 
 from gatekeeper.evals.results import CaseResult, EvalOutcome, from_properties
@@ -39,6 +39,8 @@ class Recorder:
         self.cases: list[CaseResult] = []
         self.problems: list[str] = []
         self.failed_items = 0
+        self.collected: set[str] = set()  # eval cases selected to run, by node id
+        self.deselected = False  # some item was deselected at collection (-k, a conftest)
 
     def take(self, report: CaseReport) -> bool:
         """Record ``report`` if it is an eval case's call report; returns whether it was."""
@@ -56,5 +58,22 @@ class Recorder:
         if report.failed and report.nodeid.endswith(DATASET_SUFFIXES):
             self.problems.append(str(report.longrepr).strip())
 
+    def take_collected(self, nodeids: Iterable[str]) -> None:
+        """Note the eval cases among the items collected to run (after any deselection); under
+        pytest-xdist every worker reports the same set."""
+        self.collected.update(n for n in nodeids if is_case(n))
+
+    def not_run(self) -> tuple[str, ...]:
+        """Collected eval cases that produced no result: the session stopped before them
+        (``-x``, ``--maxfail``) or their setup failed."""
+        ran = {case.nodeid for case in self.cases}
+        return tuple(sorted(self.collected - ran))
+
     def outcome(self) -> EvalOutcome:
-        return EvalOutcome(tuple(self.cases), tuple(self.problems))
+        return EvalOutcome(tuple(self.cases), tuple(self.problems), self.not_run())
+
+
+def is_case(nodeid: str) -> bool:
+    """Whether ``nodeid`` names an eval case (``evals/double.yaml::c7``)."""
+    path, separator, _ = nodeid.partition("::")
+    return bool(separator) and path.endswith(DATASET_SUFFIXES)

@@ -70,10 +70,12 @@ class CaseResult:
 
 @dataclass(frozen=True, slots=True)
 class EvalOutcome:
-    """Every eval case result of a session, and datasets that could not be loaded."""
+    """Every eval case result of a session, datasets that could not be loaded, and eval cases
+    that were collected but never ran (the session stopped early: ``-x``, ``--maxfail``)."""
 
     cases: tuple[CaseResult, ...] = ()
     problems: tuple[str, ...] = ()
+    not_run: tuple[str, ...] = ()
 
 
 def from_properties(properties: Iterable[tuple[str, object]]) -> CaseResult | None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from gatekeeper.checks.base import TestOutcome
+from gatekeeper.config import Settings
 from gatekeeper.errors import GatekeeperError
 from gatekeeper.evals.recorder import Recorder as EvalRecorder
 from gatekeeper.gate import Gate, load_setup
@@ -65,7 +66,10 @@ class GateSession:
         # A report left by an earlier run must never be read as this run's verdict.
         setup.report_path().unlink(missing_ok=True)
         _ignore_own_files(setup.worktree / ".gatekeeper")
-        self.reused = self.gate.reuse_session(whole_suite(self.config))
+        suite = whole_suite(self.config)
+        if suite is not None and _evals_repeat(setup.settings.root, setup.settings):
+            suite = None  # -- evals: repeats bypass the cache (neither reused nor stored) --
+        self.reused = self.gate.reuse_session(suite)
         if "coverage" in setup.settings.strings("checks") and not self.reused:
             directory = setup.worktree / ".gatekeeper" / "coverage" / uuid.uuid4().hex[:12]
             plan = Plan(
@@ -110,6 +114,14 @@ class GateSession:
         if items:
             self.gate.narrowed()
 
+    # -- evals: every collected eval case must run (-x/--maxfail must not hide a regression) --
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.evals.take_collected(item.nodeid for item in session.items)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: object, ids: Sequence[str]) -> None:
+        self.evals.take_collected(ids)
+
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         self.evals.take_collect(report)  # evals
         if report.failed:
@@ -126,6 +138,8 @@ class GateSession:
             coverage_dir = self.measurement.plan.directory
         os.environ.pop(ENV, None)
         status = int(exitstatus)
+        if session.shouldfail or session.shouldstop or self.evals.not_run():
+            self.gate.narrowed()  # stopped early (-x, --maxfail): only part of the suite ran
         if status == GATE_FAILED and self._only_evals_failed():
             status = 0  # evals: failed eval cases are the evals check's to judge
         outcome = TestOutcome(
@@ -263,6 +277,13 @@ def _ignore_own_files(folder: Path) -> None:
             "# gatekeeper's working files; commit only the baseline\n"
             "*\n!.gitignore\n!baseline.json\n"
         )
+
+
+def _evals_repeat(root: Path, settings: Settings) -> bool:
+    """Whether an eval dataset repeats a case: a nondeterministic target's pass is not reused."""
+    from gatekeeper.evals.dataset import repeats_anywhere
+
+    return repeats_anywhere(root, settings.strings("evals.paths"))
 
 
 def _forget_report(start: Path) -> None:

@@ -69,3 +69,63 @@ def test_no_datasets_is_a_usage_error(
     result = pytester.run(GATEKEEPER, "evals", "baseline")
     assert result.ret == 4
     result.stderr.fnmatch_lines(["*no eval datasets (*.yaml) under evals*"])
+
+
+@pytest.mark.parametrize("where", ["PYTEST_ADDOPTS", "addopts"])
+def test_a_filter_outside_the_command_line_never_prunes(
+    pytester: pytest.Pytester,
+    eval_project: Callable[..., Path],
+    monkeypatch: pytest.MonkeyPatch,
+    where: str,
+) -> None:
+    root = eval_project(broken=frozenset({7}))
+    assert pytester.run(GATEKEEPER, "evals", "baseline").ret == 0
+    if where == "PYTEST_ADDOPTS":
+        monkeypatch.setenv("PYTEST_ADDOPTS", "-k c3")
+    else:
+        pyproject = root / "pyproject.toml"
+        text = pyproject.read_text()
+        pyproject.write_text(text.replace("testpaths =", 'addopts = "-k c3"\ntestpaths =', 1))
+    result = pytester.run(GATEKEEPER, "evals", "baseline")
+    assert result.ret == 0, result.stderr.str()
+    assert len(entries(root)) == 20  # only c3 ran: the other 19 entries stay
+
+
+def test_a_run_stopped_early_never_prunes(
+    pytester: pytest.Pytester, eval_project: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = eval_project(broken=frozenset({7}))
+    assert pytester.run(GATEKEEPER, "evals", "baseline").ret == 0
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-x")
+    result = pytester.run(GATEKEEPER, "evals", "baseline")
+    assert result.ret == 0, result.stderr.str()
+    assert len(entries(root)) == 20  # c8..c20 did not run: their entries stay
+
+
+JUDGE = """import os
+
+
+def judge(expected, actual):
+    if os.environ.get("JUDGE_CRASH") == str(expected):
+        raise RuntimeError("judge broke")
+    return expected == actual
+"""
+
+
+def test_a_case_that_cannot_be_judged_keeps_its_entry_and_fails_the_command(
+    pytester: pytest.Pytester,
+    eval_project: Callable[..., Path],
+    make_eval_dataset: Callable[..., str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    custom = "scorer: {name: custom, function: 'pkg.judge:judge'}"
+    text = make_eval_dataset().replace("scorer: exact", custom)
+    root = eval_project(files={"evals/double.yaml": text, "pkg/judge.py": JUDGE})
+    assert pytester.run(GATEKEEPER, "evals", "baseline").ret == 0
+    before = entries(root)["c10"]
+    monkeypatch.setenv("JUDGE_CRASH", "20")  # the scorer raises on c10 (expected 20)
+    result = pytester.run(GATEKEEPER, "evals", "baseline")
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(["*1 case(s) could not be judged: evals/double.yaml::c10*"])
+    assert entries(root)["c10"] == before
+    assert len(entries(root)) == 20

@@ -95,10 +95,25 @@ def test_content_hash_follows_the_jsonl_file(tmp_path: Path) -> None:
             "case 'a' must_pass 3 is more than repeats 2.",
         ),
         (HEADER + "cases: []\n", "evals/set.yaml: has no cases"),
+        (
+            HEADER + "repeats: 2\nmust_pass: 3\ncases:\n  - {id: a, input: 1, expected: 1}\n",
+            "evals/set.yaml: must_pass 3 is more than repeats 2.",
+        ),
     ],
 )
 def test_bad_dataset_names_file_and_case(tmp_path: Path, text: str, message: str) -> None:
     assert message in error(tmp_path, text)
+
+
+def test_a_case_that_only_repeats_must_pass_every_run(tmp_path: Path) -> None:
+    text = HEADER + "cases:\n  - {id: a, input: 1, expected: 1, repeats: 5}\n"
+    (case,) = load(tmp_path, text).cases
+    assert (case.repeats, case.must_pass) == (5, 5)
+    capped = HEADER + "repeats: 3\nmust_pass: 2\ncases:\n"
+    capped += "  - {id: a, input: 1, expected: 1, repeats: 5}\n"
+    capped += "  - {id: b, input: 1, expected: 1, repeats: 1}\n"
+    first, second = load(tmp_path, capped).cases
+    assert (first.must_pass, second.must_pass) == (2, 1)  # the dataset's, up to the case's runs
 
 
 def test_malformed_jsonl_line_is_named(tmp_path: Path) -> None:

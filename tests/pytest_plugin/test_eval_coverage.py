@@ -159,3 +159,32 @@ def test_under_xdist_workers_measure_the_target_and_pause_pytest(
     seen = tracing(root)
     assert len(seen) == 21
     assert not all(seen.values())  # some eval items ran paused in a worker
+
+
+# The target hands each call to a worker thread it keeps: the thread exists (started by case c1,
+# traced) before the middle cases run, and only c10 reaches `return "ten"` in that thread.
+THREADED_TARGET = """\
+from concurrent.futures import ThreadPoolExecutor
+
+from pkg.helper import describe
+
+POOL = ThreadPoolExecutor(max_workers=1)
+
+
+def double(x: int) -> int:
+    \"\"\"Double ``x``, after a worker thread asked the helper about it.\"\"\"
+    POOL.submit(describe, x).result()
+    return 2 * x
+"""
+
+
+def test_lines_run_by_a_thread_the_target_keeps_are_measured(
+    pytester: pytest.Pytester, eval_project: Callable[..., Path]
+) -> None:
+    files = {"pkg/helper.py": HELPER, "pkg/target.py": THREADED_TARGET, "conftest.py": RECORDER}
+    root = eval_project(broken=frozenset(), files=files, gatekeeper=GATE)
+    result = pytester.runpytest_subprocess("--gatekeeper", "--gatekeeper-no-cache")
+    coverage = coverage_result(root)
+    assert coverage["status"] == "passed", coverage["summary"]  # c10's line, run by the worker
+    assert result.ret == 0
+    assert all(tracing(root).values())  # with the worker alive, no item was paused
