@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -19,6 +20,7 @@ from gatekeeper.resources.identity import digest
 from gatekeeper.resources.locks import Held, acquire, is_held, state_dir
 
 KEEP: Final = 3  # pytest's default tmp_path_retention_count
+FULL_SWEEP_EVERY: Final = 3600.0  # seconds between sweeps of every worktree's basetemps
 WORKTREE_FILE: Final = "worktree"
 
 
@@ -46,21 +48,43 @@ def claim(worktree: Path, run: str, state: Path | None = None) -> Basetemp:
     return Basetemp(folder / run, held)
 
 
-def dead(state: Path | None = None, keep: int = KEEP) -> list[Path]:
+def dead(state: Path | None = None, keep: int = KEEP, worktree: Path | None = None) -> list[Path]:
     """Basetemps of finished runs beyond the newest ``keep`` per worktree (all of them when the
-    worktree no longer exists), oldest first. Files vanishing meanwhile (another session
-    sweeping at the same time) are skipped."""
+    worktree no longer exists), oldest first; only ``worktree``'s when one is given. Files
+    vanishing meanwhile (another session sweeping at the same time) are skipped."""
     found: list[Path] = []
     base = root(state)
     if not base.is_dir():
         return found
-    for folder in sorted(base.iterdir()):
+    if worktree is not None:
+        folders = [base / digest(str(worktree.resolve()))[:12]]
+    else:
+        folders = sorted(base.iterdir())
+    for folder in folders:
         kept = 0 if _worktree_gone(folder) else keep
         runs = [(stamp, p) for p in _locks(folder) if (stamp := _mtime(p)) is not None]
         runs = [(stamp, p) for stamp, p in runs if not is_held(p)]
         runs.sort(reverse=True)
         found.extend(p.with_suffix("") for _, p in runs[kept:])
     return found
+
+
+def full_sweep_due(state: Path | None = None, every: float = FULL_SWEEP_EVERY) -> bool:
+    """Whether the basetemps of every worktree are due for a sweep (at most once per ``every``
+    seconds per state dir); marks it done. Each session sweeps its own worktree's anyway: the
+    full scan costs in proportion to every worktree ever seen, too much for every start."""
+    stamp = root(state) / ".swept"
+    try:
+        if time.time() - stamp.stat().st_mtime < every:
+            return False
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return False
+    with contextlib.suppress(OSError):
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        stamp.touch()
+    return True
 
 
 def _locks(folder: Path) -> list[Path]:

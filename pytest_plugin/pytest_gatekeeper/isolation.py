@@ -60,7 +60,8 @@ class Isolation:
         if self.config.option.basetemp:
             return  # the user chose one; theirs to manage
         try:
-            for path in tempdirs.dead(keep=self._retention()):
+            mine = None if tempdirs.full_sweep_due() else self.config.rootpath
+            for path in tempdirs.dead(keep=self._retention(), worktree=mine):
                 tempdirs.remove(path)
             self.basetemp = tempdirs.claim(self.config.rootpath, self.run)
         except (OSError, GatekeeperError) as error:

@@ -59,3 +59,22 @@ def test_a_state_dir_others_may_write_is_refused(state: Path) -> None:
     state.chmod(0o777)
     with pytest.raises(ResourceError, match="not writable by group or others"):
         state_dir()
+
+
+def test_a_session_start_sweeps_its_own_worktree_and_all_of_them_once_an_hour(
+    tmp_path: Path,
+) -> None:
+    state = tmp_path / "state"
+    mine, other = tmp_path / "mine", tmp_path / "other"
+    mine.mkdir()
+    other.mkdir()
+    for worktree in (mine, other):
+        for run in ("a", "b"):
+            tempdirs.claim(worktree, run, state).held.release()
+    only_mine = tempdirs.dead(state, keep=0, worktree=mine)
+    assert {p.name for p in only_mine} == {"a", "b"}
+    assert all(p.parent == only_mine[0].parent for p in only_mine)
+    assert len(tempdirs.dead(state, keep=0)) == 4
+    assert tempdirs.full_sweep_due(state)
+    assert not tempdirs.full_sweep_due(state)  # done: not again within the hour
+    assert tempdirs.full_sweep_due(state, every=0)
