@@ -2,7 +2,7 @@
 
 An existing pre-push hook is kept as ``pre-push.legacy`` and run before the gate; uninstalling
 puts it back. Nothing is ever overwritten silently: a foreign ``pre-push.legacy`` stops the
-install. When ``core.hooksPath`` is set the install is refused (as pre-commit and lefthook do):
+install. When ``core.hooksPath`` is set the install is refused (as other hook managers do):
 that directory usually belongs to another hook manager, often committed for the whole team, and
 writing into it would change everybody's hooks; the message says how to chain the gate instead.
 """
