@@ -31,6 +31,7 @@ from gatekeeper.config import Settings
 from gatekeeper.errors import GitError
 from gatekeeper.model import CheckResult, Finding, Severity, Status
 from gatekeeper.paths import relative
+from gatekeeper.reports.json import finding_dict
 from gatekeeper.version import installed_version
 
 FORMAT: Final = 1
@@ -242,24 +243,10 @@ def to_dict(result: CheckResult) -> dict[str, object]:
         "status": result.status.value,
         "summary": result.summary,
         "rule": result.rule,
-        "findings": [_finding_dict(f) for f in result.findings],
+        "findings": [finding_dict(f) for f in result.findings],
         "metrics": dict(result.metrics),
         "duration": result.duration,
         "ran": list(result.ran),
-    }
-
-
-def _finding_dict(finding: Finding) -> dict[str, object]:
-    return {
-        "check": finding.check,
-        "path": finding.path,
-        "line": finding.line,
-        "column": finding.column,
-        "code": finding.code,
-        "message": finding.message,
-        "severity": finding.severity.value,
-        "fingerprint": finding.fingerprint,
-        "new": finding.new,
     }
 
 
@@ -283,7 +270,7 @@ def from_dict(data: Mapping[str, object]) -> CheckResult:
 
 
 def _finding(item: Mapping[str, object]) -> Finding:
-    new = item["new"]
+    new = item.get("new")  # the report's form: present only when a baseline judged it
     if new is not None and not isinstance(new, bool):
         raise TypeError(f"new is {new!r}")
     return Finding(
