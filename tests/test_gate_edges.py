@@ -224,3 +224,25 @@ def test_pytest_cov_in_use_is_a_usage_error_not_a_crash(
     assert result.ret == 4
     assert "pytest-cov is measuring this session" in result.stderr.str()
     assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
+
+
+def test_a_report_that_cannot_be_written_is_a_usage_error(
+    pytester: pytest.Pytester, project: ProjectFactory
+) -> None:
+    project(gatekeeper=NO_COVERAGE)
+    (pytester.path / "blocker").write_text("a file, not a directory")
+    result = pytester.runpytest_inprocess(
+        "--gatekeeper", "--gatekeeper-report", "blocker/report.json"
+    )
+    assert result.ret == 4
+    assert "which cannot be written (Not a directory)" in result.stderr.str()
+
+
+def test_a_report_path_that_is_a_directory_is_a_usage_error(
+    pytester: pytest.Pytester, project: ProjectFactory
+) -> None:
+    project(gatekeeper=NO_COVERAGE)
+    (pytester.path / "out").mkdir()
+    result = pytester.runpytest_inprocess("--gatekeeper", "--gatekeeper-report", "out")
+    assert result.ret == 4
+    assert "which cannot be written (it is a directory)" in result.stderr.str()

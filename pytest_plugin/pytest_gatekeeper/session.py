@@ -39,6 +39,7 @@ class GateSession:
         self.coverage_problem: str | None = None
         self.report: Report | None = None
         self.evals = EvalRecorder()  # evals
+        self.report_problem: str | None = None
         self.reused = False  # the whole suite passed before on this content: no session runs
 
     @classmethod
@@ -64,7 +65,17 @@ class GateSession:
     def start(self) -> None:
         setup = self.gate.setup
         # A report left by an earlier run must never be read as this run's verdict.
-        setup.report_path().unlink(missing_ok=True)
+        report = setup.report_path()
+        try:
+            if report.is_dir():
+                raise IsADirectoryError(21, "it is a directory")
+            report.unlink(missing_ok=True)
+        except OSError as error:
+            raise pytest.UsageError(
+                f"[tool.gatekeeper] report names {report}, which cannot be written "
+                f"({error.strerror or error}); name a file in a writable directory (the default "
+                "is .gatekeeper/report.json)."
+            ) from None
         _ignore_own_files(setup.worktree / ".gatekeeper")
         suite = whole_suite(self.config)
         if suite is not None and _evals_repeat(setup.settings.root, setup.settings):
@@ -165,7 +176,15 @@ class GateSession:
 
             setup = self.gate.setup
             self.report = gate_merge_of_head(setup.settings, setup.worktree, self.report)
-        json_report.write(self.report, self.gate.setup.report_path())
+        try:
+            json_report.write(self.report, self.gate.setup.report_path())
+        except OSError as error:
+            # No report, no pass: whatever the checks said, a verdict nobody can read fails.
+            self.report_problem = (
+                f"gatekeeper could not write its report to {self.gate.setup.report_path()} "
+                f"({error.strerror or error}); fix [tool.gatekeeper] report or the directory's "
+                "permissions."
+            )
         # -- ci: GitHub annotations, step summary, SARIF and JUnit beside the JSON report ----
         from gatekeeper.reports import formats
 
@@ -180,7 +199,7 @@ class GateSession:
     def _exit_status(self, status: int) -> int:
         """pytest's exit status, made to follow the gate's verdict."""
         assert self.report is not None
-        if not self.report.passed:
+        if not self.report.passed or self.report_problem:
             return GATE_FAILED if status in (0, 5) else status
         if status == 1 and self._only_evals_failed():
             # Failed eval cases fail their items (so --lf reruns them); the evals check decides.
@@ -211,6 +230,8 @@ class GateSession:
             )
         path = self.gate.setup.report_path()
         terminal.emit(terminal.render(self.report, str(path)), _writer(terminalreporter))
+        if self.report_problem:
+            terminalreporter.write_line(f"gatekeeper failed: {self.report_problem}", red=True)
 
     def pytest_keyboard_interrupt(self) -> None:
         self.gate.stop()  # the tools run in sessions of their own: Ctrl-C does not reach them
