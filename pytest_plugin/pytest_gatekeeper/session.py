@@ -65,17 +65,7 @@ class GateSession:
     def start(self) -> None:
         setup = self.gate.setup
         # A report left by an earlier run must never be read as this run's verdict.
-        report = setup.report_path()
-        try:
-            if report.is_dir():
-                raise IsADirectoryError(21, "it is a directory")
-            report.unlink(missing_ok=True)
-        except OSError as error:
-            raise pytest.UsageError(
-                f"[tool.gatekeeper] report names {report}, which cannot be written "
-                f"({error.strerror or error}); name a file in a writable directory (the default "
-                "is .gatekeeper/report.json)."
-            ) from None
+        _forget_old_report(setup.report_path())
         _ignore_own_files(setup.worktree / ".gatekeeper")
         suite = whole_suite(self.config)
         if suite is not None and _evals_repeat(setup.settings.root, setup.settings):
@@ -176,25 +166,26 @@ class GateSession:
 
             setup = self.gate.setup
             self.report = gate_merge_of_head(setup.settings, setup.worktree, self.report)
+        self._write_reports(self.report)
+        session.exitstatus = self._exit_status(int(session.exitstatus))
+
+    def _write_reports(self, report: Report) -> None:
+        """The JSON report, then the CI formats (annotations, summary, SARIF, JUnit) beside it."""
+        path = self.gate.setup.report_path()
         try:
-            json_report.write(self.report, self.gate.setup.report_path())
+            json_report.write(report, path)
         except OSError as error:
             # No report, no pass: whatever the checks said, a verdict nobody can read fails.
             self.report_problem = (
-                f"gatekeeper could not write its report to {self.gate.setup.report_path()} "
-                f"({error.strerror or error}); fix [tool.gatekeeper] report or the directory's "
-                "permissions."
+                f"gatekeeper could not write its report to {path} ({error.strerror or error}); "
+                "fix [tool.gatekeeper] report or the directory's permissions."
             )
-        # -- ci: GitHub annotations, step summary, SARIF and JUnit beside the JSON report ----
         from gatekeeper.reports import formats
 
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
             reporter.ensure_newline()  # annotations must start a line: "[100%]" may be open
-        formats.write(
-            self.report, self.gate.setup.settings, self.gate.setup.report_path(), os.environ
-        )
-        session.exitstatus = self._exit_status(int(session.exitstatus))
+        formats.write(report, self.gate.setup.settings, path, os.environ)
 
     def _exit_status(self, status: int) -> int:
         """pytest's exit status, made to follow the gate's verdict."""
@@ -315,3 +306,17 @@ def _forget_report(start: Path) -> None:
     root = worktree_root(start)
     if root is not None:
         (root / ".gatekeeper" / "report.json").unlink(missing_ok=True)
+
+
+def _forget_old_report(report: Path) -> None:
+    """Remove the last run's report, checking on the way that this run can write one."""
+    try:
+        if report.is_dir():
+            raise IsADirectoryError(21, "it is a directory")
+        report.unlink(missing_ok=True)
+    except OSError as error:
+        raise pytest.UsageError(
+            f"[tool.gatekeeper] report names {report}, which cannot be written "
+            f"({error.strerror or error}); name a file in a writable directory (the default "
+            "is .gatekeeper/report.json)."
+        ) from None
