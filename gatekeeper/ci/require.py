@@ -13,9 +13,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-import httpx
-
 from gatekeeper.errors import GatekeeperError, UsageError
+from gatekeeper.extras import missing
+
+try:
+    import httpx
+except ImportError:  # an optional dependency (gatekeeper/extras.py)
+    raise missing("httpx", "github", "`gatekeeper ci require`") from None
 
 API: Final = "https://api.github.com"
 RULESET: Final = "gatekeeper"

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from gatekeeper import repository
 from gatekeeper.ci import render
-from gatekeeper.ci import require as requirement
 
 HELP = "Render the GitHub Actions workflow, or make its check required on a branch."
 
@@ -57,6 +56,8 @@ def _init(args: argparse.Namespace) -> int:
 
 
 def _require(args: argparse.Namespace) -> int:
+    from gatekeeper.ci import require as requirement  # needs httpx: the `github` extra
+
     token = requirement.token_from(os.environ)
     api = args.api_url or os.environ.get("GITHUB_API_URL") or requirement.API
     github = requirement.GitHub(token, api)

@@ -13,10 +13,14 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
-import httpx
-
+from gatekeeper.extras import missing
 from gatekeeper.redaction import redact
 from gatekeeper.resources.locks import ResourceError
+
+try:
+    import httpx
+except ImportError:  # an optional dependency (gatekeeper/extras.py)
+    raise missing("httpx", "neon", "[tool.gatekeeper.database] backend = 'neon'") from None
 
 DEFAULT_API: Final = "https://console.neon.tech/api/v2"
 KEY_ENV: Final = "NEON_API_KEY"
