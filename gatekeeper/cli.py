@@ -9,9 +9,8 @@ import traceback
 from collections.abc import Sequence
 from typing import NoReturn
 
-from gatekeeper.commands import COMMANDS
+from gatekeeper.commands import COMMANDS, load
 from gatekeeper.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, GatekeeperError
-from gatekeeper.version import installed_version
 
 
 class _Parser(argparse.ArgumentParser):
@@ -23,15 +22,22 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
-def parser() -> argparse.ArgumentParser:
-    """The argument parser: ``--help`` and ``--version`` exit 0, bad arguments exit 4."""
+def parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser: ``--help`` and ``--version`` exit 0, bad arguments exit 4.
+
+    ``only`` names the one command to configure (its module alone is imported); None configures
+    them all, for the full ``--help``.
+    """
+    from gatekeeper.version import installed_version  # scans metadata: only when parsing
+
     top = _Parser(
         prog="gatekeeper",
         description="One quality gate for parallel git worktrees.",
     )
     top.add_argument("--version", action="version", version=f"gatekeeper {installed_version()}")
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, command in COMMANDS.items():
+    for name in COMMANDS if only is None else (only,):
+        command = load(name)
         command.configure(sub.add_parser(name, help=command.HELP, description=command.HELP))
     return top
 
@@ -39,12 +45,13 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (the console script exits with it)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and getattr(COMMANDS.get(argv[0]), "PASSTHROUGH", False):
+    named = argv[0] if argv and argv[0] in COMMANDS else None
+    if named is not None and getattr(load(named), "PASSTHROUGH", False):
         # Everything after a pass-through command belongs to it (pytest's own options).
-        args, rest = argparse.Namespace(command=argv[0]), argv[1:]
+        args, rest = argparse.Namespace(command=named), argv[1:]
     else:
-        args, rest = parser().parse_args(argv), []
-    command = COMMANDS[args.command]
+        args, rest = parser(named).parse_args(argv), []
+    command = load(args.command)
     try:
         return int(command.run(args, rest))
     except GatekeeperError as error:

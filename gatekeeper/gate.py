@@ -75,7 +75,12 @@ def _where(settings: configuration.Settings, key: str) -> str:
 
 
 def run_check(check: Check, context: CheckContext) -> CheckResult:
-    """Run one check, failing closed: whatever it raises becomes an ``error`` result."""
+    """Run one check, failing closed: whatever it raises becomes an ``error`` result.
+
+    That includes ``SystemExit`` (a tool's ``main()`` called in-process) and every other
+    ``BaseException``, except a real Ctrl-C, which interrupts the whole run. Only the main thread
+    receives one: a ``KeyboardInterrupt`` in a background check's thread was raised by the check.
+    """
     started = time.perf_counter()
     try:
         result = check.run(context)
@@ -85,15 +90,12 @@ def run_check(check: Check, context: CheckContext) -> CheckResult:
         result = CheckResult(
             check.name, Status.ERROR, str(error), rule="the check must be able to run"
         )
-    except Exception as error:  # a crashing check must never pass the gate
-        detail = "".join(traceback.format_exception_only(error)).strip()
-        result = CheckResult(
-            check.name,
-            Status.ERROR,
-            f"the check crashed: {detail}. This is a bug in the check: report it with this "
-            "message.",
-            rule="the check must be able to run",
-        )
+    except KeyboardInterrupt as error:
+        if threading.current_thread() is threading.main_thread():
+            raise
+        result = crashed(check.name, error)
+    except BaseException as error:  # a crashing or exiting check must never pass the gate
+        result = crashed(check.name, error)
     if result.name != check.name:
         result = replace(result, name=check.name)
     located = (_locate(f, context.root, context.worktree) for f in result.findings)
@@ -101,6 +103,22 @@ def run_check(check: Check, context: CheckContext) -> CheckResult:
     # A check that knows its own duration (the tests: the whole session) keeps it.
     duration = result.duration or time.perf_counter() - started
     return replace(result, findings=findings, duration=duration)
+
+
+def crashed(name: str, error: BaseException) -> CheckResult:
+    """The ``error`` result of a check that raised instead of returning a result."""
+    detail = "".join(traceback.format_exception_only(error)).strip()
+    if isinstance(error, SystemExit):
+        detail = (
+            f"{detail} (it called sys.exit(); run a tool's main() in a subprocess, or catch "
+            "its SystemExit, and return a result)"
+        )
+    return CheckResult(
+        name,
+        Status.ERROR,
+        f"the check crashed: {detail}. This is a bug in the check: report it with this message.",
+        rule="the check must be able to run",
+    )
 
 
 def _locate(finding: Finding, root: Path, worktree: Path) -> Finding:
@@ -222,8 +240,8 @@ class Gate:
                 rule="the check must finish within its timeout",
                 duration=time.perf_counter() - self.started,
             )
-        except Exception as error:
-            return CheckResult(check.name, Status.ERROR, f"the check crashed: {error!r}")
+        except BaseException as error:  # raised in the check's thread: never a real Ctrl-C
+            return crashed(check.name, error)
 
     def pending(self) -> list[str]:
         """Background checks still running."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -98,6 +99,41 @@ def test_argument_errors_exit_4_like_every_usage_error(
         main(argv)
     assert caught.value.code == 4
     assert message in capsys.readouterr().err
+
+
+def test_the_full_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    from gatekeeper.commands import COMMANDS
+
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    listed = capsys.readouterr().out
+    assert all(re.search(rf"^    {name}\b", listed, re.MULTILINE) for name in COMMANDS)
+
+
+# All that `gatekeeper run` needs of its own before it starts pytest.
+LIGHT_FOR_RUN = ("cli", "commands", "commands.run", "errors", "parentdeath", "receipt")
+SEEN_BY_RUN = """\
+import json, sys
+import gatekeeper.cli
+from gatekeeper.commands import load
+
+load("run")
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_gatekeeper_run_imports_nothing_heavy_before_pytest_starts() -> None:
+    # Commands are imported only when they run: `gatekeeper run` starts pytest in a fresh
+    # interpreter and must not spend time on (or pre-load) the gate, httpx or PyYAML.
+    done = subprocess.run(
+        [sys.executable, "-c", SEEN_BY_RUN], capture_output=True, text=True, check=True
+    )
+    loaded = set(json.loads(done.stdout))
+    assert "gatekeeper.commands.run" in loaded
+    heavy = {"httpx", "yaml", "coverage", "pytest", "_pytest", "pluggy", "git"}
+    assert not {m for m in loaded if m.split(".")[0] in heavy}
+    ours = {m for m in loaded if m.startswith("gatekeeper.")}
+    assert ours <= {f"gatekeeper.{m}" for m in LIGHT_FOR_RUN}
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["check", "--help"], ["--version"]])

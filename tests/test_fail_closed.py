@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -99,6 +100,52 @@ def test_a_crashing_check_is_an_error_not_a_pass(
     result = run_check(Exploding(), context_for(pytester.path))
     assert result.status is Status.ERROR
     assert "the check crashed: RuntimeError: boom" in result.summary
+
+
+class Raising:
+    name = "raising"
+    description = "raises what it is given"
+    needs_session = False
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+    def options(self) -> list[Option]:
+        return []
+
+    def run(self, context: CheckContext) -> CheckResult:
+        raise self.error
+
+
+@pytest.mark.parametrize(
+    ("error", "shown"),
+    [
+        (SystemExit(0), "SystemExit: 0 (it called sys.exit()"),
+        (GeneratorExit(), "GeneratorExit"),
+        (KeyboardInterrupt(), "KeyboardInterrupt"),  # raised in a thread: the check's own
+    ],
+)
+def test_a_check_raising_any_base_exception_is_an_error(
+    pytester: pytest.Pytester, project: ProjectFactory, error: BaseException, shown: str
+) -> None:
+    project()
+    context = context_for(pytester.path)
+    found: list[CheckResult] = []
+    thread = threading.Thread(target=lambda: found.append(run_check(Raising(error), context)))
+    thread.start()
+    thread.join()
+    (result,) = found
+    assert result.status is Status.ERROR
+    assert f"the check crashed: {shown}" in result.summary
+
+
+def test_a_real_ctrl_c_interrupts_the_run(
+    pytester: pytest.Pytester, project: ProjectFactory
+) -> None:
+    # In the main thread, where a signal's KeyboardInterrupt arrives, it is never judged.
+    project()
+    with pytest.raises(KeyboardInterrupt):
+        run_check(Raising(KeyboardInterrupt()), context_for(pytester.path))
 
 
 def test_a_lint_timeout_fails_the_gate(pytester: pytest.Pytester, project: ProjectFactory) -> None:

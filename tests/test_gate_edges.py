@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
 import sys
 import threading
 import time
@@ -14,7 +16,7 @@ from gatekeeper.checks.process import run_tool
 from gatekeeper.config import Option
 from gatekeeper.gate import Gate, load_setup, run_check
 from gatekeeper.model import CheckResult, Status
-from tests.conftest import ProjectFactory
+from tests.conftest import ProjectFactory, make_project
 from tests.gate_runs import NO_COVERAGE, run_gate
 
 
@@ -246,3 +248,72 @@ def test_a_report_path_that_is_a_directory_is_a_usage_error(
     result = pytester.runpytest_inprocess("--gatekeeper", "--gatekeeper-report", "out")
     assert result.ret == 4
     assert "which cannot be written (it is a directory)" in result.stderr.str()
+
+
+# -- exits that skip the verdict -----------------------------------------------------------
+
+
+def test_pytest_exit_with_status_0_fails_the_tests_check(
+    pytester: pytest.Pytester, project: ProjectFactory
+) -> None:
+    exiting = (
+        "import pytest\n\n\ndef test_stop() -> None:\n"
+        '    pytest.exit("stop here", returncode=0)\n\n\ndef test_after() -> None:\n'
+        "    pass\n"
+    )
+    project(
+        {"tests/test_zz_exit.py": exiting}, gatekeeper='\n[tool.gatekeeper]\nchecks = ["tests"]\n'
+    )
+    for _ in range(2):  # nothing was stored: the second run runs and fails again
+        run = run_gate(pytester)
+        assert run.result.ret == 1
+        assert run.status("tests") == "failed"
+        assert not run.check("tests")["cached"]
+        summary = run.check("tests")["summary"]
+        assert "2 collected test(s) did not run: pytest.exit() ended the session (stop here)" in (
+            summary
+        )
+
+
+EXITING_PLUGIN = """\
+import sys
+
+import gatekeeper
+
+
+class Exits:
+    name = "exits"
+    description = "calls a tool's main(), which calls sys.exit"
+    needs_session = False
+
+    def options(self):
+        return []
+
+    def run(self, context):
+        sys.exit(0)
+
+
+@gatekeeper.hookimpl
+def gatekeeper_checks():
+    return [Exits()]
+"""
+
+
+def test_a_check_calling_sys_exit_fails_the_gate(tmp_path: Path, child_env: dict[str, str]) -> None:
+    config = '\n[tool.gatekeeper]\nplugins = ["exitplugin"]\nchecks = ["tests", "exits"]\n'
+    root = make_project(tmp_path / "p", {"exitplugin.py": EXITING_PLUGIN}, gatekeeper=config)
+    for command in (["gatekeeper", "run"], ["pytest", "--gatekeeper"]):
+        done = subprocess.run(
+            [sys.executable, "-m", *command, "-q", "-p", "no:cacheprovider"],
+            cwd=root,
+            env=child_env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 1, done.stdout + done.stderr
+        report = json.loads((root / ".gatekeeper" / "report.json").read_text())
+        assert report["verdict"] == "failed"
+        (exits,) = (c for c in report["checks"] if c["name"] == "exits")
+        assert exits["status"] == "error"
+        assert "SystemExit: 0 (it called sys.exit()" in exits["summary"]

@@ -32,6 +32,10 @@ class TestOutcome:
     coverage_problem: str | None = None
     duration: float = 0.0
     evals: EvalOutcome | None = None  # eval case results, for the evals check
+    # Collected tests that never ran (the session ended first: pytest.exit(), a crash, -x), and
+    # what ended it. Tests that did not run prove nothing: the tests check fails.
+    not_run: int = 0
+    stopped: str = ""
 
     @property
     def ran(self) -> int:

@@ -48,24 +48,31 @@ def judge(outcome: TestOutcome) -> CheckResult:
         "exitstatus": outcome.exitstatus,
     }
     shown = ", ".join(f"{v} {k}" for k, v in counts.items() if v and k != "exitstatus")
-    rule = "every test passes, and at least one test ran"
-    if outcome.failed or outcome.errors:
-        status, summary = Status.FAILED, shown
-    elif outcome.exitstatus in _EXIT_MEANINGS:
-        status, summary = Status.FAILED, _EXIT_MEANINGS[outcome.exitstatus]
-    elif outcome.ran == 0:
-        status = Status.FAILED
-        summary = f"no test ran ({shown or 'nothing collected'}); an empty suite is not a pass"
-    elif outcome.exitstatus != 0:
-        status, summary = Status.FAILED, f"pytest exited with status {outcome.exitstatus}"
-    else:
-        status, summary = Status.PASSED, shown
+    problem = _problem(outcome, shown)
     return CheckResult(
         "tests",
-        status,
-        summary,
-        rule=rule,
+        Status.PASSED if problem is None else Status.FAILED,
+        shown if problem is None else problem,
+        rule="every collected test runs and passes, and at least one test ran",
         findings=outcome.failures,
         metrics=counts,
         duration=outcome.duration,
     )
+
+
+def _problem(outcome: TestOutcome, shown: str) -> str | None:
+    """What fails the session, worst first; None when it passed."""
+    if outcome.failed or outcome.errors:
+        return shown
+    if outcome.not_run:
+        return (
+            f"{outcome.not_run} collected test(s) did not run: "
+            f"{outcome.stopped or 'the session ended early'} ({shown or 'none ran'})"
+        )
+    if outcome.exitstatus in _EXIT_MEANINGS:
+        return _EXIT_MEANINGS[outcome.exitstatus]
+    if outcome.ran == 0:
+        return f"no test ran ({shown or 'nothing collected'}); an empty suite is not a pass"
+    if outcome.exitstatus != 0:
+        return f"pytest exited with status {outcome.exitstatus}"
+    return None

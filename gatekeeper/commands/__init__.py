@@ -1,16 +1,15 @@
-"""One module per subcommand; each has ``HELP``, ``configure(parser)`` and ``run(args, rest)``."""
+"""One module per subcommand; each has ``HELP``, ``configure(parser)`` and ``run(args, rest)``.
+
+A command's module is imported only when that command runs (all of them only for the full
+``gatekeeper --help``): ``gatekeeper run`` starts pytest in a fresh interpreter and must neither
+pay for nor pre-load what the other commands import (the gate, httpx, PyYAML).
+"""
 
 from __future__ import annotations
 
 import argparse
-from types import ModuleType
-from typing import Protocol
-
-from gatekeeper.commands import baseline as baseline_command  # scope, baseline, cache
-from gatekeeper.commands import check, ci, evals, hook, port, run, sweep
-from gatekeeper.commands import integrate as integrate_command  # integration
-from gatekeeper.commands import land as land_command  # integration
-from gatekeeper.commands import worktree as worktree_command  # worktrees
+import importlib
+from typing import Final, Protocol, cast
 
 
 class Command(Protocol):
@@ -21,16 +20,22 @@ class Command(Protocol):
     def run(self, args: argparse.Namespace, rest: list[str]) -> int: ...
 
 
-COMMANDS: dict[str, ModuleType] = {
-    "run": run,
-    "check": check,
-    "baseline": baseline_command,  # scope, baseline, cache
-    "port": port,
-    "sweep": sweep,
-    "hook": hook,
-    "ci": ci,
-    "evals": evals,
-    "integrate": integrate_command,  # integration
-    "land": land_command,  # integration
-    "worktree": worktree_command,  # worktrees
+# Command name -> module in this package, in the order ``--help`` lists them.
+COMMANDS: Final[dict[str, str]] = {
+    "run": "run",
+    "check": "check",
+    "baseline": "baseline",  # scope, baseline, cache
+    "port": "port",
+    "sweep": "sweep",
+    "hook": "hook",
+    "ci": "ci",
+    "evals": "evals",
+    "integrate": "integrate",  # integration
+    "land": "land",  # integration
+    "worktree": "worktree",  # worktrees
 }
+
+
+def load(name: str) -> Command:
+    """The module of command ``name`` (a key of :data:`COMMANDS`), imported now."""
+    return cast(Command, importlib.import_module(f"{__name__}.{COMMANDS[name]}"))

@@ -82,6 +82,12 @@ def _start_gate(config: pytest.Config) -> None:
         return
     if config.pluginmanager.has_plugin(SESSION_PLUGIN):
         return
+    if config.pluginmanager.is_blocked(SESSION_PLUGIN):
+        raise pytest.UsageError(
+            f"--gatekeeper with -p no:{SESSION_PLUGIN} (on the command line, in addopts or in "
+            "PYTEST_ADDOPTS): that switches off the gate's session, so no verdict could be "
+            f"reached. Remove -p no:{SESSION_PLUGIN}, or run plain pytest without --gatekeeper."
+        )
     from pytest_gatekeeper.session import GateSession
 
     start = Path(config.invocation_params.dir)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from gatekeeper import receipt
 from gatekeeper.checks.base import TestOutcome
 from gatekeeper.config import Settings
 from gatekeeper.errors import GatekeeperError
@@ -40,7 +41,11 @@ class GateSession:
         self.report: Report | None = None
         self.evals = EvalRecorder()  # evals
         self.report_problem: str | None = None
+        self.finished = 0  # items whose whole run protocol ended (xdist: reported by workers)
+        self.stopped = ""  # what ended the session early: pytest.exit(), Ctrl-C
         self.reused = False  # the whole suite passed before on this content: no session runs
+        # `gatekeeper run` waits for proof that this gate finished (taken now: never inherited).
+        self.receipt = receipt.take()
 
     @classmethod
     def create(
@@ -110,6 +115,9 @@ class GateSession:
             if outcome in ("failed", "errors"):
                 self.failures.append(_failure(report, outcome))
 
+    def pytest_runtest_logfinish(self) -> None:
+        self.finished += 1
+
     def pytest_deselected(self, items: Sequence[pytest.Item]) -> None:
         # -- cache: a run that deselected anything judged a selection; its pass is not stored --
         if items:
@@ -138,12 +146,33 @@ class GateSession:
             self.measurement.stop()
             coverage_dir = self.measurement.plan.directory
         os.environ.pop(ENV, None)
+        self.report = self.gate.finish(
+            self._outcome(session, exitstatus, coverage_dir), self._waiting
+        )
+        if coverage_dir is not None:
+            shutil.rmtree(coverage_dir, ignore_errors=True)  # judged: the data has no more use
+        # -- integration: gate the merge result too (docs/integration.md) --
+        if self.gate.setup.settings.flag("integrate"):
+            from gatekeeper.integration.gating import gate_merge_of_head
+
+            setup = self.gate.setup
+            self.report = gate_merge_of_head(setup.settings, setup.worktree, self.report)
+        self._write_reports(self.report)
+        session.exitstatus = self._exit_status(int(session.exitstatus))
+        if self.receipt is not None and not self.report_problem:
+            receipt.write(self.receipt, self.gate.setup.report_path(), self.report.verdict.value)
+
+    def _outcome(
+        self, session: pytest.Session, exitstatus: int, coverage_dir: Path | None
+    ) -> TestOutcome:
+        """What the session did, for the tests and coverage checks."""
         status = int(exitstatus)
-        if session.shouldfail or session.shouldstop or self.evals.not_run():
+        not_run = 0 if self.reused else max(0, session.testscollected - self.finished)
+        if session.shouldfail or session.shouldstop or self.evals.not_run() or not_run:
             self.gate.narrowed()  # stopped early (-x, --maxfail): only part of the suite ran
         if status == GATE_FAILED and self._only_evals_failed():
             status = 0  # evals: failed eval cases are the evals check's to judge
-        outcome = TestOutcome(
+        return TestOutcome(
             exitstatus=status,
             passed=self.counts["passed"],
             failed=self.counts["failed"],
@@ -156,18 +185,9 @@ class GateSession:
             coverage_problem=self.coverage_problem,
             duration=time.perf_counter() - self.gate.started,
             evals=self.evals.outcome(),
+            not_run=not_run,
+            stopped=self.stopped or _stop_reason(session),
         )
-        self.report = self.gate.finish(outcome, self._waiting)
-        if coverage_dir is not None:
-            shutil.rmtree(coverage_dir, ignore_errors=True)  # judged: the data has no more use
-        # -- integration: gate the merge result too (docs/integration.md) --
-        if self.gate.setup.settings.flag("integrate"):
-            from gatekeeper.integration.gating import gate_merge_of_head
-
-            setup = self.gate.setup
-            self.report = gate_merge_of_head(setup.settings, setup.worktree, self.report)
-        self._write_reports(self.report)
-        session.exitstatus = self._exit_status(int(session.exitstatus))
 
     def _write_reports(self, report: Report) -> None:
         """The JSON report, then the CI formats (annotations, summary, SARIF, JUnit) beside it."""
@@ -184,7 +204,7 @@ class GateSession:
 
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
-            reporter.ensure_newline()  # annotations must start a line: "[100%]" may be open
+            _fresh_line(reporter)  # annotations must start a line: "[100%]" may be open
         formats.write(report, self.gate.setup.settings, path, os.environ)
 
     def _exit_status(self, status: int) -> int:
@@ -207,7 +227,7 @@ class GateSession:
     def _waiting(self, names: list[str]) -> None:
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
-            reporter.ensure_newline()
+            _fresh_line(reporter)
             reporter.write_line(f"gatekeeper: tests done, waiting for {', '.join(names)} ...")
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
@@ -224,7 +244,12 @@ class GateSession:
         if self.report_problem:
             terminalreporter.write_line(f"gatekeeper failed: {self.report_problem}", red=True)
 
-    def pytest_keyboard_interrupt(self) -> None:
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        # Also reached through pytest.exit(), whatever its return code.
+        if isinstance(excinfo.value, pytest.exit.Exception):
+            self.stopped = f"pytest.exit() ended the session ({excinfo.value.msg})"
+        else:
+            self.stopped = "the session was interrupted"
         self.gate.stop()  # the tools run in sessions of their own: Ctrl-C does not reach them
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
@@ -237,6 +262,22 @@ class GateSession:
         if self.report is not None and reporter is not None:
             text, colour = terminal.verdict_line(self.report)
             reporter.write_sep("=", text, **({colour: True} if colour else {}))
+
+
+def _fresh_line(reporter: pytest.TerminalReporter) -> None:
+    """End the open line, if any. pytest's own ``ensure_newline()`` misses the one its final
+    progress (`` [100%]``) leaves open under ``-q``: it tracks only lines it began itself."""
+    reporter.ensure_newline()
+    if reporter._tw.width_of_current_line:
+        reporter.line("")
+
+
+def _stop_reason(session: pytest.Session) -> str:
+    """Why pytest stopped before the end (-x, --maxfail, a plugin), when it says so."""
+    for reason in (session.shouldfail, session.shouldstop):
+        if isinstance(reason, str) and reason:
+            return reason
+    return ""
 
 
 def _writer(reporter: pytest.TerminalReporter) -> terminal.Writer:

@@ -90,3 +90,17 @@ def test_an_unknown_report_format_is_a_usage_error(faulty: Path) -> None:
     done = gated_run(faulty, {}, "--gatekeeper-report-format=html")
     assert done.returncode == 4
     assert "report-format does not accept 'html'" in done.stdout + done.stderr
+
+
+def test_annotations_start_a_line_after_pytests_progress(tmp_path: Path) -> None:
+    # Nothing to wait for after the tests: the annotation follows pytest's " [100%]" at once, on
+    # a line pytest's own ensure_newline() does not know is open (-q).
+    files = {"tests/test_add.py": "def test_bad() -> None:\n    assert 1 == 2\n"}
+    root = make_project(
+        tmp_path / "p", files, gatekeeper='\n[tool.gatekeeper]\nchecks = ["tests"]\n'
+    )
+    summary = tmp_path / "summary.md"
+    done = gated_run(root, {"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)})
+    assert done.returncode == 1
+    (annotation,) = [line for line in done.stdout.splitlines() if "::error" in line]
+    assert annotation.startswith("::error file=tests/test_add.py,line=1,col=1,"), done.stdout

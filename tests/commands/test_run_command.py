@@ -1,0 +1,230 @@
+"""``gatekeeper run``: pytest in a fresh interpreter; exit 0 only with this run's passed verdict.
+
+Every run here is the real command in a child process (``python -m gatekeeper run``), as the
+pre-push hook, ``integrate`` and the CI template run it.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import h11
+import pytest
+
+from gatekeeper import receipt
+from gatekeeper.commands.run import decide
+from tests.conftest import git, make_project
+
+TESTS_ONLY = '\n[tool.gatekeeper]\nchecks = ["tests"]\n'
+
+
+def gatekeeper_run(root: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "gatekeeper", "run", "-q", "-p", "no:cacheprovider", *args],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def report_of(root: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((root / ".gatekeeper" / "report.json").read_text())
+    return data
+
+
+def test_a_project_with_filterwarnings_error_passes(
+    tmp_path: Path, child_env: dict[str, str]
+) -> None:
+    # Such projects crashed: pytest warned that gatekeeper was imported before it could rewrite
+    # it, and the project's own filterwarnings turned the warning into an internal error.
+    root = make_project(tmp_path / "p", {}, gatekeeper=TESTS_ONLY)
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace(
+            'pythonpath = ["."]\n', 'pythonpath = ["."]\nfilterwarnings = ["error"]\n'
+        )
+    )
+    done = gatekeeper_run(root, child_env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert report_of(root)["verdict"] == "passed"
+    assert "Warning" not in done.stdout + done.stderr
+
+
+MODULES_SEEN = """\
+import json
+import sys
+from pathlib import Path
+
+Path("modules.json").write_text(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_pytest_runs_in_a_fresh_interpreter(tmp_path: Path, child_env: dict[str, str]) -> None:
+    # What the command itself imports (its own modules, and before: every command and httpx)
+    # must not be there when the project's code loads: coverage would miss those modules'
+    # lines, and pytest could not rewrite them.
+    root = make_project(tmp_path / "p", {"conftest.py": MODULES_SEEN}, gatekeeper=TESTS_ONLY)
+    done = gatekeeper_run(root, child_env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    seen = set(json.loads((root / "modules.json").read_text()))
+    assert "pytest_gatekeeper.session" in seen  # the gate did start in that process
+    leaked = {m for m in seen if m.startswith(("gatekeeper.cli", "gatekeeper.commands", "httpx"))}
+    assert not leaked
+
+
+H11_TEST = """\
+import h11
+
+
+def test_connection() -> None:
+    connection = h11.Connection(h11.CLIENT)
+    data = connection.send(h11.Request(method="GET", target="/", headers=[("Host", "x")]))
+    assert data is not None and data.startswith(b"GET / HTTP/1.1")
+"""
+
+
+def test_coverage_is_the_same_as_pytest_gatekeeper_on_a_dependency_of_ours(
+    tmp_path: Path, child_env: dict[str, str]
+) -> None:
+    # The project is real code that the command's other dependencies import (h11, under httpx):
+    # had the command imported it before the session, its module-level lines would never count.
+    root = tmp_path / "h11-project"
+    shutil.copytree(
+        Path(h11.__file__).parent, root / "h11", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    files = {
+        "tests/test_h11.py": H11_TEST,
+        "pyproject.toml": '[tool.pytest.ini_options]\npythonpath = ["."]\n'
+        '\n[tool.gatekeeper]\nchecks = ["tests", "coverage"]\npaths = ["h11"]\n',
+        ".gitignore": ".gatekeeper/\n__pycache__/\n.pytest_cache/\n",
+    }
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "h11")
+
+    done = gatekeeper_run(root, child_env, "--gatekeeper-no-cache")
+    by_run = report_of(root)["checks"][1]
+    plain = subprocess.run(
+        [sys.executable, "-m", "pytest", "--gatekeeper", "-q", "--gatekeeper-no-cache"],
+        cwd=root,
+        env=child_env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    by_pytest = report_of(root)["checks"][1]
+
+    assert done.returncode == plain.returncode == 0, done.stdout + done.stderr + plain.stdout
+    assert by_run["name"] == by_pytest["name"] == "coverage"
+    assert by_pytest["metrics"]["percent"] > 50
+    assert by_run["metrics"]["percent"] == by_pytest["metrics"]["percent"]
+
+
+# -- exit 0 only with this run's passed verdict ------------------------------------------------
+
+
+def test_a_test_that_ends_the_process_is_no_pass(tmp_path: Path, child_env: dict[str, str]) -> None:
+    files = {"tests/test_exit.py": "import os\n\n\ndef test_exit() -> None:\n    os._exit(0)\n"}
+    root = make_project(tmp_path / "p", files, gatekeeper=TESTS_ONLY)
+    # A report of an earlier, passing run is there: it must not count for this one.
+    (root / ".gatekeeper").mkdir()
+    (root / ".gatekeeper" / "report.json").write_text('{"verdict": "passed"}\n')
+
+    done = gatekeeper_run(root, child_env)
+
+    assert done.returncode == 1
+    assert "gatekeeper run: error: the gate did not finish: pytest exited with status 0" in (
+        done.stderr
+    )
+    assert "os._exit()" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("where", ["PYTEST_ADDOPTS", "addopts"])
+def test_the_session_plugin_switched_off_is_no_pass(
+    tmp_path: Path, child_env: dict[str, str], where: str
+) -> None:
+    root = make_project(tmp_path / "p", {}, gatekeeper=TESTS_ONLY)
+    env = dict(child_env)
+    if where == "PYTEST_ADDOPTS":
+        env["PYTEST_ADDOPTS"] = "-p no:gatekeeper-session"
+    else:
+        pyproject = root / "pyproject.toml"
+        pyproject.write_text(
+            pyproject.read_text().replace(
+                'pythonpath = ["."]\n',
+                'pythonpath = ["."]\naddopts = ["-p", "no:gatekeeper-session"]\n',
+            )
+        )
+
+    done = gatekeeper_run(root, env)
+
+    assert done.returncode == 4, done.stdout + done.stderr
+    assert "switches off the gate's session, so no verdict could be reached" in done.stderr
+
+
+def test_an_inspecting_option_from_addopts_is_no_pass(
+    tmp_path: Path, child_env: dict[str, str]
+) -> None:
+    root = make_project(tmp_path / "p", {}, gatekeeper=TESTS_ONLY)
+    done = gatekeeper_run(root, {**child_env, "PYTEST_ADDOPTS": "--collect-only"})
+    assert done.returncode == 1
+    assert "the gate did not finish" in done.stderr
+    # Asked for on the command line itself, it only inspects, as pytest's own options do.
+    done = gatekeeper_run(root, child_env, "--collect-only")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "tests/test_add.py::test_add" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("status", "verdict", "exit_status", "said"),
+    [
+        (0, "passed", 0, ""),
+        (1, "failed", 1, ""),
+        (4, None, 4, ""),  # pytest's own usage error: pytest said why
+        (0, None, 1, "the gate did not finish: pytest exited with status 0"),
+        (0, "failed", 1, "pytest exited with status 0 but the gate's verdict is failed"),
+        (137, None, 137, "the gate did not finish: pytest exited with status 137"),
+    ],
+)
+def test_exit_status_0_needs_a_passed_verdict(
+    capsys: pytest.CaptureFixture[str],
+    status: int,
+    verdict: str | None,
+    exit_status: int,
+    said: str,
+) -> None:
+    assert decide(status, verdict) == exit_status
+    err = capsys.readouterr().err
+    assert said in err if said else err == ""
+
+
+def test_a_receipt_counts_only_with_the_report_it_names(tmp_path: Path) -> None:
+    report = tmp_path / "report.json"
+    proof = tmp_path / "receipt.json"
+    assert receipt.verdict(proof) is None  # nothing written
+    report.write_text('{"verdict": "passed"}')
+    receipt.write(proof, report, "passed")
+    assert receipt.verdict(proof) == "passed"
+    report.write_text('{"verdict": "failed"}')  # replaced since: the receipt no longer holds
+    assert receipt.verdict(proof) is None
+    report.unlink()
+    assert receipt.verdict(proof) is None
+    proof.write_text("[1, 2]")
+    assert receipt.verdict(proof) is None
+
+
+def test_the_receipt_is_never_inherited(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv(receipt.ENV, str(tmp_path / "r.json"))
+    assert receipt.take() == tmp_path / "r.json"
+    assert receipt.take() is None
