@@ -17,6 +17,7 @@ from gatekeeper.checks.base import TestOutcome
 from gatekeeper.config import Settings
 from gatekeeper.errors import GatekeeperError
 from gatekeeper.evals.recorder import Recorder as EvalRecorder
+from gatekeeper.evals.recorder import is_case
 from gatekeeper.gate import Gate, load_setup
 from gatekeeper.measure import ENV, Measurement, Plan
 from gatekeeper.model import Finding, Report
@@ -41,7 +42,7 @@ class GateSession:
         self.report: Report | None = None
         self.evals = EvalRecorder()  # evals
         self.report_problem: str | None = None
-        self.finished = 0  # items whose whole run protocol ended (xdist: reported by workers)
+        self.finished = 0  # tests whose whole run protocol ended (xdist: reported by workers)
         self.stopped = ""  # what ended the session early: pytest.exit(), Ctrl-C
         self.reused = False  # the whole suite passed before on this content: no session runs
         # `gatekeeper run` waits for proof that this gate finished (taken now: never inherited).
@@ -115,8 +116,9 @@ class GateSession:
             if outcome in ("failed", "errors"):
                 self.failures.append(_failure(report, outcome))
 
-    def pytest_runtest_logfinish(self) -> None:
-        self.finished += 1
+    def pytest_runtest_logfinish(self, nodeid: str) -> None:
+        if not is_case(nodeid):  # eval cases that did not run are the evals check's to judge
+            self.finished += 1
 
     def pytest_deselected(self, items: Sequence[pytest.Item]) -> None:
         # -- cache: a run that deselected anything judged a selection; its pass is not stored --
@@ -167,7 +169,8 @@ class GateSession:
     ) -> TestOutcome:
         """What the session did, for the tests and coverage checks."""
         status = int(exitstatus)
-        not_run = 0 if self.reused else max(0, session.testscollected - self.finished)
+        tests = session.testscollected - len(self.evals.collected)
+        not_run = 0 if self.reused else max(0, tests - self.finished)
         if session.shouldfail or session.shouldstop or self.evals.not_run() or not_run:
             self.gate.narrowed()  # stopped early (-x, --maxfail): only part of the suite ran
         if status == GATE_FAILED and self._only_evals_failed():
