@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -45,3 +48,15 @@ def run_gate(pytester: pytest.Pytester, *args: str, subprocess: bool = False) ->
 
 
 NO_COVERAGE = '\n[tool.gatekeeper]\nchecks = ["tests", "lint", "types", "complexity"]\n'
+
+
+def run_module(root: Path, env: dict[str, str], *argv: str) -> subprocess.CompletedProcess[str]:
+    """``python -m ARGV`` in ``root`` with exactly ``env``, output captured as text."""
+    return subprocess.run(
+        [sys.executable, "-m", *argv],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )

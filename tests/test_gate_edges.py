@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import threading
 import time
@@ -17,7 +16,7 @@ from gatekeeper.config import Option
 from gatekeeper.gate import Gate, load_setup, run_check
 from gatekeeper.model import CheckResult, Status
 from tests.conftest import ProjectFactory, make_project
-from tests.gate_runs import NO_COVERAGE, run_gate
+from tests.gate_runs import NO_COVERAGE, run_gate, run_module
 
 
 class Returning:
@@ -303,14 +302,7 @@ def test_a_check_calling_sys_exit_fails_the_gate(tmp_path: Path, child_env: dict
     config = '\n[tool.gatekeeper]\nplugins = ["exitplugin"]\nchecks = ["tests", "exits"]\n'
     root = make_project(tmp_path / "p", {"exitplugin.py": EXITING_PLUGIN}, gatekeeper=config)
     for command in (["gatekeeper", "run"], ["pytest", "--gatekeeper"]):
-        done = subprocess.run(
-            [sys.executable, "-m", *command, "-q", "-p", "no:cacheprovider"],
-            cwd=root,
-            env=child_env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        done = run_module(root, child_env, *command, "-q", "-p", "no:cacheprovider")
         assert done.returncode == 1, done.stdout + done.stderr
         report = json.loads((root / ".gatekeeper" / "report.json").read_text())
         assert report["verdict"] == "failed"

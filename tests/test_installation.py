@@ -7,12 +7,11 @@ warnings into errors.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 from gatekeeper.extras import installed_closure
 from tests.conftest import make_project
+from tests.gate_runs import run_module
 
 DISTRIBUTION = "pytest-gatekeeper"
 
@@ -40,13 +39,6 @@ def test_plain_pytest_runs_a_project_that_turns_warnings_into_errors(
     root = make_project(tmp_path / "p")
     pyproject = root / "pyproject.toml"
     pyproject.write_text(pyproject.read_text() + 'filterwarnings = ["error"]\n')
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-        cwd=root,
-        env=child_env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = run_module(root, child_env, "pytest", "-q", "-p", "no:cacheprovider")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 passed" in done.stdout

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,20 +17,14 @@ import pytest
 
 from gatekeeper import receipt
 from gatekeeper.commands.run import decide
-from tests.conftest import git, make_project
+from tests.conftest import make_project
+from tests.gate_runs import run_module
 
 TESTS_ONLY = '\n[tool.gatekeeper]\nchecks = ["tests"]\n'
 
 
 def gatekeeper_run(root: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "gatekeeper", "run", "-q", "-p", "no:cacheprovider", *args],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return run_module(root, env, "gatekeeper", "run", "-q", "-p", "no:cacheprovider", *args)
 
 
 def report_of(root: Path) -> dict[str, Any]:
@@ -98,29 +91,12 @@ def test_coverage_is_the_same_as_pytest_gatekeeper_on_a_dependency_of_ours(
     shutil.copytree(
         Path(httpx.__file__).parent, root / "httpx", ignore=shutil.ignore_patterns("__pycache__")
     )
-    files = {
-        "tests/test_httpx.py": HTTPX_TEST,
-        "pyproject.toml": '[tool.pytest.ini_options]\npythonpath = ["."]\n'
-        '\n[tool.gatekeeper]\nchecks = ["tests", "coverage"]\npaths = ["httpx"]\n',
-        ".gitignore": ".gatekeeper/\n__pycache__/\n.pytest_cache/\n",
-    }
-    for name, text in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
-    git(root, "init", "-q", "-b", "main")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "httpx")
+    config = '\n[tool.gatekeeper]\nchecks = ["tests", "coverage"]\npaths = ["httpx"]\n'
+    make_project(root, {"tests/test_httpx.py": HTTPX_TEST}, gatekeeper=config)
 
     done = gatekeeper_run(root, child_env, "--gatekeeper-no-cache")
     by_run = report_of(root)["checks"][1]
-    plain = subprocess.run(
-        [sys.executable, "-m", "pytest", "--gatekeeper", "-q", "--gatekeeper-no-cache"],
-        cwd=root,
-        env=child_env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    plain = run_module(root, child_env, "pytest", "--gatekeeper", "-q", "--gatekeeper-no-cache")
     by_pytest = report_of(root)["checks"][1]
 
     assert by_run["name"] == by_pytest["name"] == "coverage"
