@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -125,8 +126,11 @@ print(json.dumps(sorted(sys.modules)))
 def test_gatekeeper_run_imports_nothing_heavy_before_pytest_starts() -> None:
     # Commands are imported only when they run: `gatekeeper run` starts pytest in a fresh
     # interpreter and must not spend time on (or pre-load) the gate, httpx or PyYAML.
+    # Without the variables by which coverage.py measures child processes (the suite's own gate
+    # sets them): they would import coverage at start-up, before the command does anything.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COVERAGE_PROCESS_")}
     done = subprocess.run(
-        [sys.executable, "-c", SEEN_BY_RUN], capture_output=True, text=True, check=True
+        [sys.executable, "-c", SEEN_BY_RUN], env=env, capture_output=True, text=True, check=True
     )
     loaded = set(json.loads(done.stdout))
     assert "gatekeeper.commands.run" in loaded
