@@ -31,6 +31,7 @@ class Option:
     help: str
     choices: tuple[str, ...] = ()
     nullable: bool = False
+    maximum: float | None = None  # the largest value that means anything (a percentage: 100)
 
     @property
     def section(self) -> str:
@@ -111,6 +112,7 @@ CORE_OPTIONS: Final[tuple[Option, ...]] = (
         None,
         "Minimum total coverage in percent. Default: coverage's own fail_under, else report only.",
         nullable=True,
+        maximum=100.0,
     ),
     Option(
         "complexity.max",
@@ -157,6 +159,7 @@ CORE_OPTIONS: Final[tuple[Option, ...]] = (
         None,
         "Minimum coverage in percent of the changed executable lines, judged line by line.",
         nullable=True,
+        maximum=100.0,
     ),
     # -- end of scope, baseline, cache ------------------------------------------------------
     # -- isolation: ports and databases per worker (gatekeeper.resources) --
@@ -523,7 +526,20 @@ def _validate(option: Option, value: object, where: str) -> object:
     _check_choices(option, value, where)
     if option.kind == "float" and isinstance(value, int | float) and value < 0:
         raise ConfigError(f"{where}: {option.display} must not be negative, got {value!r}.")
+    _check_maximum(option, value, where)
     return value
+
+
+def _check_maximum(option: Option, value: object, where: str) -> None:
+    """Refused before anything runs: a threshold no run can reach would fail every run, and
+    only after the whole suite."""
+    if option.maximum is None or not isinstance(value, int | float):
+        return
+    if value > option.maximum:
+        raise ConfigError(
+            f"{where}: {option.display} is {value:g}, above {option.maximum:g}, which no run can "
+            f"reach; use a value from 0 to {option.maximum:g}."
+        )
 
 
 def _check_choices(option: Option, value: object, where: str) -> None:
