@@ -27,6 +27,19 @@ from pytest_gatekeeper.selection import whole_suite
 
 # pytest's exit status when the gate fails but pytest itself saw nothing wrong.
 GATE_FAILED = 1
+# Why a session is neither reused from the cache nor stored, for "tests ran again: ...".
+SELECTION = (
+    "a selection of the suite ran (node ids, -k, -m, --lf, --deselect, or a run from a "
+    "subdirectory): only whole-suite runs are reused and stored"
+)
+REPEATS = (
+    "an eval dataset repeats its cases (a target that may not be deterministic): judged afresh "
+    "every run, never reused"
+)
+DESELECTED = (
+    "tests were deselected at collection (by a plugin, a conftest or addopts): a run of part of "
+    "the suite is neither reused nor stored"
+)
 
 
 class GateSession:
@@ -70,9 +83,10 @@ class GateSession:
         _forget_old_report(setup.report_path())
         workfolder.prepare(setup.worktree)
         suite = whole_suite(self.config)
+        why_not = SELECTION
         if suite is not None and _evals_repeat(setup.settings.root, setup.settings):
-            suite = None  # -- evals: repeats bypass the cache (neither reused nor stored) --
-        self.reused = self.gate.reuse_session(suite)
+            suite, why_not = None, REPEATS  # -- evals: repeats are neither reused nor stored --
+        self.reused = self.gate.reuse_session(suite, why_not)
         if "coverage" in setup.settings.strings("checks") and not self.reused:
             directory = setup.worktree / ".gatekeeper" / "coverage" / uuid.uuid4().hex[:12]
             plan = Plan(
@@ -115,7 +129,7 @@ class GateSession:
     def pytest_deselected(self, items: Sequence[pytest.Item]) -> None:
         # -- cache: a run that deselected anything judged a selection; its pass is not stored --
         if items:
-            self.gate.narrowed()
+            self.gate.narrowed(DESELECTED)
 
     # -- evals: every collected eval case must run (-x/--maxfail must not hide a regression) --
     def pytest_collection_finish(self, session: pytest.Session) -> None:
@@ -221,6 +235,8 @@ class GateSession:
                 "the whole suite passed before on exactly this content: tests not run again "
                 "(--gatekeeper-no-cache runs them)"
             )
+        else:
+            terminalreporter.write_line(f"tests ran again: {self.gate.rerun}")
         # A gate run for the hook or integration writes its report in a temporary worktree
         # that is removed once it ends: the caller names the copy it keeps instead.
         nested = os.environ.get(NESTED_ENV) == "1"
