@@ -123,6 +123,13 @@ CORE_OPTIONS: Final[tuple[Option, ...]] = (
     Option("complexity.paths", "list", [], "Paths measured for complexity. Default: paths."),
     Option("lint.paths", "list", ["."], "Paths ruff checks; ruff's own include/exclude apply."),
     Option("lint.format", "bool", True, "Also run `ruff format --check`."),
+    Option(
+        "lint.ruff-version",
+        "str",
+        "",
+        "The ruff version the project pins, when its pre-commit config, lock file or "
+        "requirements do not say (docs/configuration.md: which ruff judges).",
+    ),
     Option("types.paths", "list", [], "Paths mypy checks. Default: paths."),
     # -- scope, baseline, cache (docs/adopting.md) ------------------------------------------
     Option(
