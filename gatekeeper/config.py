@@ -130,7 +130,12 @@ CORE_OPTIONS: Final[tuple[Option, ...]] = (
         "The ruff version the project pins, when its pre-commit config, lock file or "
         "requirements do not say (docs/configuration.md: which ruff judges).",
     ),
-    Option("types.paths", "list", [], "Paths mypy checks. Default: paths."),
+    Option(
+        "types.paths",
+        "list",
+        [],
+        "Paths mypy checks. Default: the `files` of the project's mypy configuration, else paths.",
+    ),
     # -- scope, baseline, cache (docs/adopting.md) ------------------------------------------
     Option(
         "scope",

@@ -20,6 +20,7 @@ from gatekeeper import fingerprint, passes, repository
 from gatekeeper.cache import Cache
 from gatekeeper.checks.base import Check, CheckContext, TestOutcome
 from gatekeeper.checks.process import RUNNING
+from gatekeeper.checks.types import mypy_files
 from gatekeeper.errors import GatekeeperError
 from gatekeeper.hold import Policy
 from gatekeeper.model import CheckResult, Finding, Report, Status, decide
@@ -285,11 +286,14 @@ class Gate:
     def effective_config(self) -> dict[str, object]:
         """The configuration as applied: detected paths written out."""
         config = self.setup.settings.as_dict()
+        settings = self.setup.settings
         config["paths"] = list(self.setup.paths)
-        for name in ("types", "complexity"):
+        # mypy checks the files its own configuration names, when it names any.
+        named = mypy_files(settings.root, settings.strings("types.args"))
+        for name, paths in (("types", named or self.setup.paths), ("complexity", self.setup.paths)):
             section = config.get(name)
             if isinstance(section, dict) and not section.get("paths"):
-                section["paths"] = list(self.setup.paths)
+                section["paths"] = list(paths)
         return config
 
     def report(self, results: tuple[CheckResult, ...]) -> Report:
