@@ -133,7 +133,7 @@ def test_a_closed_pipe_ends_the_command_quietly(tmp_path: Path) -> None:
     os.close(read_end)
     try:
         done = subprocess.run(
-            [GATEKEEPER_SCRIPT, "ci", "init", "--print"],
+            [GATEKEEPER_SCRIPT, "ci", "init", "--print", "--gatekeeper-from", "0.1.0"],
             cwd=tmp_path,
             stdout=write_end,
             stderr=subprocess.PIPE,
