@@ -419,6 +419,17 @@ def read_pyproject(root: Path) -> tuple[dict[str, object], Path | None]:
     return table, path
 
 
+def read_toml(path: Path) -> dict[str, object]:
+    """Another tool's TOML file, read for what gatekeeper should know of it (a pinned version,
+    a list of files): ``{}`` when it is missing or unreadable, which that tool reports itself."""
+    import tomllib
+
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return {}
+
+
 def load(
     root: Path,
     table: Table = Table(),

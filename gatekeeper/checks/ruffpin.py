@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import importlib.metadata
 import re
-import tomllib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import Final
 
 import yaml
 
+from gatekeeper.config import read_toml
 from gatekeeper.errors import ConfigError
 
 # The first release whose `ruff format` formats Markdown code blocks by default.
@@ -142,7 +142,7 @@ def _pre_commit(root: Path) -> Pin | None:
 
 def _lock_file(root: Path) -> Pin | None:
     for name in _LOCK_FILES:
-        document = _toml(root / name)
+        document = read_toml(root / name)
         packages = document.get("package", document.get("packages", []))
         for package in packages if isinstance(packages, list) else ():
             if isinstance(package, dict) and str(package.get("name", "")).lower() == "ruff":
@@ -153,7 +153,7 @@ def _lock_file(root: Path) -> Pin | None:
 
 
 def _pyproject(root: Path) -> Pin | None:
-    document = _toml(root / "pyproject.toml")
+    document = read_toml(root / "pyproject.toml")
     project = document.get("project")
     groups = [
         project.get("optional-dependencies") if isinstance(project, dict) else None,
@@ -190,13 +190,6 @@ def _version(text: str) -> str | None:
     return found.group(1) if found else None
 
 
-def _toml(path: Path) -> dict[str, object]:
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
-        return {}
-
-
 def previews_formatting(root: Path) -> bool:
     """Whether the project's ruff configuration (the first of ``.ruff.toml``, ``ruff.toml``
     and ``pyproject.toml``'s ``[tool.ruff]`` that exists, as ruff reads them) turns preview on
@@ -210,7 +203,7 @@ def previews_formatting(root: Path) -> bool:
 
 def _ruff_tables(root: Path) -> Iterator[dict[str, object]]:
     for name in _RUFF_CONFIGS:
-        document = _toml(root / name)
+        document = read_toml(root / name)
         if name == "pyproject.toml":
             tool = document.get("tool")
             document = tool.get("ruff", {}) if isinstance(tool, dict) else {}

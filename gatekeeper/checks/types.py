@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import configparser
 import json
-import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Final
@@ -18,7 +17,7 @@ from typing import Final
 from gatekeeper import mypycache
 from gatekeeper.checks.base import CheckContext
 from gatekeeper.checks.process import Completed, python_module, require_module, run_tool
-from gatekeeper.config import Option, Settings
+from gatekeeper.config import Option, Settings, read_toml
 from gatekeeper.errors import ToolError
 from gatekeeper.model import CheckResult, Finding, Severity, Status
 from gatekeeper.paths import relative
@@ -104,10 +103,7 @@ def _mypy_section(path: Path, *, explicit: bool = False) -> Mapping[str, object]
     if not path.is_file():
         return None
     if path.suffix == ".toml":
-        try:
-            tool = tomllib.loads(path.read_text(encoding="utf-8")).get("tool", {})
-        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
-            return None  # mypy reports the broken file itself
+        tool = read_toml(path).get("tool")  # a broken file: mypy reports it itself
         section = tool.get("mypy") if isinstance(tool, dict) else None
         return section if isinstance(section, dict) else None
     parser = configparser.ConfigParser(interpolation=None)
