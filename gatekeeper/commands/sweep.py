@@ -1,14 +1,17 @@
-"""``gatekeeper sweep [--dry-run]``: remove what dead owners left behind."""
+"""``gatekeeper sweep [--dry-run]``: remove what dead owners left behind.
+
+Exits 1 when any leftover could not be removed; every other leftover is removed all the same."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
-from gatekeeper.errors import EXIT_OK
+from gatekeeper.errors import EXIT_FAILED, EXIT_OK
 from gatekeeper.gate import load_setup
-from gatekeeper.resources.databases.base import Backend, open_backend
-from gatekeeper.resources.sweep import sweep
+from gatekeeper.resources.databases.base import Backend, Leftover, open_backend
+from gatekeeper.resources.sweep import SweepError, describe_failure, sweep
 
 HELP = (
     "Remove port reservations, temp dirs and databases whose owner is dead or expired "
@@ -23,13 +26,27 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, rest: list[str]) -> int:
     settings = load_setup(Path.cwd()).settings
     backends: list[Backend] = [open_backend(settings)]
+    failures: list[tuple[Leftover, str]] = []
     try:
         found = sweep(backends, dry_run=args.dry_run)
+    except SweepError as error:
+        found, failures = error.found, error.failures
     finally:
         for backend in backends:
             backend.close()
-    verb = "would remove" if args.dry_run else "removed"
-    for leftover in found:
+    _report(found, failures, dry_run=args.dry_run)
+    return EXIT_FAILED if failures else EXIT_OK
+
+
+def _report(found: list[Leftover], failures: list[tuple[Leftover, str]], *, dry_run: bool) -> None:
+    verb = "would remove" if dry_run else "removed"
+    left = [leftover for leftover, _ in failures]
+    done = [leftover for leftover in found if leftover not in left]
+    for leftover in done:
         print(f"{verb} {leftover.backend} {leftover.name} ({leftover.reason})")
-    print(f"{len(found)} leftover(s) {verb}" if found else "nothing to sweep")
-    return EXIT_OK
+    for leftover, why in failures:
+        print(f"gatekeeper sweep: {describe_failure(leftover, why)}", file=sys.stderr)
+    if left:
+        print(f"{len(done)} leftover(s) {verb}; {len(left)} left in place", file=sys.stderr)
+    else:
+        print(f"{len(done)} leftover(s) {verb}" if done else "nothing to sweep")

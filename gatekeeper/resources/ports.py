@@ -122,7 +122,8 @@ def reserve(
     """Reserve a free port, trying the preferred port for ``seed`` first.
 
     A port is taken only when its lock is free, no live named reservation holds it, and it
-    binds on the loopback addresses (:func:`bindable`). Raises :class:`ResourceError` when the whole range is taken.
+    binds on the loopback addresses (:func:`bindable`). Raises :class:`ResourceError` when the
+    whole range is taken.
     """
     for port in span.walk(seed):
         held = acquire(lock_path(port, state))

@@ -1,15 +1,18 @@
 """Remove what dead owners left behind: port reservations of gone worktrees, stale port lock
 files, old basetemps, and marked databases whose owner died or whose time-to-live passed.
-Only ever resources carrying gatekeeper's marker; a live owner's resources are never touched."""
+Only ever resources carrying gatekeeper's marker; a live owner's resources are never touched.
+One leftover that cannot be removed never keeps the others in place."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
 
+from gatekeeper.errors import GatekeeperError
+from gatekeeper.redaction import redact
 from gatekeeper.resources import ports, tempdirs
 from gatekeeper.resources.databases.base import Backend, Leftover
-from gatekeeper.resources.locks import acquire, state_dir
+from gatekeeper.resources.locks import ResourceError, acquire, state_dir
 
 
 class SweepWarning(UserWarning):
@@ -55,20 +58,54 @@ def leftovers(backends: Iterable[Backend], state: Path | None = None) -> list[Le
     return found
 
 
+class SweepError(ResourceError):
+    """Some leftovers could not be removed. The sweep went on past each; ``found`` is
+    everything it found, ``failures`` each leftover it left in place with the reason."""
+
+    def __init__(self, found: list[Leftover], failures: list[tuple[Leftover, str]]) -> None:
+        self.found = found
+        self.failures = failures
+        shown = "; ".join(describe_failure(leftover, why) for leftover, why in failures)
+        super().__init__(
+            f"{len(failures)} leftover(s) could not be removed and were left in place: {shown}. "
+            "Remove them as their owner (or a superuser), or fix what the message names and "
+            "sweep again."
+        )
+
+
+def describe_failure(leftover: Leftover, why: str) -> str:
+    """One line for a leftover the sweep could not remove."""
+    return f"could not remove {leftover.backend} {leftover.name} ({leftover.reason}): {why}"
+
+
 def sweep(
     backends: Iterable[Backend], state: Path | None = None, *, dry_run: bool = False
 ) -> list[Leftover]:
-    """Remove (or with ``dry_run`` only list) every leftover; returns what it found."""
+    """Remove (or with ``dry_run`` only list) every leftover; returns what it found.
+
+    A leftover that cannot be removed does not stop the sweep: the rest are still removed, then
+    :class:`SweepError` names every one that was left in place.
+    """
     chosen = list(backends)
     found = leftovers(chosen, state)
     if dry_run:
         return found
     by_name = {backend.name: backend for backend in chosen}
+    failures: list[tuple[Leftover, str]] = []
     for leftover in found:
-        if leftover.backend == "port":
-            remove_port(leftover)
-        elif leftover.backend == "basetemp":
-            tempdirs.remove(Path(leftover.name))
-        else:
-            by_name[leftover.backend].remove(leftover)
+        try:
+            _remove(leftover, by_name)
+        except (GatekeeperError, OSError) as error:
+            failures.append((leftover, redact(str(error))))
+    if failures:
+        raise SweepError(found, failures)
     return found
+
+
+def _remove(leftover: Leftover, backends: dict[str, Backend]) -> None:
+    if leftover.backend == "port":
+        remove_port(leftover)
+    elif leftover.backend == "basetemp":
+        tempdirs.remove(Path(leftover.name))
+    else:
+        backends[leftover.backend].remove(leftover)
