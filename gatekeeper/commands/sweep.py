@@ -8,14 +8,16 @@ import argparse
 import sys
 from pathlib import Path
 
+from gatekeeper import repository
 from gatekeeper.errors import EXIT_FAILED, EXIT_OK
 from gatekeeper.gate import load_setup
 from gatekeeper.resources.databases.base import Backend, Leftover, open_backend
 from gatekeeper.resources.sweep import SweepError, describe_failure, sweep
+from gatekeeper.worktrees import layout
 
 HELP = (
-    "Remove port reservations, temp dirs and databases whose owner is dead or expired "
-    "(only gatekeeper's own)."
+    "Remove port reservations, temp dirs, coverage data, owner locks and databases whose owner "
+    "is dead or expired (only gatekeeper's own)."
 )
 
 
@@ -28,7 +30,7 @@ def run(args: argparse.Namespace, rest: list[str]) -> int:
     backends: list[Backend] = [open_backend(settings)]
     failures: list[tuple[Leftover, str]] = []
     try:
-        found = sweep(backends, dry_run=args.dry_run)
+        found = sweep(backends, dry_run=args.dry_run, worktrees=_worktrees(settings.root))
     except SweepError as error:
         found, failures = error.found, error.failures
     finally:
@@ -36,6 +38,14 @@ def run(args: argparse.Namespace, rest: list[str]) -> int:
             backend.close()
     _report(found, failures, dry_run=args.dry_run)
     return EXIT_FAILED if failures else EXIT_OK
+
+
+def _worktrees(root: Path) -> list[Path]:
+    """Every worktree of the repository around ``root`` (their coverage data is swept too);
+    ``root`` alone outside git."""
+    if repository.worktree_root(root) is None:
+        return [root]
+    return [entry.path for entry in layout.listed(root)]
 
 
 def _report(found: list[Leftover], failures: list[tuple[Leftover, str]], *, dry_run: bool) -> None:

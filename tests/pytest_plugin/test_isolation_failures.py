@@ -212,8 +212,10 @@ TMP_TEST = "def test_tmp(tmp_path):\n    (tmp_path / 'f').write_text('x')\n"
 
 
 def plain_pytest(pytester: pytest.Pytester) -> pytest.RunResult:
-    """pytest in a child process without the ``--basetemp`` pytester would add."""
-    return pytester.run(sys.executable, "-m", "pytest", "-p", "no:cacheprovider")
+    """pytest in a child process without the ``--basetemp`` pytester would add, nor the
+    ``PYTEST_DEBUG_TEMPROOT`` it sets (which would take the basetemp out of the state dir)."""
+    unset = ("env", "-u", "PYTEST_DEBUG_TEMPROOT")
+    return pytester.run(*unset, sys.executable, "-m", "pytest", "-p", "no:cacheprovider")
 
 
 def test_plain_pytest_falls_back_when_the_state_dir_cannot_be_made(
