@@ -122,9 +122,9 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     # Only YAML files pay for the import; everything else returns here.
     if file_path.suffix not in (".yaml", ".yml"):
         return None
-    from pytest_gatekeeper import evals
+    from pytest_gatekeeper import evalfiles
 
-    return evals.collect_file(file_path, parent)
+    return evalfiles.collect_file(file_path, parent)
 
 
 # -- end evals --
