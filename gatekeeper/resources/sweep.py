@@ -15,7 +15,7 @@ from gatekeeper.measure import dead_data_dirs, remove_data_dir
 from gatekeeper.redaction import redact
 from gatekeeper.resources import ports, tempdirs
 from gatekeeper.resources.databases.base import Backend, Leftover
-from gatekeeper.resources.locks import ResourceError, acquire, due, is_held, state_dir
+from gatekeeper.resources.locks import ResourceError, acquire, is_held, state_dir
 
 
 class SweepWarning(UserWarning):
@@ -72,12 +72,8 @@ def remove_owner(leftover: Leftover) -> None:
         held.remove()
 
 
-def remove_stale_owners(state: Path | None = None, every: float = 0.0) -> None:
-    """Delete every owner lock file nobody holds, at most once per ``every`` seconds per state
-    dir (a session start does it once an hour)."""
-    folder = (state or state_dir()) / "owners"
-    if every and not due(folder / ".swept", every):
-        return
+def remove_stale_owners(state: Path | None = None) -> None:
+    """Delete every owner lock file nobody holds (a session start does it once an hour)."""
     for leftover in stale_owners(state):
         remove_owner(leftover)
 

@@ -18,7 +18,7 @@ import pytest
 from gatekeeper.errors import GatekeeperError
 from gatekeeper.resources import identity as identities
 from gatekeeper.resources import tempdirs
-from gatekeeper.resources.locks import Held
+from gatekeeper.resources.locks import Held, due, state_dir
 
 if TYPE_CHECKING:
     from gatekeeper.config import Settings
@@ -162,12 +162,13 @@ def _inspect_only(config: pytest.Config) -> bool:
 
 def _sweep_owner_locks() -> None:
     """Once an hour per state dir: the owner locks of ended sessions would pile up otherwise
-    (``gatekeeper sweep`` removes them too)."""
-    from gatekeeper.resources.sweep import remove_stale_owners
-
+    (``gatekeeper sweep`` removes them too). The sweep module is imported only when due."""
     # The state dir's problems surface when a fixture needs it, not here.
     with contextlib.suppress(OSError, GatekeeperError):
-        remove_stale_owners(every=tempdirs.FULL_SWEEP_EVERY)
+        if due(state_dir() / "owners" / ".swept", tempdirs.FULL_SWEEP_EVERY):
+            from gatekeeper.resources.sweep import remove_stale_owners
+
+            remove_stale_owners()
 
 
 def _warn(config: pytest.Config, message: str) -> None:

@@ -111,3 +111,17 @@ def test_a_gated_session_sweeps_its_worktree_s_dead_coverage_data(
     done = pytest_in(root, child_env, "--gatekeeper")
     assert done.returncode == 0, done.stdout
     assert list((root / ".gatekeeper" / "coverage").iterdir()) == []
+
+
+def test_a_session_start_removes_ended_owners_locks_once_an_hour(
+    tmp_path: Path, state: Path, child_env: dict[str, str]
+) -> None:
+    root = make_project(tmp_path / "p")
+    ended = owners.claim(Identity(str(root), "ended-run"), state)
+    ended.release()
+    assert pytest_in(root, child_env).returncode == 0
+    assert not ended.path.exists()
+    again = owners.claim(Identity(str(root), "ended-later"), state)
+    again.release()
+    assert pytest_in(root, child_env).returncode == 0
+    assert again.path.exists()  # swept within the hour already: left for the next sweep
