@@ -42,9 +42,8 @@ def root(state: Path | None = None) -> Path:
         return state / "basetemp"
     temproot = os.environ.get(TEMPROOT_ENV)
     if temproot:
-        private = private_dir(
-            Path(temproot) / f"gatekeeper-{os.getuid()}", "temp root", TEMPROOT_ENV
-        )
+        folder = Path(temproot).resolve() / f"gatekeeper-{os.getuid()}"  # as pytest resolves it
+        private = private_dir(folder, "temp root", TEMPROOT_ENV)
         return private / "basetemp"
     return state_dir() / "basetemp"
 
