@@ -402,9 +402,16 @@ def find_project_root(start: Path) -> Path:
 
 def read_pyproject(root: Path) -> tuple[dict[str, object], Path | None]:
     """The raw ``[tool.gatekeeper]`` table of ``root/pyproject.toml`` (empty when absent)."""
+    table, path = read_table(root)
+    return (table if table is not None else {}), path
+
+
+def read_table(root: Path) -> tuple[dict[str, object] | None, Path | None]:
+    """The raw ``[tool.gatekeeper]`` table of ``root/pyproject.toml``: None when the file has
+    none (an empty table is still the project opting in), and the file's path if it exists."""
     path = root / PYPROJECT
     if not path.is_file():
-        return {}, None
+        return None, None
     import tomllib  # here, not at the top: plain pytest imports this module for its options
 
     try:
@@ -413,8 +420,8 @@ def read_pyproject(root: Path) -> tuple[dict[str, object], Path | None]:
     except (OSError, tomllib.TOMLDecodeError) as error:
         raise ConfigError(f"{path}: cannot read it as TOML ({error}). Fix the file.") from None
     tool = document.get("tool", {})
-    table = tool.get("gatekeeper", {}) if isinstance(tool, dict) else {}
-    if not isinstance(table, dict):
+    table = tool.get("gatekeeper") if isinstance(tool, dict) else None
+    if table is not None and not isinstance(table, dict):
         raise ConfigError(f"{path}: [tool.gatekeeper] must be a table.")
     return table, path
 

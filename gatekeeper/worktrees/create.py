@@ -150,7 +150,8 @@ def ensure_hook(worktree: Path) -> str:
 
 
 def _remember_made_files(record: WorktreeRecord) -> None:
-    """Record the untracked files present now: gatekeeper made them, they are not the user's."""
+    """Record the untracked files present now, ignored ones too: gatekeeper made them (copied
+    them, or its setup commands did), they are not the user's while they stay as they are."""
     path = Path(record.path)
     if record.made_worktree and path.is_dir():
-        record.made_files = changes.untracked(path)
+        record.made_files = {**changes.untracked(path), **changes.ignored(path)}

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import os
-import shutil
 import time
-import uuid
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,7 +16,15 @@ from gatekeeper.config import Settings
 from gatekeeper.errors import GatekeeperError
 from gatekeeper.evals.recorder import Recorder as EvalRecorder
 from gatekeeper.gate import Gate, load_setup
-from gatekeeper.measure import ENV, Measurement, Plan
+from gatekeeper.measure import (
+    ENV,
+    DataDir,
+    Measurement,
+    Plan,
+    claim_data_dir,
+    dead_data_dirs,
+    remove_data_dir,
+)
 from gatekeeper.model import Finding, Report
 from gatekeeper.reports import json as json_report
 from gatekeeper.reports import terminal
@@ -51,6 +57,7 @@ class GateSession:
         self.counts: Counter[str] = Counter()
         self.failures: list[Finding] = []
         self.measurement: Measurement | None = None
+        self.data_dir: DataDir | None = None
         self.coverage_problem: str | None = None
         self.report: Report | None = None
         self.evals = EvalRecorder()  # evals
@@ -87,10 +94,14 @@ class GateSession:
         if suite is not None and _evals_repeat(setup.settings.root, setup.settings):
             suite, why_not = None, REPEATS  # -- evals: repeats are neither reused nor stored --
         self.reused = self.gate.reuse_session(suite, why_not)
+        for dead in dead_data_dirs(setup.worktree):  # runs killed before they cleaned up
+            remove_data_dir(dead)
         if "coverage" in setup.settings.strings("checks") and not self.reused:
-            directory = setup.worktree / ".gatekeeper" / "coverage" / uuid.uuid4().hex[:12]
+            self.data_dir = claim_data_dir(setup.worktree)
             plan = Plan(
-                directory, tuple(str(setup.settings.root / p) for p in setup.paths), os.getpid()
+                self.data_dir.path,
+                tuple(str(setup.settings.root / p) for p in setup.paths),
+                os.getpid(),
             )
             os.environ[ENV] = plan.to_env()
             self.measurement = Measurement(plan)
@@ -174,8 +185,7 @@ class GateSession:
             evals=self.evals.outcome(),
         )
         self.report = self.gate.finish(outcome, self._waiting)
-        if coverage_dir is not None:
-            shutil.rmtree(coverage_dir, ignore_errors=True)  # judged: the data has no more use
+        self._discard_coverage_data()  # judged: the data has no more use
         # -- integration: gate the merge result too (docs/integration.md) --
         if self.gate.setup.settings.flag("integrate"):
             from gatekeeper.integration.gating import gate_merge_of_head
@@ -248,12 +258,18 @@ class GateSession:
     def pytest_keyboard_interrupt(self) -> None:
         self.gate.stop()  # the tools run in sessions of their own: Ctrl-C does not reach them
 
+    def _discard_coverage_data(self) -> None:
+        if self.data_dir is not None:
+            self.data_dir.discard()
+            self.data_dir = None
+
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         if self.report is None:
             self.gate.stop()  # the session never finished (a usage error, an interrupt)
             os.environ.pop(ENV, None)
             if self.measurement is not None:
                 self.measurement.stop()
+            self._discard_coverage_data()  # never to be judged
         reporter = config.pluginmanager.get_plugin("terminalreporter")
         if self.report is not None and reporter is not None:
             text, colour = terminal.verdict_line(self.report)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -115,6 +116,62 @@ def test_rm_refuses_lost_work_unless_forced(tmp_path: Path, gk: Gk, state: Path)
     forced = gk(root, "worktree", "rm", "w", "--delete-branch", "--force")
     assert forced.returncode == 0, forced.stderr
     assert not tree.exists() and git(root, "branch", "--list", "w") == ""
+
+
+IGNORED_WORK = """
+[tool.gatekeeper.worktree]
+copy = [".env", "data/*.db"]
+setup = ["{python} -m venv --without-pip .venv", "mkdir -p build && echo made > build/out.txt"]
+location = "../{{repo}}-wt/{{name}}"
+"""
+
+
+def test_rm_refuses_changed_and_new_ignored_files_unless_forced(
+    tmp_path: Path, gk: Gk, state: Path
+) -> None:
+    ignore = ".gatekeeper/\n__pycache__/\n.pytest_cache/\n.env\ndata/\nscratch/\nbuild/\n.venv/\n"
+    config = IGNORED_WORK.format(python=sys.executable)
+    root = make_project(tmp_path / "proj", {".gitignore": ignore}, config)
+    (root / ".env").write_text("SECRET=1\n")
+    (root / "data").mkdir()
+    (root / "data" / "local.db").write_bytes(b"rows")
+    made = gk(root, "worktree", "new", "w")
+    assert made.returncode == 0, made.stderr
+    tree = tmp_path / "proj-wt" / "w"
+    (tree / ".env").write_text("SECRET=edited\n")  # copied by new, then changed
+    (tree / "data" / "local.db").write_bytes(b"rows and more rows")  # copied, then grown
+    (tree / "scratch").mkdir()
+    (tree / "scratch" / "notes.txt").write_text("ideas")  # new, ignored
+    # Regenerable, or gatekeeper's own: never the user's work.
+    (tree / "pkg" / "__pycache__").mkdir()
+    (tree / "pkg" / "__pycache__" / "add.cpython-311.pyc").write_bytes(b"\0")
+    (tree / ".pytest_cache").mkdir()
+    (tree / ".pytest_cache" / "lastfailed").write_text("{}")
+    (tree / ".venv" / "installed.txt").write_text("a package")
+    refused = gk(root, "worktree", "rm", "w")
+    assert refused.returncode == 4, refused.stderr
+    assert "ignored files not made by `new` or changed since" in refused.stderr
+    assert "(.env, data/local.db, scratch/notes.txt)" in refused.stderr
+    assert (tree / "scratch" / "notes.txt").is_file()
+    (tree / ".env").write_text("SECRET=1\n")
+    (tree / "data" / "local.db").write_bytes(b"rows")
+    (tree / "scratch" / "notes.txt").unlink()
+    done = gk(root, "worktree", "rm", "w")  # only what new made, unchanged, and caches: no force
+    assert done.returncode == 0, done.stderr
+    assert not tree.exists()
+
+
+def test_rm_force_discards_ignored_work(tmp_path: Path, gk: Gk, state: Path) -> None:
+    root = make_project(tmp_path / "proj", {".gitignore": "scratch/\n"}, CONFIG.format(copy=""))
+    assert gk(root, "worktree", "new", "w").returncode == 0
+    tree = tmp_path / "proj-wt" / "w"
+    (tree / "scratch").mkdir()
+    (tree / "scratch" / "notes.txt").write_text("ideas")
+    refused = gk(root, "worktree", "rm", "w")
+    assert refused.returncode == 4 and "(scratch/notes.txt)" in refused.stderr
+    forced = gk(root, "worktree", "rm", "w", "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert not tree.exists()
 
 
 def test_rm_of_a_landed_branch_needs_no_force(tmp_path: Path, gk: Gk, state: Path) -> None:
