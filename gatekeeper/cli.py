@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 from collections.abc import Sequence
 from typing import NoReturn
 
+from gatekeeper import childgroup
 from gatekeeper.commands import COMMANDS, load
 from gatekeeper.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, GatekeeperError
 
@@ -43,7 +45,34 @@ def parser(only: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status (the console script exits with it)."""
+    """Run the command line; returns the exit status (the console script exits with it).
+
+    A reader that closed the pipe (``gatekeeper ci init --print | head -3``) ends the command
+    quietly with exit status 2, "interrupted": what was cut short is no verdict.
+    """
+    try:
+        try:
+            return _dispatch(argv)
+        finally:
+            # Here, not at interpreter exit: a closed pipe must surface inside this handler.
+            sys.stdout.flush()
+    except BrokenPipeError:
+        _discard_stdout()
+        return EXIT_INTERRUPTED
+
+
+def _discard_stdout() -> None:
+    """Point standard output at /dev/null, so the interpreter's last flush at exit does not
+    fail on the closed pipe again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass  # no file descriptor (captured output): nothing will be flushed to the pipe
+
+
+def _dispatch(argv: Sequence[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     named = argv[0] if argv and argv[0] in COMMANDS else None
     if named is not None and getattr(load(named), "PASSTHROUGH", False):
@@ -53,13 +82,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         args, rest = parser(named).parse_args(argv), []
     command = load(args.command)
     try:
-        return int(command.run(args, rest))
+        with childgroup.sigterm_interrupts():
+            return int(command.run(args, rest))
     except GatekeeperError as error:
         print(f"gatekeeper {args.command}: error: {error}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
         print(f"gatekeeper {args.command}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        raise  # the reader went away: handled quietly by main()
     except Exception as error:  # anything else is a bug: one paragraph, never a traceback
         print(internal_error(args.command, error), file=sys.stderr)
         return EXIT_INTERNAL

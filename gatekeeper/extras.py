@@ -19,9 +19,9 @@ def missing(module: str, extra: str, needed_by: str) -> UsageError:
     """The error for ``module`` missing where ``needed_by`` needs it: names the extra to add."""
     return UsageError(
         f"{needed_by} needs {module}, which pytest-gatekeeper installs only with its "
-        f"`{extra}` extra: install pytest-gatekeeper[{extra}] (for example "
-        f"pip install 'pytest-gatekeeper[{extra}]', or add {extra} to the extras of the install "
-        "you already use), then run the command again."
+        f"`{extra}` extra: install it again with that extra (from a clone: pip install "
+        f"'/path/to/pytest-gatekeeper[{extra}]'; or add {extra} to the extras of the install you "
+        "already use), then run the command again."
     )
 
 

@@ -36,7 +36,7 @@ from gatekeeper.cache import Cache, commit_tree, directory, environment
 from gatekeeper.errors import GitError
 from gatekeeper.hold import Policy
 from gatekeeper.model import Report
-from gatekeeper.paths import relative
+from gatekeeper.paths import is_tool_cache, relative
 
 FORMAT: Final = 1
 FOLDER: Final = "passes"
@@ -81,32 +81,13 @@ def record(cache: Cache, policy: Policy, run: str | None, report: Report, worktr
     _write(cache.directory / FOLDER / f"{found}.json", {"key": found, "baseline": [baseline, blob]})
 
 
-# Ignored files that tools write as they run, never inputs a test can depend on.
-_CACHES: Final = frozenset(
-    {".gatekeeper", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".hypothesis"}
-)
-
-
 def only_tool_caches_ignored(worktree: Path) -> bool:
     """Whether every ignored file in ``worktree`` is a tool's cache (bytecode, pytest's, ...)."""
-    listed = repository.git(
-        worktree,
-        "ls-files",
-        "-z",
-        "--others",
-        "--ignored",
-        "--exclude-standard",
-        "--directory",
-        check=False,
-    )
-    if listed.returncode != 0:
+    try:
+        listed = repository.ignored(worktree)
+    except GitError:
         return False
-    for entry in filter(None, listed.stdout.split("\0")):
-        parts = Path(entry).parts
-        name = parts[-1] if parts else entry
-        if not (set(parts) & _CACHES or name.endswith(".pyc") or name.startswith(".coverage")):
-            return False
-    return True
+    return all(is_tool_cache(entry) for entry in listed)
 
 
 def _write(path: Path, entry: dict[str, object]) -> None:

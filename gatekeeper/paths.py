@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Iterable, Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from gatekeeper.errors import ConfigError
 
@@ -30,6 +30,19 @@ SKIP_DIRS = frozenset(
     }
 )
 NOT_SOURCE = frozenset({"tests", "test", "testing", "docs", "doc", "benchmarks", "examples"})
+# Ignored folders that tools write as they run: never inputs a test can depend on, never work
+# of the user's that removing a worktree could lose.
+TOOL_CACHES = frozenset(
+    {".gatekeeper", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".hypothesis"}
+)
+
+
+def is_tool_cache(relative: str) -> bool:
+    """Whether the path ``relative`` (POSIX, from a worktree's root) is a tool's cache: inside
+    one of :data:`TOOL_CACHES`, bytecode, or coverage.py's data files."""
+    parts = PurePosixPath(relative).parts
+    name = parts[-1] if parts else relative
+    return bool(set(parts) & TOOL_CACHES) or name.endswith(".pyc") or name.startswith(".coverage")
 
 
 def relative(path: Path, root: Path) -> str:

@@ -62,6 +62,15 @@ def output(cwd: Path, *args: str) -> str | None:
     return done.stdout.strip() if done.returncode == 0 else None
 
 
+def ignored(worktree: Path) -> list[str]:
+    """The untracked paths git ignores in ``worktree`` (POSIX, relative), a wholly ignored folder
+    as one entry ending in ``/``. Raises :class:`GitError` when git fails."""
+    listed = git(
+        worktree, "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory"
+    )
+    return [entry for entry in listed.stdout.split("\0") if entry]
+
+
 def worktree_root(start: Path) -> Path | None:
     """The top of the git worktree holding ``start``, or None outside git."""
     top = output(start, "rev-parse", "--show-toplevel")

@@ -88,7 +88,9 @@ def _record(root: Path, paths: list[str], extra: list[str]) -> Recorder:
 
     recorder = Recorder()
     targets = [str(root / p) for p in paths if (root / p).exists()]
-    status = int(pytest.main([*targets, *extra], plugins=[_Hooks(recorder)]))
+    # Asking for a baseline is opting in, with or without a [tool.gatekeeper] table.
+    opt_in = f"--gatekeeper-evals-paths={','.join(paths)}"
+    status = int(pytest.main([*targets, opt_in, *extra], plugins=[_Hooks(recorder)]))
     if recorder.problems:
         raise UsageError(
             f"a dataset could not be loaded, nothing was written: {recorder.problems[0]}"

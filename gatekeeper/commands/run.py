@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Final
 
-from gatekeeper import parentdeath, receipt
+from gatekeeper import childgroup, receipt
 from gatekeeper.errors import EXIT_FAILED
 
 HELP = "Run the whole gate (same as `pytest --gatekeeper`); extra arguments go to pytest."
@@ -73,14 +73,16 @@ def run(args: argparse.Namespace, rest: list[str]) -> int:
 def pytest_in_fresh_interpreter(args: list[str], extra_env: Mapping[str, str]) -> int:
     """Run ``python -P -m pytest ARGS`` in this environment plus ``extra_env``; its exit status.
 
-    Ctrl-C reaches pytest from the terminal (same process group), which then ends its session
-    cleanly: this process only waits for it. SIGTERM is passed on. The child dies with this
-    process (:mod:`gatekeeper.parentdeath`).
+    Unlike the gate children of the hook and ``integrate`` (:mod:`gatekeeper.childgroup`), pytest
+    stays in this process group, in the terminal's foreground, where ``--pdb`` and
+    ``breakpoint()`` can read from it: Ctrl-C reaches pytest from the terminal, which ends its
+    session cleanly, and this process only waits for it. SIGTERM is passed on. The child dies
+    with this process.
     """
     argv = [sys.executable, "-P", "-m", "pytest", *args]
     env = {**os.environ, **extra_env}
     # Between fork and exec runs only one prctl call, safe even in a caller with threads.
-    tie = parentdeath.tie_to_parent()
+    tie = childgroup.tie_to_parent()
     with subprocess.Popen(argv, env=env, preexec_fn=tie) as child, _signals_left_to(child):  # noqa: PLW1509
         status = child.wait()
     return status if status >= 0 else 128 - status  # killed by a signal: as a shell reports it

@@ -29,6 +29,9 @@ SUFFIXES: Final = (".yaml", ".yml")
 DATASET_KEYS: Final = frozenset(
     {"target", "scorer", "threshold", "cases", "repeats", "must_pass", "description"}
 )
+# A YAML file under the eval paths is a dataset when it has any of these keys (``description`` is
+# too common to say so); a file with one of them is held to being a valid dataset.
+CLAIM_KEYS: Final = DATASET_KEYS - {"description"}
 CASE_KEYS: Final = frozenset(
     {"id", "input", "expected", "scorer", "tags", "flaky", "repeats", "must_pass", "description"}
 )
@@ -88,7 +91,8 @@ def digest(value: object) -> str:
 
 
 def discover(root: Path, paths: Iterable[str]) -> list[Path]:
-    """Every dataset file under ``paths`` (relative to ``root``), sorted; missing paths are none."""
+    """Every dataset file under ``paths`` (relative to ``root``), sorted; missing paths are none.
+    YAML files that are not datasets (:func:`not_a_dataset`) are left out."""
     found: set[Path] = set()
     for entry in paths:
         target = root / entry
@@ -96,7 +100,7 @@ def discover(root: Path, paths: Iterable[str]) -> list[Path]:
             found.add(target)
         elif target.is_dir():
             found.update(p for p in _walk(target) if p.suffix in SUFFIXES)
-    return sorted(found)
+    return sorted(path for path in found if not_a_dataset(path) is None)
 
 
 def _walk(directory: Path) -> Iterator[Path]:
@@ -106,8 +110,8 @@ def _walk(directory: Path) -> Iterator[Path]:
             yield path
 
 
-def is_dataset(path: Path, root: Path, paths: Iterable[str]) -> bool:
-    """Whether ``path`` is a dataset file: a YAML file at or under one of ``paths``."""
+def in_paths(path: Path, root: Path, paths: Iterable[str]) -> bool:
+    """Whether ``path`` is a YAML file at or under one of ``paths`` (relative to ``root``)."""
     if path.suffix not in SUFFIXES:
         return False
     resolved = path.resolve()
@@ -116,6 +120,24 @@ def is_dataset(path: Path, root: Path, paths: Iterable[str]) -> bool:
         if resolved == base or base in resolved.parents:
             return True
     return False
+
+
+def not_a_dataset(path: Path) -> str | None:
+    """Why the YAML file at ``path`` is not an eval dataset; None when it is one, or claims to
+    be (a mapping with any of :data:`CLAIM_KEYS`), or cannot be told apart from one (unreadable
+    or malformed YAML): :func:`load` then says what is wrong with it."""
+    try:
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    if document is None:
+        return "empty"
+    if not isinstance(document, dict):
+        return f"not a mapping (a {type(document).__name__})"
+    if CLAIM_KEYS.isdisjoint(document):
+        keys = ", ".join(sorted(str(k) for k in document)[:3]) or "none"
+        return f"none of the keys {', '.join(sorted(CLAIM_KEYS))} (it has {keys})"
+    return None
 
 
 def load(path: Path, root: Path, scorers: Registry) -> Dataset:

@@ -12,6 +12,7 @@ import json
 import os
 import stat
 import tempfile
+import time
 from pathlib import Path
 
 from gatekeeper.errors import GatekeeperError
@@ -28,27 +29,50 @@ def state_dir() -> Path:
     ``<tmp>/gatekeeper-<uid>``. Created private to the user on first use."""
     configured = os.environ.get(STATE_ENV)
     base = Path(configured or Path(tempfile.gettempdir()) / f"gatekeeper-{os.getuid()}")
+    return private_dir(base, "state directory", STATE_ENV)
+
+
+def private_dir(base: Path, what: str, variable: str) -> Path:
+    """``base`` (gatekeeper's ``what``), created private to the user if missing; refused, naming
+    ``variable`` (the setting that chose it), when it cannot be made or others could plant
+    files in it."""
     try:
         base.mkdir(mode=0o700, parents=True, exist_ok=True)
         found = base.stat()
     except OSError as error:
         raise ResourceError(
-            f"cannot create gatekeeper's state directory {base} ({error}). Set {STATE_ENV} to a "
+            f"cannot create gatekeeper's {what} {base} ({error}). Set {variable} to a "
             "writable directory."
         ) from None
-    _check_private(base, found)
+    _check_private(base, found, what, variable)
     return base
 
 
-def _check_private(base: Path, found: os.stat_result) -> None:
+def _check_private(base: Path, found: os.stat_result, what: str, variable: str) -> None:
     # As pytest does for its temp root: lock files and copies in a folder another user owns or
     # may write to could be planted or swapped, so such a folder is never used.
     if found.st_uid != os.getuid() or found.st_mode & 0o022:
         raise ResourceError(
-            f"gatekeeper's state directory {base} is owned by uid {found.st_uid} with mode "
+            f"gatekeeper's {what} {base} is owned by uid {found.st_uid} with mode "
             f"{stat.S_IMODE(found.st_mode):o}; it must be owned by uid {os.getuid()} and not "
-            f"writable by group or others. Fix it (chmod go-w) or set {STATE_ENV} elsewhere."
+            f"writable by group or others. Fix it (chmod go-w) or set {variable} elsewhere."
         )
+
+
+def due(stamp: Path, every: float) -> bool:
+    """Whether a chore recorded by the file ``stamp`` is due (its last run is at least ``every``
+    seconds ago, or unknown); marks it done. A stamp that cannot be read or written: not due."""
+    try:
+        if time.time() - stamp.stat().st_mtime < every:
+            return False
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return False
+    with contextlib.suppress(OSError):
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        stamp.touch()
+    return True
 
 
 class Held:

@@ -4,7 +4,9 @@ Each port has a lock file ``ports/<port>.lock``. A worker's port is reserved by 
 file's ``flock`` for the worker's life (the kernel frees it when the worker dies). A named port
 (``gatekeeper port NAME``) outlives the command that reserved it: its lock file keeps a record
 naming the worktree, and it stays reserved until released or until the worktree is gone. The
-probe binds ``127.0.0.1`` without ``SO_REUSEPORT`` (which would let two servers share a port).
+probe binds ``127.0.0.1`` and, where the host has an IPv6 loopback, ``::1`` (a server listening
+on ``localhost`` may have only one of them), without ``SO_REUSEPORT`` (which would let two
+servers share a port).
 """
 
 from __future__ import annotations
@@ -75,11 +77,29 @@ def lock_path(port: int, state: Path | None = None) -> Path:
 
 
 def bindable(port: int) -> bool:
-    """Whether a TCP socket can bind ``127.0.0.1:port`` right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+    """Whether a TCP socket can bind ``port`` on ``127.0.0.1`` and on ``::1`` right now; a host
+    without an IPv6 loopback is judged on ``127.0.0.1`` alone."""
+    return _bindable(socket.AF_INET, "127.0.0.1", port) and _bindable(socket.AF_INET6, "::1", port)
+
+
+# The errors that mean "this host has no IPv6 (loopback)", not "the port is taken".
+_NO_IPV6: Final = (errno.EAFNOSUPPORT, errno.EPROTONOSUPPORT, errno.EADDRNOTAVAIL)
+
+
+def _bindable(family: socket.AddressFamily, host: str, port: int) -> bool:
+    ipv6 = family == socket.AF_INET6
+    try:
+        probe = socket.socket(family, socket.SOCK_STREAM)
+    except OSError as error:
+        if ipv6 and error.errno in _NO_IPV6:
+            return True
+        raise
+    with probe:
         try:
-            probe.bind(("127.0.0.1", port))
+            probe.bind((host, port))
         except OSError as error:
+            if ipv6 and error.errno in _NO_IPV6:
+                return True
             if error.errno in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
                 return False
             raise
@@ -102,7 +122,8 @@ def reserve(
     """Reserve a free port, trying the preferred port for ``seed`` first.
 
     A port is taken only when its lock is free, no live named reservation holds it, and it
-    binds on 127.0.0.1. Raises :class:`ResourceError` when the whole range is taken.
+    binds on the loopback addresses (:func:`bindable`). Raises :class:`ResourceError` when the
+    whole range is taken.
     """
     for port in span.walk(seed):
         held = acquire(lock_path(port, state))

@@ -5,23 +5,28 @@ keeps only the newest three, so one worktree's session can delete a directory an
 session is still using. Here each run gets ``basetemp/<worktree digest>/<run>``, owned through
 ``<run>.lock`` held by the session for its life; a dead run's directory is removed later, keeping
 the newest few for inspection as pytest does.
+
+``basetemp/`` lives in the state dir, or under ``$PYTEST_DEBUG_TEMPROOT`` when that is set
+(pytest's own temp root setting, which pytester sets for the runs it starts), in a private
+``gatekeeper-<uid>`` folder as pytest keeps ``pytest-of-<user>``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
 from gatekeeper.resources.identity import digest
-from gatekeeper.resources.locks import Held, acquire, is_held, state_dir
+from gatekeeper.resources.locks import Held, acquire, due, is_held, private_dir, state_dir
 
 KEEP: Final = 3  # pytest's default tmp_path_retention_count
 FULL_SWEEP_EVERY: Final = 3600.0  # seconds between sweeps of every worktree's basetemps
 WORKTREE_FILE: Final = "worktree"
+TEMPROOT_ENV: Final = "PYTEST_DEBUG_TEMPROOT"
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +36,16 @@ class Basetemp:
 
 
 def root(state: Path | None = None) -> Path:
-    return (state or state_dir()) / "basetemp"
+    """Where the basetemps are: under ``state`` when given, else under pytest's temp root when
+    ``$PYTEST_DEBUG_TEMPROOT`` names one, else in the state dir."""
+    if state is not None:
+        return state / "basetemp"
+    temproot = os.environ.get(TEMPROOT_ENV)
+    if temproot:
+        folder = Path(temproot).resolve() / f"gatekeeper-{os.getuid()}"  # as pytest resolves it
+        private = private_dir(folder, "temp root", TEMPROOT_ENV)
+        return private / "basetemp"
+    return state_dir() / "basetemp"
 
 
 def claim(worktree: Path, run: str, state: Path | None = None) -> Basetemp:
@@ -73,18 +87,7 @@ def full_sweep_due(state: Path | None = None, every: float = FULL_SWEEP_EVERY) -
     """Whether the basetemps of every worktree are due for a sweep (at most once per ``every``
     seconds per state dir); marks it done. Each session sweeps its own worktree's anyway: the
     full scan costs in proportion to every worktree ever seen, too much for every start."""
-    stamp = root(state) / ".swept"
-    try:
-        if time.time() - stamp.stat().st_mtime < every:
-            return False
-    except FileNotFoundError:
-        pass
-    except OSError:
-        return False
-    with contextlib.suppress(OSError):
-        stamp.parent.mkdir(parents=True, exist_ok=True)
-        stamp.touch()
-    return True
+    return due(root(state) / ".swept", every)
 
 
 def _locks(folder: Path) -> list[Path]:
@@ -107,6 +110,13 @@ def _worktree_gone(folder: Path) -> bool:
     except OSError:
         return False  # no record (older layout or being written): judge by age only
     return bool(recorded) and not Path(recorded).is_dir()
+
+
+def discard(basetemp: Basetemp) -> None:
+    """Delete this run's own basetemp and lock at its end (``tmp_path_retention_policy`` says
+    nothing of it is kept)."""
+    shutil.rmtree(basetemp.path, ignore_errors=True)
+    basetemp.held.remove()
 
 
 def remove(path: Path) -> None:

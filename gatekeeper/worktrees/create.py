@@ -87,13 +87,20 @@ def _plan(source: Path, name: str, request: Request, settings: Settings) -> Work
             f"the branch {name!r} already exists. Pick another name, or check it out with "
             f"`git worktree add DIR {name}` and attach resources with `gatekeeper worktree adopt`."
         )
-    base = request.base or settings.get("base") or scope.detect_base(source)
+    base = request.base or _branch_of(source) or settings.get("base") or scope.detect_base(source)
     assert isinstance(base, str)
     if not repository.output(source, "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}"):
         raise UsageError(f"--base {base!r} is not a commit in {source}; fetch it or name another.")
     location = settings.text("worktree.location")
     path = layout.target(source, name, location, request.path)
     return WorktreeRecord(name, str(path), name, base, created=time.time())
+
+
+def _branch_of(source: Path) -> str | None:
+    """The branch checked out where ``new`` is run, as git's own ``worktree add`` starts from
+    ``HEAD``: what is committed there (a configuration, a baseline) is in the new worktree."""
+    facts = repository.facts(source)
+    return facts.branch if facts is not None else None
 
 
 def _build(
@@ -143,7 +150,8 @@ def ensure_hook(worktree: Path) -> str:
 
 
 def _remember_made_files(record: WorktreeRecord) -> None:
-    """Record the untracked files present now: gatekeeper made them, they are not the user's."""
+    """Record the untracked files present now, ignored ones too: gatekeeper made them (copied
+    them, or its setup commands did), they are not the user's while they stay as they are."""
     path = Path(record.path)
     if record.made_worktree and path.is_dir():
-        record.made_files = changes.untracked(path)
+        record.made_files = {**changes.untracked(path), **changes.ignored(path)}

@@ -1,7 +1,8 @@
 """``gatekeeper worktree rm``: give back everything ``new`` (or ``adopt``) made, and only that.
 
-Refuses, unless forced, when the worktree holds uncommitted changes or its branch holds commits
-that are neither pushed nor in the base. Then: ports released, database dropped, environment
+Refuses, unless forced, when the worktree holds uncommitted changes, ignored files that ``new``
+did not make or that changed since (``git status`` never shows those), or when its branch holds
+commits that are neither pushed nor in the base. Then: ports released, database dropped, environment
 file removed, the worktree removed (only when gatekeeper created it) and, when asked, the branch
 deleted (only when gatekeeper created it). Each step is saved in the record, so a failure (say,
 PostgreSQL is down) can be retried with the same command.
@@ -83,15 +84,7 @@ def _unmanaged(start: Path, name: str) -> str:
 
 
 def _refuse_lost_work(start: Path, record: WorktreeRecord, delete_branch: bool) -> None:
-    path = Path(record.path)
-    problems: list[str] = []
-    if (path / ".git").exists():
-        ours = {**record.made_files, **record.copied}
-        written = (envfile.RELATIVE, envfile.IGNORE)  # rewritten by adopt: never user work
-        dirty = [p for p in changes.uncommitted(path, ours) if p not in written]
-        if dirty:
-            shown = ", ".join(dirty[:5]) + (f" and {len(dirty) - 5} more" if len(dirty) > 5 else "")
-            problems.append(f"uncommitted changes ({shown})")
+    problems = _lost_files(record)
     count = changes.unpushed(start, _tips(start, record), record.base)
     if count:
         where = repr(record.branch) if record.branch else "its HEAD"
@@ -99,8 +92,31 @@ def _refuse_lost_work(start: Path, record: WorktreeRecord, delete_branch: bool) 
     if problems:
         raise UsageError(
             f"worktree {record.name!r} has {' and '.join(problems)}; nothing was removed. Commit "
-            "and push (or land) them, or run again with --force to discard them."
+            "and push (or land) them, move the files out, or run again with --force to discard "
+            "them."
         )
+
+
+def _lost_files(record: WorktreeRecord) -> list[str]:
+    """The files removing the worktree would lose, as phrases: uncommitted changes, and ignored
+    files (which ``git status`` never shows) when gatekeeper is the one removing the tree."""
+    path = Path(record.path)
+    if not (path / ".git").exists():
+        return []
+    ours = {**record.made_files, **record.copied}
+    written = (envfile.RELATIVE, envfile.IGNORE)  # rewritten by adopt: never user work
+    problems: list[str] = []
+    dirty = [p for p in changes.uncommitted(path, ours) if p not in written]
+    if dirty:
+        problems.append(f"uncommitted changes ({_listed(dirty)})")
+    lost = changes.lost_ignored(path, ours) if record.made_worktree else []
+    if lost:
+        problems.append(f"ignored files not made by `new` or changed since ({_listed(lost)})")
+    return problems
+
+
+def _listed(paths: list[str]) -> str:
+    return ", ".join(paths[:5]) + (f" and {len(paths) - 5} more" if len(paths) > 5 else "")
 
 
 def _tips(start: Path, record: WorktreeRecord) -> list[str]:

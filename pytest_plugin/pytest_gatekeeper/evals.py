@@ -1,6 +1,7 @@
 """Eval datasets as pytest items: one item per case, named ``evals/double.yaml::c7``.
 
-Being ordinary items, cases work with ``-k`` (ids and tags), ``--lf`` and pytest-xdist. Each
+Only for a project that opted in (see :mod:`pytest_gatekeeper.evalfiles`). Being ordinary
+items, cases work with ``-k`` (ids and tags), ``--lf`` and pytest-xdist. Each
 item runs its case through the library and attaches the result to its report's
 ``user_properties``; :class:`gatekeeper.evals.recorder.Recorder` gathers them on the
 controlling process. Imported only
@@ -22,6 +23,7 @@ from gatekeeper.evals import callables, dataset
 from gatekeeper.evals.results import PROPERTY, CaseResult
 from gatekeeper.evals.runner import run_case
 from gatekeeper.evals.scorers import Registry, Scorer, registry
+from pytest_gatekeeper import evalfiles
 from pytest_gatekeeper.evalcoverage import measured
 
 
@@ -59,9 +61,16 @@ def layout(config: pytest.Config) -> Layout:
 
 
 def collect_file(file_path: Path, parent: pytest.Collector) -> EvalFile | None:
-    """An :class:`EvalFile` for a dataset under the configured eval paths, else None."""
+    """An :class:`EvalFile` for a dataset under the configured eval paths, else None (a YAML
+    file there that is not a dataset is noted, with why, for ``--collect-only``)."""
     found = layout(parent.config)
-    if not dataset.is_dataset(file_path, found.root, found.paths):
+    if not dataset.in_paths(file_path, found.root, found.paths):
+        return None
+    reason = dataset.not_a_dataset(file_path)
+    if reason is not None:
+        evalfiles.leave(
+            parent.config, file_path, f"not a dataset: {reason}", ", ".join(found.paths)
+        )
         return None
     return EvalFile.from_parent(parent, path=file_path)
 

@@ -7,6 +7,7 @@ databases and configuration load when a fixture asks for them.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -17,7 +18,7 @@ import pytest
 from gatekeeper.errors import GatekeeperError
 from gatekeeper.resources import identity as identities
 from gatekeeper.resources import tempdirs
-from gatekeeper.resources.locks import Held
+from gatekeeper.resources.locks import Held, due, state_dir
 
 if TYPE_CHECKING:
     from gatekeeper.config import Settings
@@ -59,17 +60,23 @@ class Isolation:
         basetemp in place with a warning: isolation must never break a plain pytest run."""
         if self.config.option.basetemp:
             return  # the user chose one; theirs to manage
+        if _inspect_only(self.config):
+            return  # --collect-only, --fixtures...: no test will ask for a tmp_path
+        root = self.config.rootpath
         try:
-            mine = None if tempdirs.full_sweep_due() else self.config.rootpath
-            for path in tempdirs.dead(keep=self._retention(), worktree=mine):
+            full = tempdirs.full_sweep_due()
+            for path in tempdirs.dead(keep=self._retention(), worktree=None if full else root):
                 tempdirs.remove(path)
-            self.basetemp = tempdirs.claim(self.config.rootpath, self.run)
+            self.basetemp = tempdirs.claim(root, self.run)
         except (OSError, GatekeeperError) as error:
             _warn(self.config, f"gatekeeper kept pytest's own basetemp: {error}")
             return
         self.config.option.basetemp = str(self.basetemp.path)
+        _sweep_owner_locks()
 
     def _retention(self) -> int:
+        if self.config.getini("tmp_path_retention_policy") == "none":
+            return 0
         try:
             count = int(self.config.getini("tmp_path_retention_count"))
         except (ValueError, KeyError):
@@ -125,6 +132,17 @@ class Isolation:
         node.workerinput["gatekeeper_run"] = self.run
 
     @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        # What pytest does with a basetemp of its own choosing (not with a given one, which ours
+        # is to pytest): "failed" keeps nothing of a passing run, "none" nothing at all. trylast:
+        # after the session's fixtures, which may still use their tmp_path, are torn down.
+        policy = self.config.getini("tmp_path_retention_policy")
+        passed = int(exitstatus) == 0
+        if self.basetemp is not None and (policy == "none" or (policy == "failed" and passed)):
+            tempdirs.discard(self.basetemp)
+            self.basetemp = None
+
+    @pytest.hookimpl(trylast=True)
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         for name, value in self._saved.items():
             if value is None:
@@ -134,6 +152,23 @@ class Isolation:
         for held in (self.owner, self.basetemp.held if self.basetemp else None):
             if held is not None:
                 held.release()
+
+
+def _inspect_only(config: pytest.Config) -> bool:
+    from pytest_gatekeeper.plugin import INSPECT_ONLY
+
+    return any(getattr(config.option, name, False) for name in INSPECT_ONLY)
+
+
+def _sweep_owner_locks() -> None:
+    """Once an hour per state dir: the owner locks of ended sessions would pile up otherwise
+    (``gatekeeper sweep`` removes them too). The sweep module is imported only when due."""
+    # The state dir's problems surface when a fixture needs it, not here.
+    with contextlib.suppress(OSError, GatekeeperError):
+        if due(state_dir() / "owners" / ".swept", tempdirs.FULL_SWEEP_EVERY):
+            from gatekeeper.resources.sweep import remove_stale_owners
+
+            remove_stale_owners()
 
 
 def _warn(config: pytest.Config, message: str) -> None:

@@ -15,8 +15,15 @@ from gatekeeper.config import CORE_OPTIONS, Option
 
 SESSION_PLUGIN = "gatekeeper-session"
 WORKER_PLUGIN = "gatekeeper-worker"
-# Runs that only inspect the suite or print help: no gate for these.
-_NO_GATE = ("help", "version", "collectonly", "showfixtures", "show_fixtures_per_test", "markers")
+# Runs that only inspect the suite or print help: no gate and no basetemp of ours for these.
+INSPECT_ONLY = (
+    "help",
+    "version",
+    "collectonly",
+    "showfixtures",
+    "show_fixtures_per_test",
+    "markers",
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -78,7 +85,7 @@ def _start_gate(config: pytest.Config) -> None:
     namespace = config.known_args_namespace
     if not getattr(namespace, "gatekeeper", False):
         return
-    if any(getattr(namespace, name, False) for name in _NO_GATE):
+    if any(getattr(namespace, name, False) for name in INSPECT_ONLY):
         return
     if config.pluginmanager.has_plugin(SESSION_PLUGIN):
         return
@@ -121,9 +128,9 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     # Only YAML files pay for the import; everything else returns here.
     if file_path.suffix not in (".yaml", ".yml"):
         return None
-    from pytest_gatekeeper import evals
+    from pytest_gatekeeper import evalfiles
 
-    return evals.collect_file(file_path, parent)
+    return evalfiles.collect_file(file_path, parent)
 
 
 # -- end evals --

@@ -3,30 +3,50 @@
 from __future__ import annotations
 
 import os
-import shutil
 import time
-import uuid
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
-from gatekeeper import receipt
+from gatekeeper import receipt, workfolder
 from gatekeeper.checks.base import TestOutcome
 from gatekeeper.config import Settings
 from gatekeeper.errors import GatekeeperError
 from gatekeeper.evals.recorder import Recorder as EvalRecorder
 from gatekeeper.evals.recorder import is_case
 from gatekeeper.gate import Gate, load_setup
-from gatekeeper.measure import ENV, Measurement, Plan
+from gatekeeper.measure import (
+    ENV,
+    DataDir,
+    Measurement,
+    Plan,
+    claim_data_dir,
+    dead_data_dirs,
+    remove_data_dir,
+)
 from gatekeeper.model import Finding, Report
 from gatekeeper.reports import json as json_report
 from gatekeeper.reports import terminal
+from gatekeeper.tempworktree import NESTED_ENV
 from pytest_gatekeeper.selection import whole_suite
 
 # pytest's exit status when the gate fails but pytest itself saw nothing wrong.
 GATE_FAILED = 1
+# Why a session is neither reused from the cache nor stored, for "tests ran again: ...".
+SELECTION = (
+    "a selection of the suite ran (node ids, -k, -m, --lf, --deselect, or a run from a "
+    "subdirectory): only whole-suite runs are reused and stored"
+)
+REPEATS = (
+    "an eval dataset repeats its cases (a target that may not be deterministic): judged afresh "
+    "every run, never reused"
+)
+DESELECTED = (
+    "tests were deselected at collection (by a plugin, a conftest or addopts): a run of part of "
+    "the suite is neither reused nor stored"
+)
 
 
 class GateSession:
@@ -38,6 +58,7 @@ class GateSession:
         self.counts: Counter[str] = Counter()
         self.failures: list[Finding] = []
         self.measurement: Measurement | None = None
+        self.data_dir: DataDir | None = None
         self.coverage_problem: str | None = None
         self.report: Report | None = None
         self.evals = EvalRecorder()  # evals
@@ -72,15 +93,20 @@ class GateSession:
         setup = self.gate.setup
         # A report left by an earlier run must never be read as this run's verdict.
         _forget_old_report(setup.report_path())
-        _ignore_own_files(setup.worktree / ".gatekeeper")
+        workfolder.prepare(setup.worktree)
         suite = whole_suite(self.config)
+        why_not = SELECTION
         if suite is not None and _evals_repeat(setup.settings.root, setup.settings):
-            suite = None  # -- evals: repeats bypass the cache (neither reused nor stored) --
-        self.reused = self.gate.reuse_session(suite)
+            suite, why_not = None, REPEATS  # -- evals: repeats are neither reused nor stored --
+        self.reused = self.gate.reuse_session(suite, why_not)
+        for dead in dead_data_dirs(setup.worktree):  # runs killed before they cleaned up
+            remove_data_dir(dead)
         if "coverage" in setup.settings.strings("checks") and not self.reused:
-            directory = setup.worktree / ".gatekeeper" / "coverage" / uuid.uuid4().hex[:12]
+            self.data_dir = claim_data_dir(setup.worktree)
             plan = Plan(
-                directory, tuple(str(setup.settings.root / p) for p in setup.paths), os.getpid()
+                self.data_dir.path,
+                tuple(str(setup.settings.root / p) for p in setup.paths),
+                os.getpid(),
             )
             os.environ[ENV] = plan.to_env()
             self.measurement = Measurement(plan)
@@ -123,7 +149,7 @@ class GateSession:
     def pytest_deselected(self, items: Sequence[pytest.Item]) -> None:
         # -- cache: a run that deselected anything judged a selection; its pass is not stored --
         if items:
-            self.gate.narrowed()
+            self.gate.narrowed(DESELECTED)
 
     # -- evals: every collected eval case must run (-x/--maxfail must not hide a regression) --
     def pytest_collection_finish(self, session: pytest.Session) -> None:
@@ -151,8 +177,7 @@ class GateSession:
         self.report = self.gate.finish(
             self._outcome(session, exitstatus, coverage_dir), self._waiting
         )
-        if coverage_dir is not None:
-            shutil.rmtree(coverage_dir, ignore_errors=True)  # judged: the data has no more use
+        self._discard_coverage_data()  # judged: the data has no more use
         # -- integration: gate the merge result too (docs/integration.md) --
         if self.gate.setup.settings.flag("integrate"):
             from gatekeeper.integration.gating import gate_merge_of_head
@@ -242,8 +267,13 @@ class GateSession:
                 "the whole suite passed before on exactly this content: tests not run again "
                 "(--gatekeeper-no-cache runs them)"
             )
-        path = self.gate.setup.report_path()
-        terminal.emit(terminal.render(self.report, str(path)), _writer(terminalreporter))
+        else:
+            terminalreporter.write_line(f"tests ran again: {self.gate.rerun}")
+        # A gate run for the hook or integration writes its report in a temporary worktree
+        # that is removed once it ends: the caller names the copy it keeps instead.
+        nested = os.environ.get(NESTED_ENV) == "1"
+        path = None if nested else str(self.gate.setup.report_path())
+        terminal.emit(terminal.render(self.report, path), _writer(terminalreporter))
         if self.report_problem:
             terminalreporter.write_line(f"gatekeeper failed: {self.report_problem}", red=True)
 
@@ -255,12 +285,18 @@ class GateSession:
             self.stopped = "the session was interrupted"
         self.gate.stop()  # the tools run in sessions of their own: Ctrl-C does not reach them
 
+    def _discard_coverage_data(self) -> None:
+        if self.data_dir is not None:
+            self.data_dir.discard()
+            self.data_dir = None
+
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         if self.report is None:
             self.gate.stop()  # the session never finished (a usage error, an interrupt)
             os.environ.pop(ENV, None)
             if self.measurement is not None:
                 self.measurement.stop()
+            self._discard_coverage_data()  # never to be judged
         reporter = config.pluginmanager.get_plugin("terminalreporter")
         if self.report is not None and reporter is not None:
             text, colour = terminal.verdict_line(self.report)
@@ -321,18 +357,6 @@ def _failure(report: pytest.TestReport | pytest.CollectReport, outcome: str) -> 
 def _pytest_cov_measures(config: pytest.Config) -> bool:
     """Whether pytest-cov was asked to measure this session (``--cov``, maybe in addopts)."""
     return bool(getattr(config.known_args_namespace, "cov_source", None))
-
-
-def _ignore_own_files(folder: Path) -> None:
-    """Keep gatekeeper's working files out of ``git status``; the baseline is the user's to
-    commit."""
-    folder.mkdir(parents=True, exist_ok=True)
-    ignore = folder / ".gitignore"
-    if not ignore.exists():
-        ignore.write_text(
-            "# gatekeeper's working files; commit only the baseline\n"
-            "*\n!.gitignore\n!baseline.json\n"
-        )
 
 
 def _evals_repeat(root: Path, settings: Settings) -> bool:

@@ -127,15 +127,28 @@ def test_missing_jsonl_file_is_named(tmp_path: Path) -> None:
     assert found.startswith("evals/set.yaml: cannot read its cases file evals/gone.jsonl")
 
 
-def test_discover_and_is_dataset(tmp_path: Path) -> None:
-    for name in ("evals/a.yaml", "evals/sub/b.yml", "evals/.hidden/c.yaml", "evals/c.jsonl"):
+def test_discover_and_in_paths(tmp_path: Path) -> None:
+    contents = {
+        "evals/a.yaml": "cases: []\n",
+        "evals/sub/b.yml": "target: x:y\n",
+        "evals/.hidden/c.yaml": "cases: []\n",
+        "evals/c.jsonl": "{}\n",
+        "evals/empty.yaml": "",
+        "evals/registry.yaml": "arithmetic:\n  id: x\n",
+        "evals/broken.yaml": "cases: [\n",
+    }
+    for name, text in contents.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text("")
+        (tmp_path / name).write_text(text)
     found = dataset.discover(tmp_path, ["evals", "missing"])
     assert [p.relative_to(tmp_path).as_posix() for p in found] == [
         "evals/a.yaml",
+        "evals/broken.yaml",  # cannot be told from a dataset: loading it says what is wrong
         "evals/sub/b.yml",
     ]
-    assert dataset.is_dataset(tmp_path / "evals/sub/b.yml", tmp_path, ["evals"])
-    assert not dataset.is_dataset(tmp_path / "other/b.yml", tmp_path, ["evals"])
-    assert not dataset.is_dataset(tmp_path / "evals/c.jsonl", tmp_path, ["evals"])
+    assert dataset.in_paths(tmp_path / "evals/sub/b.yml", tmp_path, ["evals"])
+    assert not dataset.in_paths(tmp_path / "other/b.yml", tmp_path, ["evals"])
+    assert not dataset.in_paths(tmp_path / "evals/c.jsonl", tmp_path, ["evals"])
+    assert dataset.not_a_dataset(tmp_path / "evals/empty.yaml") == "empty"
+    reason = dataset.not_a_dataset(tmp_path / "evals/registry.yaml")
+    assert reason is not None and "(it has arithmetic)" in reason

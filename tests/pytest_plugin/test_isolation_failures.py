@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 from gatekeeper.resources import tempdirs
 from gatekeeper.resources.databases.base import MARKER
 from gatekeeper.resources.identity import digest
+from tests.conftest import make_project
 
 # They use (and sweep) the one PostgreSQL server: never beside each other.
 pytestmark = pytest.mark.xdist_group("postgres-server")
@@ -77,8 +79,11 @@ def roles(postgres_admin: str) -> Iterator[Callable[[str, str], str]]:
             connection.execute(f"DROP ROLE IF EXISTS {name}")
 
 
+POSTGRES_CONFIG = '\n[tool.gatekeeper.database]\nbackend = "postgres"\n'
+
+
 def postgres_project(pytester: pytest.Pytester, body: str) -> None:
-    pytester.makepyprojecttoml('[tool.gatekeeper.database]\nbackend = "postgres"\n')
+    pytester.makepyprojecttoml(POSTGRES_CONFIG)
     pytester.makepyfile(test_db=body)
 
 
@@ -121,6 +126,65 @@ def test_a_leftover_the_sweep_cannot_remove_is_reported_and_the_session_goes_on(
     assert "Traceback" not in output
 
 
+def marked_database(url: str, name: str) -> None:
+    """A database carrying gatekeeper's marker, expired long ago, created through ``url``."""
+    import psycopg
+
+    marker = MARKER + json.dumps({"kind": "clone", "owner": "gone", "expires": 1.0})
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        connection.execute(f"CREATE DATABASE {name}")
+        connection.execute(f"COMMENT ON DATABASE {name} IS {quote(marker)}")
+
+
+def databases(admin: str, prefix: str) -> list[str]:
+    import psycopg
+
+    with psycopg.connect(admin) as connection:
+        rows = connection.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE %s ORDER BY datname",
+            (prefix + "%",),
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
+def test_the_sweep_goes_past_leftovers_it_cannot_remove_and_fails_at_the_end(
+    tmp_path: Path,
+    roles: Callable[[str, str], str],
+    postgres_admin: str,
+    child_env: dict[str, str],
+) -> None:
+    import psycopg
+
+    sweeper = roles("gk_test_sweeper", "CREATEDB")
+    # Sorted by name, the leftover the sweeper may drop lies between two it may not.
+    foreign = ["gk_sweep_a_foreign", "gk_sweep_c_foreign"]
+    for name in foreign:
+        marked_database(postgres_admin, name)
+    marked_database(sweeper, "gk_sweep_b_own")
+    root = make_project(tmp_path / "p", gatekeeper=POSTGRES_CONFIG)
+    try:
+        swept = subprocess.run(
+            [str(Path(sys.executable).parent / "gatekeeper"), "sweep"],
+            cwd=root,
+            env={**child_env, "GATEKEEPER_DATABASE_URL": sweeper},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert databases(postgres_admin, "gk_sweep_") == foreign
+    finally:
+        with psycopg.connect(postgres_admin, autocommit=True) as connection:
+            for name in foreign:
+                connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    assert swept.returncode == 1, swept.stdout + swept.stderr
+    assert "removed postgres gk_sweep_b_own (time-to-live passed)" in swept.stdout
+    for name in foreign:
+        assert f"could not remove postgres {name} (time-to-live passed): " in swept.stderr
+        assert "must be owner of database" in swept.stderr
+    assert "Traceback" not in swept.stderr
+
+
 def test_a_role_without_createdb_gets_one_paragraph(
     pytester: pytest.Pytester,
     roles: Callable[[str, str], str],
@@ -148,8 +212,10 @@ TMP_TEST = "def test_tmp(tmp_path):\n    (tmp_path / 'f').write_text('x')\n"
 
 
 def plain_pytest(pytester: pytest.Pytester) -> pytest.RunResult:
-    """pytest in a child process without the ``--basetemp`` pytester would add."""
-    return pytester.run(sys.executable, "-m", "pytest", "-p", "no:cacheprovider")
+    """pytest in a child process without the ``--basetemp`` pytester would add, nor the
+    ``PYTEST_DEBUG_TEMPROOT`` it sets (which would take the basetemp out of the state dir)."""
+    unset = ("env", "-u", "PYTEST_DEBUG_TEMPROOT")
+    return pytester.run(*unset, sys.executable, "-m", "pytest", "-p", "no:cacheprovider")
 
 
 def test_plain_pytest_falls_back_when_the_state_dir_cannot_be_made(

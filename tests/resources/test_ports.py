@@ -102,3 +102,20 @@ def test_pool_gives_each_name_its_own_port_once(state: Path) -> None:
     assert not pool.leases
     assert ports.environ_name("main") == "GATEKEEPER_PORT"
     assert ports.environ_name("web-2") == "GATEKEEPER_PORT_WEB_2"
+
+
+def test_a_port_taken_only_on_the_ipv6_loopback_is_skipped(state: Path) -> None:
+    try:
+        squatter = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    except OSError as error:
+        pytest.skip(f"this host has no IPv6: {error}")
+    with squatter:
+        try:
+            squatter.bind(("::1", 0))
+        except OSError as error:
+            pytest.skip(f"this host has no IPv6 loopback (::1): {error}")
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        assert not ports.bindable(port)  # free on 127.0.0.1, but a server on ::1 has it
+        with pytest.raises(ResourceError, match="every one is reserved or bound"):
+            ports.reserve("s", ports.PortRange(port, port), {})

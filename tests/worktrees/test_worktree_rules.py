@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -115,6 +116,62 @@ def test_rm_refuses_lost_work_unless_forced(tmp_path: Path, gk: Gk, state: Path)
     forced = gk(root, "worktree", "rm", "w", "--delete-branch", "--force")
     assert forced.returncode == 0, forced.stderr
     assert not tree.exists() and git(root, "branch", "--list", "w") == ""
+
+
+IGNORED_WORK = """
+[tool.gatekeeper.worktree]
+copy = [".env", "data/*.db"]
+setup = ["{python} -m venv --without-pip .venv", "mkdir -p build && echo made > build/out.txt"]
+location = "../{{repo}}-wt/{{name}}"
+"""
+
+
+def test_rm_refuses_changed_and_new_ignored_files_unless_forced(
+    tmp_path: Path, gk: Gk, state: Path
+) -> None:
+    ignore = ".gatekeeper/\n__pycache__/\n.pytest_cache/\n.env\ndata/\nscratch/\nbuild/\n.venv/\n"
+    config = IGNORED_WORK.format(python=sys.executable)
+    root = make_project(tmp_path / "proj", {".gitignore": ignore}, config)
+    (root / ".env").write_text("SECRET=1\n")
+    (root / "data").mkdir()
+    (root / "data" / "local.db").write_bytes(b"rows")
+    made = gk(root, "worktree", "new", "w")
+    assert made.returncode == 0, made.stderr
+    tree = tmp_path / "proj-wt" / "w"
+    (tree / ".env").write_text("SECRET=edited\n")  # copied by new, then changed
+    (tree / "data" / "local.db").write_bytes(b"rows and more rows")  # copied, then grown
+    (tree / "scratch").mkdir()
+    (tree / "scratch" / "notes.txt").write_text("ideas")  # new, ignored
+    # Regenerable, or gatekeeper's own: never the user's work.
+    (tree / "pkg" / "__pycache__").mkdir()
+    (tree / "pkg" / "__pycache__" / "add.cpython-311.pyc").write_bytes(b"\0")
+    (tree / ".pytest_cache").mkdir()
+    (tree / ".pytest_cache" / "lastfailed").write_text("{}")
+    (tree / ".venv" / "installed.txt").write_text("a package")
+    refused = gk(root, "worktree", "rm", "w")
+    assert refused.returncode == 4, refused.stderr
+    assert "ignored files not made by `new` or changed since" in refused.stderr
+    assert "(.env, data/local.db, scratch/notes.txt)" in refused.stderr
+    assert (tree / "scratch" / "notes.txt").is_file()
+    (tree / ".env").write_text("SECRET=1\n")
+    (tree / "data" / "local.db").write_bytes(b"rows")
+    (tree / "scratch" / "notes.txt").unlink()
+    done = gk(root, "worktree", "rm", "w")  # only what new made, unchanged, and caches: no force
+    assert done.returncode == 0, done.stderr
+    assert not tree.exists()
+
+
+def test_rm_force_discards_ignored_work(tmp_path: Path, gk: Gk, state: Path) -> None:
+    root = make_project(tmp_path / "proj", {".gitignore": "scratch/\n"}, CONFIG.format(copy=""))
+    assert gk(root, "worktree", "new", "w").returncode == 0
+    tree = tmp_path / "proj-wt" / "w"
+    (tree / "scratch").mkdir()
+    (tree / "scratch" / "notes.txt").write_text("ideas")
+    refused = gk(root, "worktree", "rm", "w")
+    assert refused.returncode == 4 and "(scratch/notes.txt)" in refused.stderr
+    forced = gk(root, "worktree", "rm", "w", "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert not tree.exists()
 
 
 def test_rm_of_a_landed_branch_needs_no_force(tmp_path: Path, gk: Gk, state: Path) -> None:
@@ -244,3 +301,57 @@ def test_rm_accepts_the_branch_name_of_an_adopted_worktree(
     assert not (plain / ".gatekeeper" / "env").exists()
     listed = json.loads(gk(root, "worktree", "list", "--json").stdout)
     assert [r["state"] for r in listed if r["name"] == "plaindir"] == ["unmanaged"]
+
+
+# -- the base: the branch you are on; landed means in the local base too ------------------------
+
+TESTS_ONLY = '\n[tool.gatekeeper]\nchecks = ["tests"]\n'
+
+
+def cloned(tmp_path: Path) -> Path:
+    """The sample with a remote whose HEAD is known, as after `git clone`: origin/main is the
+    detected base."""
+    root = make_project(tmp_path / "proj", None, CONFIG.format(copy="") + TESTS_ONLY)
+    git(tmp_path, "init", "-q", "--bare", str(tmp_path / "remote.git"))
+    git(root, "remote", "add", "origin", str(tmp_path / "remote.git"))
+    git(root, "push", "-q", "origin", "main")
+    git(root, "fetch", "-q", "origin")
+    git(root, "remote", "set-head", "origin", "main")
+    return root
+
+
+def test_new_branches_from_the_branch_you_are_on_and_list_counts_main_too(
+    tmp_path: Path, gk: Gk, state: Path
+) -> None:
+    root = cloned(tmp_path)
+    commit(root, "baseline.txt", "committed on main, not pushed yet\n")
+    made = gk(root, "worktree", "new", "w", "--json")
+    assert made.returncode == 0, made.stderr
+    assert json.loads(made.stdout)["base"] == "main"
+    assert (tmp_path / "proj-wt" / "w" / "baseline.txt").is_file()
+
+    rows = {r["name"]: r for r in json.loads(gk(root, "worktree", "list", "--json").stdout)}
+    main = rows["proj"]
+    assert main["state"] == "main"
+    assert (main["base"], main["ahead"], main["behind"]) == ("origin/main", 1, 0)
+    assert (rows["w"]["base"], rows["w"]["ahead"], rows["w"]["behind"]) == ("main", 0, 0)
+    (main_line,) = [
+        line
+        for line in gk(root, "worktree", "list").stdout.splitlines()[1:]
+        if line.startswith("proj ")
+    ]
+    assert "+1/-0" in main_line
+
+
+def test_rm_after_land_needs_no_force_though_the_base_is_the_remote(
+    tmp_path: Path, gk: Gk, state: Path
+) -> None:
+    # `land` moves the local main; the remote's stays where it was until someone pushes.
+    root = cloned(tmp_path)
+    assert gk(root, "worktree", "new", "w", "--base", "origin/main").returncode == 0
+    commit(tmp_path / "proj-wt" / "w", "feature.txt", "done\n")
+    landed = gk(root, "land", "w")
+    assert landed.returncode == 0, landed.stdout + landed.stderr
+    done = gk(root, "worktree", "rm", "w", "--delete-branch")
+    assert done.returncode == 0, done.stderr
+    assert git(root, "branch", "--list", "w") == ""
