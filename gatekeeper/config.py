@@ -392,11 +392,19 @@ class Settings:
 
 
 def find_project_root(start: Path) -> Path:
-    """The nearest directory at or above ``start`` holding a pyproject.toml, else ``start``."""
+    """The nearest directory at or above ``start`` holding a pyproject.toml, else ``start``.
+
+    The search never leaves the git worktree holding ``start`` (it stops at the folder with the
+    ``.git`` entry): a ``pyproject.toml`` above it belongs to nobody's project, perhaps to
+    another user (a temporary worktree under a shared folder), and its ``plugins`` would run as
+    code in the gate.
+    """
     start = start.resolve()
     for candidate in (start, *start.parents):
         if (candidate / PYPROJECT).is_file():
             return candidate
+        if (candidate / ".git").exists():
+            break
     return start
 
 

@@ -1,4 +1,5 @@
-"""``types``: mypy with JSON output (``-O json``); the project's own mypy configuration applies.
+"""``types``: mypy with JSON output (``-O json``); the project's own mypy configuration applies,
+never one above the project's root or the user's own (:mod:`gatekeeper.discovery`).
 
 Exit status 2 means mypy could not run (a broken plugin, a bad option). It still prints a JSON
 line in some of those cases, so the exit status decides, never the output. The one exception: a
@@ -14,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Final
 
-from gatekeeper import mypycache
+from gatekeeper import discovery, mypycache
 from gatekeeper.checks.base import CheckContext
 from gatekeeper.checks.process import Completed, python_module, require_module, run_tool
 from gatekeeper.config import Option, Settings, read_toml
@@ -44,6 +45,9 @@ class TypesCheck:
             # Never a cache shared by concurrent processes; `types.args` may still override it.
             "--cache-dir",
             str(mypycache.cache_dir(context.root, context.worktree)),
+            # The project's own configuration file, never one above its root or the user's
+            # (gatekeeper/discovery.py); `types.args` may name another.
+            *discovery.mypy_args(context.root),
             *settings.strings("types.args"),
             *paths,
         )

@@ -2,7 +2,8 @@
 
 Merge results are committed with ``commit-tree`` and kept under
 ``refs/gatekeeper/integrate/<run>/`` while in use, so garbage collection cannot prune them; the
-worktrees that gate them live under gatekeeper's state directory. The run holds
+worktrees that gate them live in the repository's git directory, in a folder only its owner may
+write (:func:`gatekeeper.tempworktree.worktrees_root`). The run holds
 ``<run>.lock`` (``flock``) for its whole life, so a later run can tell a killed run's leftovers
 from a live run's: the kernel drops the lock of a dead process. Everything is removed when the
 run ends, however it ends; what a killed run left is swept by the next run in the repository.
@@ -21,8 +22,8 @@ from typing import IO, Final
 from gatekeeper import passes, repository, tempworktree
 from gatekeeper.errors import GitError
 from gatekeeper.integration import childstate
-from gatekeeper.resources.identity import digest, new_run_id
-from gatekeeper.resources.locks import Held, acquire, is_held, state_dir
+from gatekeeper.resources.identity import new_run_id
+from gatekeeper.resources.locks import Held, acquire, is_held
 from gatekeeper.tempworktree import Verdict
 
 REF_ROOT: Final = "refs/gatekeeper/integrate"
@@ -37,10 +38,9 @@ _IDENTITY: Final = (
 
 def runs_root(repo: Path) -> Path:
     """Where the runs of the repository holding ``repo`` keep their worktrees and locks."""
-    common = repository.common_dir(repo)
-    if common is None:
+    if repository.common_dir(repo) is None:
         raise GitError(f"{repo} is not inside a git repository; integration needs one.")
-    return state_dir() / "integrate" / digest(str(common.resolve()))[:12]
+    return tempworktree.worktrees_root(repo) / "integrate"
 
 
 class Workspace:
