@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Final
 
-from gatekeeper import childgroup, discovery, repository, workfolder
+from gatekeeper import childgroup, discovery, importroots, repository, workfolder
 from gatekeeper import config as configuration
 from gatekeeper.errors import ConfigError, GitError
 from gatekeeper.resources.locks import private_directory
@@ -110,12 +110,17 @@ def gate_commit(
     """Run the whole gate on ``commit`` in a temporary worktree under ``scratch``.
 
     The worktree is always removed; ``output`` receives the gate's own output (default: this
-    process's standard error). A gate that leaves no readable report fails closed.
+    process's standard error). A gate that leaves no readable report fails closed, and so does a
+    tree whose packages the child would import from elsewhere (:mod:`gatekeeper.importroots`).
     """
     with (
         temporary_worktree(start, commit, scratch / "tree") as tree,
         _destination(output, scratch / "gate.log") as (stream, log),
     ):
+        env = importroots.environment(gate_env(), tree)
+        problem = importroots.misplaced(tree, env)
+        if problem is not None:
+            return Verdict(False, (problem,))
         # `pytest --gatekeeper` with pytest's search pinned to the tree: the cache keys a
         # whole-suite run by its arguments without these pins, which only say what a run from a
         # root holding its own configuration does anyway (pytest_gatekeeper.selection).
@@ -126,7 +131,7 @@ def gate_commit(
         status = childgroup.run(
             argv,
             cwd=tree,
-            env=gate_env(),
+            env=env,
             stdout=sys.stderr if stream is None else stream,
             stderr=None if stream is None else subprocess.STDOUT,
         )
