@@ -34,6 +34,10 @@ _IDENTITY: Final = (
     "GIT_COMMITTER_NAME",
     "GIT_COMMITTER_EMAIL",
 )
+# Who a temporary merge commit is by when git knows nobody (no user.name or user.email: a fresh
+# container, a CI runner): the gate must not depend on it, the commit is gatekeeper's own.
+FALLBACK_NAME: Final = "gatekeeper"
+FALLBACK_EMAIL: Final = "gatekeeper@gatekeeper.invalid"
 
 
 def runs_root(repo: Path) -> Path:
@@ -79,7 +83,7 @@ class Workspace:
 
     def commit(self, name: str, tree: str, parents: Iterable[str], message: str) -> str:
         """Commit ``tree`` with ``parents`` and keep it under this run's ref ``name``."""
-        env = {k: v for k, v in os.environ.items() if k in _IDENTITY}
+        env = identity(self.repo)
         args = [arg for parent in parents for arg in ("-p", parent)]
         done = repository.git(self.repo, "commit-tree", tree, *args, "-m", message, env=env)
         commit = done.stdout.strip()
@@ -108,6 +112,26 @@ class Workspace:
             return
         clean(self.repo, self.root, self.run)
         self.held.remove()
+
+
+def identity(repo: Path) -> dict[str, str]:
+    """The variables for a commit in ``repo``: the user's identity where git knows it (config or
+    ``GIT_*`` variables), gatekeeper's own for the author or committer where it does not."""
+    env = {k: v for k, v in os.environ.items() if k in _IDENTITY}
+    for role in ("AUTHOR", "COMMITTER"):
+        if not _known(repo, role, env):
+            env.update({f"GIT_{role}_NAME": FALLBACK_NAME, f"GIT_{role}_EMAIL": FALLBACK_EMAIL})
+    return env
+
+
+def has_identity(repo: Path) -> bool:
+    """Whether git knows who the user is in ``repo``, as author and as committer."""
+    env = {k: v for k, v in os.environ.items() if k in _IDENTITY}
+    return _known(repo, "AUTHOR", env) and _known(repo, "COMMITTER", env)
+
+
+def _known(repo: Path, role: str, env: dict[str, str]) -> bool:
+    return repository.git(repo, "var", f"GIT_{role}_IDENT", env=env, check=False).returncode == 0
 
 
 def clean(repo: Path, root: Path, run: str) -> None:
