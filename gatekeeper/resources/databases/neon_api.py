@@ -15,7 +15,7 @@ from typing import Any, Final
 
 import httpx
 
-from gatekeeper.redaction import redact
+from gatekeeper.redaction import insecure_endpoint, redact
 from gatekeeper.resources.locks import ResourceError
 
 DEFAULT_API: Final = "https://console.neon.tech/api/v2"
@@ -48,6 +48,12 @@ class NeonApi:
         poll: float = 1.0,
         patience: float = 300.0,
     ) -> None:
+        if insecure_endpoint(base):
+            raise ResourceError(
+                f"the Neon API at {redact(base)} ([tool.gatekeeper.database] neon-api) is not "
+                "https: the API key would travel in clear. Use https (plain http only to a "
+                "loopback host)."
+            )
         self._key = key
         self.base = base.rstrip("/")
         self.backoff = backoff
