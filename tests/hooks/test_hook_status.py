@@ -4,28 +4,15 @@ status`` and by every gate run in an ungated worktree."""
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
 from gatekeeper.hooks import install
 from tests.conftest import git, make_project
+from tests.integration.repos import gatekeeper
 
 GATE = '\n[tool.gatekeeper]\nchecks = ["tests"]\n'
 NOT_GATED = "the pre-push hook is installed, but pushes from"
-
-
-def gatekeeper(
-    cwd: Path, *args: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "gatekeeper", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
 
 
 def repo_with_worktree(tmp_path: Path) -> tuple[Path, Path]:
@@ -39,8 +26,8 @@ def test_a_hooks_path_set_after_the_install_is_reported_by_status_and_by_each_ga
     tmp_path: Path, child_env: dict[str, str]
 ) -> None:
     main, worktree = repo_with_worktree(tmp_path)
-    assert gatekeeper(worktree, "hook", "install").returncode == 0
-    gated = gatekeeper(worktree, "hook", "status")
+    assert gatekeeper(worktree, "hook", "install", env=child_env).returncode == 0
+    gated = gatekeeper(worktree, "hook", "status", env=child_env)
     assert gated.returncode == 0, gated.stdout + gated.stderr
     assert gated.stdout.count("gated: pushes from") == 2
     quiet = gatekeeper(worktree, "run", "-p", "no:cacheprovider", env=child_env)
@@ -49,7 +36,7 @@ def test_a_hooks_path_set_after_the_install_is_reported_by_status_and_by_each_ga
 
     git(main, "config", "core.hooksPath", ".husky")  # another hook manager arrives
 
-    status = gatekeeper(worktree, "hook", "status")
+    status = gatekeeper(worktree, "hook", "status", env=child_env)
     assert status.returncode == 1
     assert f"NOT gated: pushes from {worktree}: core.hooksPath = '.husky'" in status.stdout
     assert f"NOT gated: pushes from {main}:" in status.stdout
@@ -60,13 +47,13 @@ def test_a_hooks_path_set_after_the_install_is_reported_by_status_and_by_each_ga
 
 
 def test_an_install_warns_about_a_worktree_whose_own_hooks_path_bypasses_it(
-    tmp_path: Path,
+    tmp_path: Path, child_env: dict[str, str]
 ) -> None:
     main, worktree = repo_with_worktree(tmp_path)
     git(main, "config", "extensions.worktreeConfig", "true")
     git(worktree, "config", "--worktree", "core.hooksPath", str(tmp_path / "elsewhere"))
 
-    done = gatekeeper(main, "hook", "install")
+    done = gatekeeper(main, "hook", "install", env=child_env)
 
     assert done.returncode == 0, done.stderr
     assert "installed the gatekeeper pre-push hook" in done.stdout
@@ -74,7 +61,9 @@ def test_an_install_warns_about_a_worktree_whose_own_hooks_path_bypasses_it(
     assert f"NOT gated: pushes from {main}" not in done.stderr
 
 
-def test_another_managers_hook_that_runs_the_gate_counts_as_gated(tmp_path: Path) -> None:
+def test_another_managers_hook_that_runs_the_gate_counts_as_gated(
+    tmp_path: Path, child_env: dict[str, str]
+) -> None:
     main, worktree = repo_with_worktree(tmp_path)
     git(main, "config", "core.hooksPath", ".husky")
     for checkout in (main, worktree):
@@ -83,21 +72,21 @@ def test_another_managers_hook_that_runs_the_gate_counts_as_gated(tmp_path: Path
         hook.write_text('#!/bin/sh\nnpx lint-staged\ngatekeeper hook run -- "$@"\n')
         hook.chmod(0o755)
 
-    status = gatekeeper(main, "hook", "status")
+    status = gatekeeper(main, "hook", "status", env=child_env)
 
     assert status.returncode == 0, status.stdout
     assert status.stdout.count("gated: pushes from") == 2
 
 
 def test_an_install_from_another_environment_says_whose_interpreter_runs_the_gate_now(
-    tmp_path: Path,
+    tmp_path: Path, child_env: dict[str, str]
 ) -> None:
     main, worktree = repo_with_worktree(tmp_path)
     hooks = install.hooks_dir(main)
     hooks.mkdir(parents=True, exist_ok=True)
     (hooks / "pre-push").write_text(install.script(str(tmp_path / "other" / "bin" / "python")))
 
-    done = gatekeeper(worktree, "hook", "install")
+    done = gatekeeper(worktree, "hook", "install", env=child_env)
 
     assert done.returncode == 0, done.stderr
     assert f"replaced the hook installed for {tmp_path / 'other' / 'bin' / 'python'}" in done.stdout

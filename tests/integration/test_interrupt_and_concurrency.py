@@ -244,7 +244,7 @@ def test_an_interrupted_run_stops_what_its_gate_started(
     assert "Traceback" not in stderr
     assert {**state_of(repo), "branches": ""} == {**before, "branches": ""}
     state = Path(child_env["GATEKEEPER_STATE_DIR"])
-    assert gate_state(state) == []  # the gate tore its fixtures down: nothing for a sweep
+    assert gate_state(state, repo) == []  # the gate tore its fixtures down: nothing for a sweep
 
 
 def test_a_suite_run_with_ctrl_c_ignored_still_interrupts(tmp_path: Path) -> None:

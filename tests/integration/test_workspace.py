@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 from tests.conftest import git, make_project
-from tests.integration.repos import GATE, harmless
+from tests.integration.repos import GATE, gatekeeper, harmless
 
 
 def nobody(tmp_path: Path) -> dict[str, str]:
@@ -35,24 +34,13 @@ def diverged(tmp_path: Path) -> Path:
     return repo
 
 
-def gatekeeper(cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "gatekeeper", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
 def test_integrate_gates_a_merge_where_git_knows_no_identity(tmp_path: Path) -> None:
     repo = diverged(tmp_path)
     env = nobody(tmp_path)
     unknown = subprocess.run(["git", "var", "GIT_AUTHOR_IDENT"], cwd=repo, env=env, check=False)
     assert unknown.returncode != 0  # git itself knows nobody here
 
-    done = gatekeeper(repo, env, "integrate", "docs", "--onto", "main")
+    done = gatekeeper(repo, "integrate", "docs", "--onto", "main", env=env)
 
     assert done.returncode == 0, done.stdout + done.stderr
     assert "main+docs: passed" in done.stdout
@@ -67,7 +55,7 @@ def test_a_push_is_gated_merged_onto_the_base_where_git_knows_no_identity(
     git(repo, "remote", "add", "origin", str(remote))
     git(repo, "push", "-q", "origin", "main")
     env = nobody(tmp_path)
-    assert gatekeeper(repo, env, "hook", "install").returncode == 0
+    assert gatekeeper(repo, "hook", "install", env=env).returncode == 0
 
     pushed = subprocess.run(
         ["git", "push", "origin", "docs"],
@@ -87,7 +75,7 @@ def test_land_asks_for_an_identity_before_it_gates(tmp_path: Path) -> None:
     repo = diverged(tmp_path)
     before = git(repo, "rev-parse", "main")
 
-    done = gatekeeper(repo, nobody(tmp_path), "land", "docs", "--onto", "main")
+    done = gatekeeper(repo, "land", "docs", "--onto", "main", env=nobody(tmp_path))
 
     assert done.returncode == 4, done.stdout + done.stderr
     assert "git knows no identity" in done.stderr
