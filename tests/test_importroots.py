@@ -197,3 +197,22 @@ def test_the_import_roots_of_each_layout(
     first = sorted({str(tmp_path / root) for root in expected.values()})
     assert sorted(env["PYTHONPATH"].split(os.pathsep)[: len(first)]) == first
     assert importroots.users_pythonpath(env) == "/mine"
+
+
+def test_a_package_found_outside_the_tree_is_named_and_an_unknown_answer_fails_closed(
+    tmp_path: Path,
+) -> None:
+    tree, other = tmp_path / "tree", tmp_path / "other"
+    for root in (tree / "src", other):
+        (root / "pkg").mkdir(parents=True)
+        (root / "pkg" / "__init__.py").write_text("")
+    env = importroots.environment(shell_env(), tree)
+    assert importroots.misplaced(tree, env) is None
+
+    ahead = {**env, "PYTHONPATH": f"{other}{os.pathsep}{env['PYTHONPATH']}"}
+    said = importroots.misplaced(tree, ahead)
+    assert said is not None and f"pkg from {other / 'pkg'}" in said
+
+    broken = {**env, "PYTHONHOME": str(tmp_path / "no-python-here")}
+    said = importroots.misplaced(tree, broken)
+    assert said is not None and "could not find out where" in said
