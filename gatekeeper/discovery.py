@@ -17,6 +17,7 @@ file is only named when the tool itself would take it from that folder.
 from __future__ import annotations
 
 import configparser
+import functools
 import itertools
 import os
 import tomllib
@@ -57,6 +58,7 @@ def _pytest_config(root: Path) -> str:
     return PROJECT_FILE if project.is_file() else os.devnull
 
 
+@functools.cache
 def _pytest_toml() -> tuple[str, ...]:
     """pytest 9 reads ``pytest.toml`` first; pytest 8 does not know it and takes the next."""
     from importlib.metadata import version
