@@ -9,9 +9,10 @@ uncommitted files are not what is judged. A clean checkout in CI finds nothing a
 so these arguments make every run judge as that checkout would: with the root's own
 configuration, or with none.
 
-The names below mirror each tool's own search order (pytest 9's ``CONFIG_LOADERS_BY_NAME``,
-ruff's ``.ruff.toml``/``ruff.toml``/``pyproject.toml`` and mypy's ``defaults.CONFIG_NAMES``); a
-file is only named when the tool itself would take it from that folder.
+The names below mirror each tool's own search order (pytest 9's ``CONFIG_LOADERS_BY_NAME`` and
+ruff's ``.ruff.toml``/``ruff.toml``/``pyproject.toml``; mypy's is in
+:mod:`gatekeeper.checks.types`); a file is only named when the tool itself would take it from
+that folder.
 """
 
 from __future__ import annotations
@@ -20,16 +21,15 @@ import configparser
 import functools
 import itertools
 import os
-import tomllib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Final
 
+from gatekeeper.config import PYPROJECT, read_toml
+
 _PYTEST_TOML: Final = ("pytest.toml", ".pytest.toml")
 _PYTEST_INI: Final = ("pytest.ini", ".pytest.ini")
-_RUFF_FILES: Final = (".ruff.toml", "ruff.toml")
-_MYPY_FILES: Final = ("mypy.ini", ".mypy.ini")
-PROJECT_FILE: Final = "pyproject.toml"
+_RUFF_CONFIGS: Final = (".ruff.toml", "ruff.toml", PYPROJECT)
 
 
 def pytest_args(root: Path) -> list[str]:
@@ -48,14 +48,13 @@ def _pytest_config(root: Path) -> str:
     for name in (*_pytest_toml(), *_PYTEST_INI):
         if (root / name).is_file():
             return name
-    project = root / PROJECT_FILE
-    if project.is_file() and "pytest" in _tool_tables(project):
-        return PROJECT_FILE
+    if "pytest" in _tool(root / PYPROJECT):
+        return PYPROJECT
     for name, section in (("tox.ini", "pytest"), ("setup.cfg", "tool:pytest")):
         if _ini_has(root / name, section):
             return name
     # pytest's last resort is the first pyproject.toml it passed, even without its table.
-    return PROJECT_FILE if project.is_file() else os.devnull
+    return PYPROJECT if (root / PYPROJECT).is_file() else os.devnull
 
 
 @functools.cache
@@ -66,33 +65,24 @@ def _pytest_toml() -> tuple[str, ...]:
     return _PYTEST_TOML if int(version("pytest").split(".")[0]) >= 9 else ()
 
 
+def ruff_tables(root: Path) -> Iterator[dict[str, object]]:
+    """The ruff configuration in ``root`` itself, as ruff reads it: the first of
+    ``.ruff.toml``, ``ruff.toml`` and ``pyproject.toml``'s ``[tool.ruff]`` that exists."""
+    for name in _RUFF_CONFIGS:
+        if not (root / name).is_file():
+            continue
+        document = _tool(root / name).get("ruff") if name == PYPROJECT else read_toml(root / name)
+        if isinstance(document, dict) and (document or name != PYPROJECT):
+            yield document
+
+
 def ruff_args(root: Path, given: Sequence[str] = ()) -> list[str]:
     """ruff's arguments for a run in ``root``: none when ``root`` holds ruff's configuration
     (ruff's search ends at the nearest one) or ``given`` names one; else ``--isolated``, ruff's
     defaults, as a checkout with no configuration of its own gets in CI."""
-    if _names_file(given) or any((root / name).is_file() for name in _RUFF_FILES):
-        return []
-    project = root / PROJECT_FILE
-    if project.is_file() and "ruff" in _tool_tables(project):
+    if _names_file(given) or any(True for _ in ruff_tables(root)):
         return []
     return ["--isolated"]
-
-
-def mypy_args(root: Path) -> list[str]:
-    """mypy's arguments for a run in ``root``: the configuration file mypy would take from
-    ``root``, else one that holds no configuration; never one above ``root`` or the user's own
-    (``~/.config/mypy/config``), which a clean checkout in CI does not have."""
-    for name in _MYPY_FILES:
-        if (root / name).is_file():
-            return ["--config-file", name]
-    project = root / PROJECT_FILE
-    if project.is_file() and "mypy" in _tool_tables(project):
-        return ["--config-file", PROJECT_FILE]
-    if _ini_has(root / "setup.cfg", "mypy"):
-        return ["--config-file", "setup.cfg"]
-    # A file without mypy's table is no configuration; mypy says nothing for pyproject.toml and
-    # notes "No [mypy] section" for any other.
-    return ["--config-file", PROJECT_FILE if project.is_file() else os.devnull]
 
 
 def _names_file(given: Sequence[str]) -> bool:
@@ -103,14 +93,11 @@ def _names_file(given: Sequence[str]) -> bool:
     return any(value.endswith(".toml") for value in values)
 
 
-def _tool_tables(path: Path) -> set[str]:
-    """The ``[tool.*]`` tables of a TOML file; every name when it cannot be read, so the tool
-    is pointed at the file and reports the problem itself."""
-    try:
-        tool = tomllib.loads(path.read_text(encoding="utf-8")).get("tool", {})
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return {"pytest", "ruff", "mypy"}
-    return set(tool) if isinstance(tool, dict) else set()
+def _tool(path: Path) -> dict[str, object]:
+    """The ``[tool]`` table of a TOML file; empty when it is missing or unreadable (the tool
+    reports that itself)."""
+    tool = read_toml(path).get("tool")
+    return tool if isinstance(tool, dict) else {}
 
 
 def _ini_has(path: Path, section: str) -> bool:
