@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Final
 
-from gatekeeper import repository
+from gatekeeper import importroots, repository
 from gatekeeper.config import Settings
 from gatekeeper.errors import GitError
 from gatekeeper.model import CheckResult, Finding, Severity, Status
@@ -127,10 +127,13 @@ def environment(worktree: Path) -> str:
         if dist.metadata["Name"]
     )
     here = str(worktree)
+    # Not the import roots a temporary worktree's gate put first (gatekeeper.importroots): they
+    # point into the tree, which the key holds, and were verified to hold the project's code.
+    given = {**os.environ, "PYTHONPATH": importroots.users_pythonpath(os.environ)}
     variables = {
         k: v.replace(here, "<worktree>")
-        for k, v in os.environ.items()
-        if k.startswith(_ENV_PREFIXES)
+        for k, v in given.items()
+        if k.startswith(_ENV_PREFIXES) and v is not None
     }
     facts = {
         "python": sys.version,

@@ -8,12 +8,13 @@ so the pytest plugin can build its options without paying for the gate.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, Literal
 
 from gatekeeper.errors import ConfigError
+from gatekeeper.redaction import insecure_endpoint, redact
 
 Kind = Literal["bool", "int", "float", "str", "list"]
 
@@ -23,7 +24,11 @@ BUILTIN_CHECKS: Final = ("tests", "coverage", "lint", "types", "complexity", "ev
 
 @dataclass(frozen=True, slots=True)
 class Option:
-    """One configuration key. ``key`` is dotted (``coverage.fail-under``) unless top-level."""
+    """One configuration key. ``key`` is dotted (``coverage.fail-under``) unless top-level.
+
+    ``rule`` checks a value of the right type further: it returns why the value is refused, or
+    None.
+    """
 
     key: str
     kind: Kind
@@ -32,6 +37,7 @@ class Option:
     choices: tuple[str, ...] = ()
     nullable: bool = False
     maximum: float | None = None  # the largest value that means anything (a percentage: 100)
+    rule: Callable[[object], str | None] | None = None
 
     @property
     def section(self) -> str:
@@ -59,6 +65,17 @@ class Option:
         if not self.section:
             return f"[tool.gatekeeper] {self.name}"
         return f"[tool.gatekeeper.{self.section}] {self.name}"
+
+
+def _https_only(value: object) -> str | None:
+    """The API key travels with every request: never in clear over a network."""
+    if isinstance(value, str) and insecure_endpoint(value):
+        return (
+            "must be an https URL, since the API key ($NEON_API_KEY) travels with every "
+            "request; plain http is accepted only to a loopback host (127.0.0.1, ::1, "
+            "localhost), where nothing leaves the machine"
+        )
+    return None
 
 
 def check_options(check: str, *, timeout: float | None) -> tuple[Option, ...]:
@@ -240,7 +257,8 @@ CORE_OPTIONS: Final[tuple[Option, ...]] = (
         "database.neon-api",
         "str",
         "https://console.neon.tech/api/v2",
-        "Base URL of Neon's HTTP API.",
+        "Base URL of Neon's HTTP API; https only (plain http only to a loopback host).",
+        rule=_https_only,
     ),
     # -- end neon --
     # -- end isolation --
@@ -392,11 +410,19 @@ class Settings:
 
 
 def find_project_root(start: Path) -> Path:
-    """The nearest directory at or above ``start`` holding a pyproject.toml, else ``start``."""
+    """The nearest directory at or above ``start`` holding a pyproject.toml, else ``start``.
+
+    The search never leaves the git worktree holding ``start`` (it stops at the folder with the
+    ``.git`` entry): a ``pyproject.toml`` above it belongs to nobody's project, perhaps to
+    another user (a temporary worktree under a shared folder), and its ``plugins`` would run as
+    code in the gate.
+    """
     start = start.resolve()
     for candidate in (start, *start.parents):
         if (candidate / PYPROJECT).is_file():
             return candidate
+        if (candidate / ".git").exists():
+            break
     return start
 
 
@@ -557,6 +583,9 @@ def _validate(option: Option, value: object, where: str) -> object:
     if option.kind == "float" and isinstance(value, int | float) and value < 0:
         raise ConfigError(f"{where}: {option.display} must not be negative, got {value!r}.")
     _check_maximum(option, value, where)
+    refused = option.rule(value) if option.rule is not None else None
+    if refused is not None:
+        raise ConfigError(redact(f"{where}: {option.display} {refused}; got {value!r}."))
     return value
 
 

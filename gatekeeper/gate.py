@@ -26,6 +26,7 @@ from gatekeeper.hold import Policy
 from gatekeeper.model import CheckResult, Finding, Report, Status, decide
 from gatekeeper.paths import relative, resolve_paths
 from gatekeeper.plugins import collect_checks, plugin_manager, table_for
+from gatekeeper.redaction import redact_result, redact_values
 from gatekeeper.version import installed_version
 
 
@@ -99,6 +100,8 @@ def run_check(check: Check, context: CheckContext) -> CheckResult:
         result = crashed(check.name, error)
     if result.name != check.name:
         result = replace(result, name=check.name)
+    # Before anything is stored or shown: a command line or a message may hold a password.
+    result = redact_result(result)
     located = (_locate(f, context.root, context.worktree) for f in result.findings)
     findings = fingerprint.assign(located, context.worktree)
     # A check that knows its own duration (the tests: the whole session) keeps it.
@@ -312,7 +315,9 @@ class Gate:
             section = config.get(name)
             if isinstance(section, dict) and not section.get("paths"):
                 section["paths"] = list(paths)
-        return config
+        redacted = redact_values(config)  # database.url may hold a password: never in a report
+        assert isinstance(redacted, dict)
+        return redacted
 
     def report(self, results: tuple[CheckResult, ...]) -> Report:
         verdict, rule = decide(results)

@@ -6,6 +6,11 @@ process with a clean environment: no ``GIT_*`` variables (they would point the g
 calls at the user's worktree) and no identity of a parent gatekeeper session, so the child gets
 its own run, ports, databases and basetemp. The exit status decides; the JSON report explains.
 Shared by the pre-push hook and merge integration.
+
+Nobody else can steer that verdict: the worktrees live in the repository's git directory, in a
+folder only its owner may write (:func:`worktrees_root`), never in a shared temp dir, and pytest
+is told to look for its configuration and ``conftest.py`` files in the worktree alone
+(:mod:`gatekeeper.discovery`; the checks pin ruff's and mypy's search themselves).
 """
 
 from __future__ import annotations
@@ -20,9 +25,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Final
 
-from gatekeeper import childgroup, repository, workfolder
+from gatekeeper import childgroup, discovery, importroots, repository, workfolder
 from gatekeeper import config as configuration
-from gatekeeper.errors import ConfigError
+from gatekeeper.errors import ConfigError, GitError
+from gatekeeper.resources.locks import private_directory
 
 FINDINGS_SHOWN: Final = 10
 # Variables by which a gatekeeper session hands its identity to its own children; a gate in
@@ -49,6 +55,23 @@ class Verdict:
     # No gate ran at all: a whole-gate pass of exactly this tree was stored before
     # (gatekeeper.passes), so no worktree was made and no child started.
     accepted: bool = False
+
+
+def worktrees_root(start: Path) -> Path:
+    """Where the temporary worktrees of the repository holding ``start`` live:
+    ``<git common dir>/gatekeeper/worktrees``, a folder only the repository's owner may write.
+
+    Raises :class:`GitError` outside git and
+    :class:`~gatekeeper.resources.locks.ResourceError` when that folder is not private.
+    """
+    common = repository.common_dir(start)
+    if common is None:
+        raise GitError(f"{start} is not inside a git repository; a temporary worktree needs one.")
+    return private_directory(
+        common / "gatekeeper" / "worktrees",
+        "the folder of gatekeeper's temporary worktrees",
+        "It lives in the repository's git directory; gatekeeper makes it again when it is gone.",
+    )
 
 
 @contextmanager
@@ -87,23 +110,28 @@ def gate_commit(
     """Run the whole gate on ``commit`` in a temporary worktree under ``scratch``.
 
     The worktree is always removed; ``output`` receives the gate's own output (default: this
-    process's standard error). A gate that leaves no readable report fails closed.
+    process's standard error). A gate that leaves no readable report fails closed, and so does a
+    tree whose packages the child would import from elsewhere (:mod:`gatekeeper.importroots`).
     """
     with (
         temporary_worktree(start, commit, scratch / "tree") as tree,
         _destination(output, scratch / "gate.log") as (stream, log),
     ):
-        # Exactly the command line of `pytest --gatekeeper`: the cache keys a whole-suite run by
-        # its arguments, so any extra argument would stop a pass of this tree, stored by a
-        # run in another worktree, from being reused here.
-        argv = [sys.executable, "-m", "gatekeeper", "run"]
+        env = importroots.environment(gate_env(), tree)
+        problem = importroots.misplaced(tree, env)
+        if problem is not None:
+            return Verdict(False, (problem,))
+        # `pytest --gatekeeper` with pytest's search pinned to the tree: the cache keys a
+        # whole-suite run by its arguments without these pins, which only say what a run from a
+        # root holding its own configuration does anyway (pytest_gatekeeper.selection).
+        argv = [sys.executable, "-m", "gatekeeper", "run", *discovery.pytest_args(tree)]
         # In a process group of its own, stopped with everything it started however this
         # ends, and dead with this process: a gate must not go on in a worktree that is
         # about to be removed (gatekeeper.childgroup).
         status = childgroup.run(
             argv,
             cwd=tree,
-            env=gate_env(),
+            env=env,
             stdout=sys.stderr if stream is None else stream,
             stderr=None if stream is None else subprocess.STDOUT,
         )

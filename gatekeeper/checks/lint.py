@@ -1,6 +1,7 @@
 """``lint``: ``ruff check`` and ``ruff format --check``, both with JSON output.
 
-Ruff reads the project's own configuration as it always does. Exit status 2 (or output that is not
+Ruff reads the project's own configuration, and never one above the project's root
+(:mod:`gatekeeper.discovery`). Exit status 2 (or output that is not
 the JSON we expect) means ruff could not judge, which is an error, never "no findings". One
 exception: ``ruff format --check`` also exits 2 when a file does not parse. That is a finding about
 the user's code (``ruff check`` reports the same syntax errors), not a broken configuration.
@@ -13,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from gatekeeper import discovery
 from gatekeeper.checks import ruffpin
 from gatekeeper.checks.base import CheckContext
 from gatekeeper.checks.process import Completed, python_module, require_module, run_tool
@@ -44,6 +46,8 @@ class LintCheck:
             "json",
             "--no-fix",
             "--force-exclude",
+            # Never a configuration above the project's root (gatekeeper/discovery.py).
+            *discovery.ruff_args(context.root, extra),
             *extra,
             *paths,
         )
@@ -58,6 +62,7 @@ class LintCheck:
                 "--output-format",
                 "json",
                 "--force-exclude",
+                *discovery.ruff_args(context.root),
                 *ruff.format_args(),
                 *paths,
             )

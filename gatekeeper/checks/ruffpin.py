@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import importlib.metadata
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -27,6 +27,7 @@ from typing import Final
 import yaml
 
 from gatekeeper.config import read_toml
+from gatekeeper.discovery import ruff_tables
 from gatekeeper.errors import ConfigError
 
 # The first release whose `ruff format` formats Markdown code blocks by default.
@@ -37,7 +38,6 @@ _REQUIREMENT: Final = re.compile(
     r"^\s*ruff\s*(?:\[[^\]]*\])?\s*===?\s*v?(\d+(?:\.\d+)*)\s*(?:[;#].*)?$", re.IGNORECASE
 )
 _LOCK_FILES: Final = ("uv.lock", "poetry.lock", "pdm.lock", "pylock.toml")
-_RUFF_CONFIGS: Final = (".ruff.toml", "ruff.toml", "pyproject.toml")
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,22 +194,8 @@ def previews_formatting(root: Path) -> bool:
     """Whether the project's ruff configuration (the first of ``.ruff.toml``, ``ruff.toml``
     and ``pyproject.toml``'s ``[tool.ruff]`` that exists, as ruff reads them) turns preview on
     for the formatter, which formatted Markdown before 0.16 as well."""
-    for table in _ruff_tables(root):
+    for table in ruff_tables(root):
         format_table = table.get("format")
         in_format = isinstance(format_table, dict) and format_table.get("preview") is True
         return in_format or table.get("preview") is True
     return False
-
-
-def _ruff_tables(root: Path) -> Iterator[dict[str, object]]:
-    for name in _RUFF_CONFIGS:
-        document = read_toml(root / name)
-        if name == "pyproject.toml":
-            tool = document.get("tool")
-            document = tool.get("ruff", {}) if isinstance(tool, dict) else {}
-            if not document:
-                continue
-        elif not (root / name).is_file():
-            continue
-        if isinstance(document, dict):
-            yield document

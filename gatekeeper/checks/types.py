@@ -1,4 +1,5 @@
-"""``types``: mypy with JSON output (``-O json``); the project's own mypy configuration applies.
+"""``types``: mypy with JSON output (``-O json``); the project's own mypy configuration applies,
+never one above the project's root or the user's own (:func:`config_args`).
 
 Exit status 2 means mypy could not run (a broken plugin, a bad option). It still prints a JSON
 line in some of those cases, so the exit status decides, never the output. The one exception: a
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import configparser
 import json
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Final
@@ -44,6 +46,7 @@ class TypesCheck:
             # Never a cache shared by concurrent processes; `types.args` may still override it.
             "--cache-dir",
             str(mypycache.cache_dir(context.root, context.worktree)),
+            *config_args(context.root, settings.strings("types.args")),
             *settings.strings("types.args"),
             *paths,
         )
@@ -78,15 +81,37 @@ _MYPY_CONFIGS: Final = ("mypy.ini", ".mypy.ini", "pyproject.toml", "setup.cfg")
 
 def mypy_files(root: Path, args: Sequence[str] = ()) -> list[str]:
     """The ``files`` of the mypy configuration mypy reads in ``root``: the one ``--config-file``
-    in ``args`` names, else the first of ``mypy.ini``, ``.mypy.ini``, ``pyproject.toml`` with
-    ``[tool.mypy]`` and ``setup.cfg`` with ``[mypy]``, as mypy picks it. Empty when that
-    configuration names none."""
+    in ``args`` names, else the one :func:`mypy_config` finds. Empty when that configuration
+    names none."""
     given = _config_file(args)
-    for name in [given] if given else _MYPY_CONFIGS:
-        section = _mypy_section(root / name, explicit=bool(given))
-        if section is not None:
-            return _file_list(section.get("files"))
-    return []
+    name = given or mypy_config(root)
+    section = _mypy_section(root / name, explicit=bool(given)) if name else None
+    return _file_list(section.get("files")) if section is not None else []
+
+
+def mypy_config(root: Path) -> str | None:
+    """The configuration file mypy takes from ``root`` itself, as mypy picks it: the first of
+    ``mypy.ini``, ``.mypy.ini``, ``pyproject.toml`` with ``[tool.mypy]`` and ``setup.cfg`` with
+    ``[mypy]``; None when there is none."""
+    return next((name for name in _MYPY_CONFIGS if _mypy_section(root / name) is not None), None)
+
+
+def config_args(root: Path, args: Sequence[str] = ()) -> list[str]:
+    """mypy's ``--config-file`` for a run in ``root``: the project's own file, else one holding
+    no configuration; never one above ``root`` (mypy searches up to the repository's root) or
+    the user's (``~/.config/mypy/config``), which a clean checkout in CI does not have. None
+    when ``args`` (``types.args``) names a file itself."""
+    if _config_file(args):
+        return []
+    found = mypy_config(root)
+    if found is not None:
+        return ["--config-file", found]
+    # A file without mypy's table is no configuration: mypy says nothing for a pyproject.toml
+    # and notes "No [mypy] section" for any other.
+    return [
+        "--config-file",
+        "pyproject.toml" if (root / "pyproject.toml").is_file() else os.devnull,
+    ]
 
 
 def _config_file(args: Sequence[str]) -> str | None:

@@ -15,6 +15,7 @@ from typing import Any, Final
 
 from gatekeeper.errors import GatekeeperError, UsageError
 from gatekeeper.extras import missing
+from gatekeeper.redaction import insecure_endpoint, redact
 
 try:
     import httpx
@@ -47,6 +48,11 @@ class GitHub:
     """A small client over the documented endpoints; every error message is redacted."""
 
     def __init__(self, token: str, api: str = API, transport: httpx.BaseTransport | None = None):
+        if insecure_endpoint(api):
+            raise UsageError(
+                f"the GitHub API URL {redact(api)} (--api-url or $GITHUB_API_URL) is not https: "
+                "the token would travel in clear. Use https (plain http only to a loopback host)."
+            )
         self.token = token
         self.client = httpx.Client(
             base_url=api.rstrip("/"),

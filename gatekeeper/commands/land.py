@@ -33,6 +33,7 @@ def run(args: argparse.Namespace, rest: list[str]) -> int:
     repo = setup.worktree
     base = args.onto or resolve_base(repo, setup.settings.get("base"))
     branch = args.branch or current_branch(repo)
+    land.require_identity(repo)
     with land.landing_lock(repo):
         ref = land.local_branch(repo, base)
         before = verify(repo, ref)

@@ -103,7 +103,7 @@ def install(start: Path) -> Outcome:
     """Install the pre-push hook; keep an existing foreign one as ``pre-push.legacy``."""
     directory = hooks_dir(start)
     hook, legacy = directory / HOOK, directory / LEGACY
-    kept = ""
+    kept = _replacing(hook)
     if _present(hook) and not is_ours(hook):
         if _present(legacy):
             raise UsageError(
@@ -114,6 +114,25 @@ def install(start: Path) -> Outcome:
         kept = f"; the existing hook was kept as {legacy.name} and runs first"
     _write_executable(hook, script())
     return Outcome(hook, f"installed the gatekeeper pre-push hook in {hook}{kept}")
+
+
+def _replacing(hook: Path) -> str:
+    """A note when ``hook`` is gatekeeper's, installed for another interpreter: the hooks
+    directory is shared, so an install from another worktree's environment changes what every
+    worktree's pushes run."""
+    if not is_ours(hook):
+        return ""
+    found = [
+        line for line in hook.read_text(encoding="utf-8").splitlines() if line.startswith("PYTHON=")
+    ]
+    words = shlex.split(found[0].removeprefix("PYTHON=")) if found else []
+    earlier = words[0] if words else ""
+    if earlier in ("", sys.executable):
+        return ""
+    return (
+        f"; it replaced the hook installed for {earlier}: pushes from every worktree now run the "
+        f"gate with {sys.executable}"
+    )
 
 
 def _present(path: Path) -> bool:

@@ -16,18 +16,18 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from gatekeeper import passes, repository, tempworktree
+from gatekeeper import passes, repository
 from gatekeeper.errors import GitError, UsageError
 from gatekeeper.hooks import onbase, pushbase, pushconfig
 from gatekeeper.hooks.install import LEGACY
 from gatekeeper.hooks.onbase import Judgement
 from gatekeeper.hooks.pushbase import Base, NoBase
+from gatekeeper.integration.workspace import Workspace
 from gatekeeper.tempworktree import Verdict, verdict_from
 
 # Re-exported: the verdict of a gate run in a temporary worktree now lives in
@@ -185,12 +185,14 @@ def _tree_of(start: Path, commit: str) -> str | None:
 def gate_commit(start: Path, commit: str) -> Verdict:
     """Run the whole gate on ``commit`` in a temporary worktree that is always removed.
 
-    The run is plain ``gatekeeper run``, exactly ``pytest --gatekeeper``: no option of its own
-    (not even where the report goes), so its pass is stored under the run a developer's
-    ``pytest --gatekeeper`` has too, and either answers the next push from the cache.
+    The worktree is one of an integration workspace (:mod:`gatekeeper.integration.workspace`):
+    in the repository's git directory, private to its owner, and swept by the next run when a
+    killed push leaves it behind. The run is ``gatekeeper run``, as ``pytest --gatekeeper``
+    (:func:`gatekeeper.tempworktree.gate_commit`), so its pass is stored under the run a
+    developer's ``pytest --gatekeeper`` has too, and either answers the next push from the cache.
     """
-    with tempfile.TemporaryDirectory(prefix="gatekeeper-push-") as scratch:
-        return tempworktree.gate_commit(start, commit, Path(scratch))
+    with Workspace.open(start) as space:
+        return space.gate(commit, "push", None)
 
 
 def run(start: Path, args: Sequence[str], stdin: str, hook_dir: Path | None) -> int:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from gatekeeper import repository
 from gatekeeper.errors import GitError, UsageError
+from gatekeeper.integration.workspace import has_identity
 from gatekeeper.resources.locks import acquire, read_record
 
 
@@ -41,6 +42,18 @@ def landing_lock(repo: Path) -> Iterator[None]:
         yield
     finally:
         held.release()
+
+
+def require_identity(repo: Path) -> None:
+    """Landing records the gated merge commit in the base's history, under the user's name: a
+    temporary commit may be gatekeeper's own, a landed one may not. :class:`UsageError` when
+    git knows no identity."""
+    if not has_identity(repo):
+        raise UsageError(
+            "gatekeeper land puts the gated merge commit into the base branch's history, and git "
+            "knows no identity to record it under. Set one (git config user.name ...; git config "
+            "user.email ...) and land again."
+        )
 
 
 def local_branch(repo: Path, base: str) -> str:

@@ -2,7 +2,8 @@
 
 Merge results are committed with ``commit-tree`` and kept under
 ``refs/gatekeeper/integrate/<run>/`` while in use, so garbage collection cannot prune them; the
-worktrees that gate them live under gatekeeper's state directory. The run holds
+worktrees that gate them live in the repository's git directory, in a folder only its owner may
+write (:func:`gatekeeper.tempworktree.worktrees_root`). The run holds
 ``<run>.lock`` (``flock``) for its whole life, so a later run can tell a killed run's leftovers
 from a live run's: the kernel drops the lock of a dead process. Everything is removed when the
 run ends, however it ends; what a killed run left is swept by the next run in the repository.
@@ -21,8 +22,8 @@ from typing import IO, Final
 from gatekeeper import passes, repository, tempworktree
 from gatekeeper.errors import GitError
 from gatekeeper.integration import childstate
-from gatekeeper.resources.identity import digest, new_run_id
-from gatekeeper.resources.locks import Held, acquire, is_held, state_dir
+from gatekeeper.resources.identity import new_run_id
+from gatekeeper.resources.locks import Held, acquire, is_held
 from gatekeeper.tempworktree import Verdict
 
 REF_ROOT: Final = "refs/gatekeeper/integrate"
@@ -33,14 +34,17 @@ _IDENTITY: Final = (
     "GIT_COMMITTER_NAME",
     "GIT_COMMITTER_EMAIL",
 )
+# Who a temporary merge commit is by when git knows nobody (no user.name or user.email: a fresh
+# container, a CI runner): the gate must not depend on it, the commit is gatekeeper's own.
+FALLBACK_NAME: Final = "gatekeeper"
+FALLBACK_EMAIL: Final = "gatekeeper@gatekeeper.invalid"
 
 
 def runs_root(repo: Path) -> Path:
     """Where the runs of the repository holding ``repo`` keep their worktrees and locks."""
-    common = repository.common_dir(repo)
-    if common is None:
+    if repository.common_dir(repo) is None:
         raise GitError(f"{repo} is not inside a git repository; integration needs one.")
-    return state_dir() / "integrate" / digest(str(common.resolve()))[:12]
+    return tempworktree.worktrees_root(repo) / "integrate"
 
 
 class Workspace:
@@ -79,7 +83,7 @@ class Workspace:
 
     def commit(self, name: str, tree: str, parents: Iterable[str], message: str) -> str:
         """Commit ``tree`` with ``parents`` and keep it under this run's ref ``name``."""
-        env = {k: v for k, v in os.environ.items() if k in _IDENTITY}
+        env = identity(self.repo)
         args = [arg for parent in parents for arg in ("-p", parent)]
         done = repository.git(self.repo, "commit-tree", tree, *args, "-m", message, env=env)
         commit = done.stdout.strip()
@@ -108,6 +112,26 @@ class Workspace:
             return
         clean(self.repo, self.root, self.run)
         self.held.remove()
+
+
+def identity(repo: Path) -> dict[str, str]:
+    """The variables for a commit in ``repo``: the user's identity where git knows it (config or
+    ``GIT_*`` variables), gatekeeper's own for the author or committer where it does not."""
+    env = {k: v for k, v in os.environ.items() if k in _IDENTITY}
+    for role in ("AUTHOR", "COMMITTER"):
+        if not _known(repo, role, env):
+            env.update({f"GIT_{role}_NAME": FALLBACK_NAME, f"GIT_{role}_EMAIL": FALLBACK_EMAIL})
+    return env
+
+
+def has_identity(repo: Path) -> bool:
+    """Whether git knows who the user is in ``repo``, as author and as committer."""
+    env = {k: v for k, v in os.environ.items() if k in _IDENTITY}
+    return _known(repo, "AUTHOR", env) and _known(repo, "COMMITTER", env)
+
+
+def _known(repo: Path, role: str, env: dict[str, str]) -> bool:
+    return repository.git(repo, "var", f"GIT_{role}_IDENT", env=env, check=False).returncode == 0
 
 
 def clean(repo: Path, root: Path, run: str) -> None:

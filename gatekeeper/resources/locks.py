@@ -33,30 +33,43 @@ def state_dir() -> Path:
 
 
 def private_dir(base: Path, what: str, variable: str) -> Path:
-    """``base`` (gatekeeper's ``what``), created private to the user if missing; refused, naming
-    ``variable`` (the setting that chose it), when it cannot be made or others could plant
-    files in it."""
+    """``base`` (gatekeeper's ``what``), as :func:`private_directory` makes and checks it; a
+    refusal names ``variable``, the setting that chose it."""
+    return private_directory(
+        base, f"gatekeeper's {what}", f"Or set {variable} to a directory of your own."
+    )
+
+
+def private_directory(path: Path, what: str, remedy: str) -> Path:
+    """``path``, created if missing (mode 0700), after checking that only this user can change
+    it: a real directory (not a symbolic link), owned by this user, not writable by group or
+    others. Raises :class:`ResourceError` naming ``what``, ending with ``remedy``, otherwise.
+
+    As pytest does for its temp root: in a folder another user owns or may write to, lock files,
+    copies and worktrees could be planted or swapped, so such a folder is never used. ``lstat``,
+    never ``stat``: a link another user planted in a shared temp dir may point at a folder of
+    ours, and following it would hand them the choice of where we write.
+    """
     try:
-        base.mkdir(mode=0o700, parents=True, exist_ok=True)
-        found = base.stat()
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        found = path.lstat()
     except OSError as error:
         raise ResourceError(
-            f"cannot create gatekeeper's {what} {base} ({error}). Set {variable} to a "
-            "writable directory."
+            f"cannot create {what} {path} ({error.strerror or error}); make its parent "
+            f"writable. {remedy}"
         ) from None
-    _check_private(base, found, what, variable)
-    return base
-
-
-def _check_private(base: Path, found: os.stat_result, what: str, variable: str) -> None:
-    # As pytest does for its temp root: lock files and copies in a folder another user owns or
-    # may write to could be planted or swapped, so such a folder is never used.
+    if not stat.S_ISDIR(found.st_mode):  # lstat: a link to a directory is not one
+        raise ResourceError(
+            f"{what} {path} is a symbolic link or not a directory; gatekeeper uses only a real "
+            f"directory there, since a link could send what it writes anywhere. Remove it. {remedy}"
+        )
     if found.st_uid != os.getuid() or found.st_mode & 0o022:
         raise ResourceError(
-            f"gatekeeper's {what} {base} is owned by uid {found.st_uid} with mode "
+            f"{what} {path} is owned by uid {found.st_uid} with mode "
             f"{stat.S_IMODE(found.st_mode):o}; it must be owned by uid {os.getuid()} and not "
-            f"writable by group or others. Fix it (chmod go-w) or set {variable} elsewhere."
+            f"writable by group or others. Fix it (chmod go-w). {remedy}"
         )
+    return path
 
 
 def due(stamp: Path, every: float) -> bool:

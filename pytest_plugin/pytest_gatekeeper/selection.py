@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from gatekeeper import discovery
+
 # Option destinations that narrow the set of tests that run.
 _SELECTING = (
     "keyword",
@@ -44,7 +46,12 @@ def whole_suite(config: pytest.Config) -> str | None:
     given = list(getattr(namespace, "file_or_dir", None) or [])
     if given and not _is_testpaths(config, given):
         return None
-    return json.dumps({"args": list(config.invocation_params.args)})
+    # A temporary worktree's gate pins pytest's search to its root (gatekeeper.discovery): from
+    # the rootdir, with the file pytest takes from there, that is what a run without the pins
+    # does too, so the pins do not make another run.
+    pins = set(discovery.pytest_args(config.rootpath))
+    args = [arg for arg in config.invocation_params.args if arg not in pins]
+    return json.dumps({"args": args})
 
 
 def _is_testpaths(config: pytest.Config, given: list[str]) -> bool:

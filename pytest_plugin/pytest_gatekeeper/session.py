@@ -276,6 +276,19 @@ class GateSession:
         terminal.emit(terminal.render(self.report, path), _writer(terminalreporter))
         if self.report_problem:
             terminalreporter.write_line(f"gatekeeper failed: {self.report_problem}", red=True)
+        self._warn_about_the_hook(terminalreporter)
+
+    def _warn_about_the_hook(self, reporter: pytest.TerminalReporter) -> None:
+        """Say so when the pre-push hook is installed but git would not run it for a push from
+        here (gatekeeper/hooks/status.py): nothing else would."""
+        from gatekeeper.hooks.status import warning
+        from gatekeeper.tempworktree import NESTED_ENV
+
+        if os.environ.get(NESTED_ENV) == "1":
+            return  # a temporary worktree's gate: nobody pushes from there
+        found = warning(self.gate.setup.worktree)
+        if found is not None:
+            reporter.write_line(found, yellow=True)
 
     def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
         # Also reached through pytest.exit(), whatever its return code.

@@ -100,7 +100,8 @@ def push_gated(setup: Setup, log: Path) -> str:
     assert gated.returncode == 0, gated.stderr
     assert GATED in gated.stderr and CACHED not in gated.stderr
     (where,) = runs(log)
-    assert "gatekeeper-push-" in where  # the gate ran once, in the temporary worktree
+    # The gate ran once, in a temporary worktree in the repository's git directory.
+    assert Path(where).is_relative_to(setup.main / ".git" / "gatekeeper" / "worktrees")
     return where
 
 

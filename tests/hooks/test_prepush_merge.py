@@ -85,9 +85,8 @@ def assert_nothing_left(setup: Setup, tmp_path: Path) -> None:
     """No temporary worktree, private ref or workspace of the hook remains."""
     assert len(git(setup.main, "worktree", "list").splitlines()) == 2  # the user's two
     assert git(setup.main, "for-each-ref", PRIVATE_REFS) == ""
-    runs = tmp_path / "state" / "integrate"  # one folder per repository, holding the runs
-    for repository in runs.iterdir() if runs.is_dir() else ():
-        assert list(repository.iterdir()) == []
+    runs = setup.main / ".git" / "gatekeeper" / "worktrees" / "integrate"  # the runs' folder
+    assert (list(runs.iterdir()) if runs.is_dir() else []) == []
 
 
 def test_a_branch_green_alone_but_red_on_the_remote_main_is_rejected(

@@ -48,10 +48,10 @@ DEFAULT_SIGINT = (
 )
 
 
-def gate_state(state: Path) -> list[str]:
+def gate_state(state: Path, repo: Path) -> list[str]:
     """The basetemps, owner locks and port leases in ``state`` of worktrees that integration
-    runs made (those live under ``state/integrate``)."""
-    runs = (state / "integrate").resolve()
+    runs made (those live in ``repo``'s git directory, under ``gatekeeper/worktrees``)."""
+    runs = (repo / ".git" / "gatekeeper" / "worktrees").resolve()
     found = []
     for recorded in state.glob("basetemp/*/worktree"):
         if Path(recorded.read_text()).is_relative_to(runs):
@@ -98,14 +98,14 @@ def test_an_interrupted_run_leaves_nothing_after_the_next_run(
     process = start_slow_integration(repo, child_env)
     state = Path(child_env["GATEKEEPER_STATE_DIR"])
     deadline = time.monotonic() + 120
-    while not any(kind.startswith("ports") for kind in gate_state(state)):
+    while not any(kind.startswith("ports") for kind in gate_state(state, repo)):
         assert process.poll() is None and time.monotonic() < deadline, "the test never ran"
         time.sleep(0.2)  # until the gate's test holds its port
 
     os.killpg(process.pid, sig)
     _, stderr = process.communicate(timeout=60)
     if sig is signal.SIGKILL:  # nothing cleaned up: the gate's state is all still there
-        left = gate_state(state)
+        left = gate_state(state, repo)
         assert {kind.split()[0] for kind in left} == {"basetemp", "owners", "ports"}, left
 
     if sig is signal.SIGINT:
@@ -116,7 +116,7 @@ def test_an_interrupted_run_leaves_nothing_after_the_next_run(
     after = state_of(repo)
     assert after["worktrees"] == before["worktrees"] and after["private"] == ""
     assert after["status"] == before["status"] and after["head"] == before["head"]
-    assert gate_state(state) == []  # nor any basetemp, owner lock or port lease of its gates
+    assert gate_state(state, repo) == []  # nor any basetemp, owner lock or port lease of its gates
 
 
 def test_two_worktrees_integrate_at_the_same_time(
@@ -244,7 +244,7 @@ def test_an_interrupted_run_stops_what_its_gate_started(
     assert "Traceback" not in stderr
     assert {**state_of(repo), "branches": ""} == {**before, "branches": ""}
     state = Path(child_env["GATEKEEPER_STATE_DIR"])
-    assert gate_state(state) == []  # the gate tore its fixtures down: nothing for a sweep
+    assert gate_state(state, repo) == []  # the gate tore its fixtures down: nothing for a sweep
 
 
 def test_a_suite_run_with_ctrl_c_ignored_still_interrupts(tmp_path: Path) -> None:

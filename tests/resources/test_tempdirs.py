@@ -78,3 +78,17 @@ def test_a_session_start_sweeps_its_own_worktree_and_all_of_them_once_an_hour(
     assert tempdirs.full_sweep_due(state)
     assert not tempdirs.full_sweep_due(state)  # done: not again within the hour
     assert tempdirs.full_sweep_due(state, every=0)
+
+
+def test_a_state_dir_that_is_a_link_is_refused_even_to_a_private_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # In a shared temp dir, another user may plant the link, pointing at a folder of ours.
+    ours = tmp_path / "ours"
+    ours.mkdir(mode=0o700)
+    link = tmp_path / "gatekeeper-state"
+    link.symlink_to(ours)
+    monkeypatch.setenv("GATEKEEPER_STATE_DIR", str(link))
+    with pytest.raises(ResourceError, match="is a symbolic link"):
+        state_dir()
+    assert list(ours.iterdir()) == []

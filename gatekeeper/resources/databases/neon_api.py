@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 from gatekeeper.extras import missing
-from gatekeeper.redaction import redact
+from gatekeeper.redaction import insecure_endpoint, redact
 from gatekeeper.resources.locks import ResourceError
 
 try:
@@ -52,6 +52,12 @@ class NeonApi:
         poll: float = 1.0,
         patience: float = 300.0,
     ) -> None:
+        if insecure_endpoint(base):
+            raise ResourceError(
+                f"the Neon API at {redact(base)} ([tool.gatekeeper.database] neon-api) is not "
+                "https: the API key would travel in clear. Use https (plain http only to a "
+                "loopback host)."
+            )
         self._key = key
         self.base = base.rstrip("/")
         self.backoff = backoff

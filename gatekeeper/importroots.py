@@ -1,0 +1,173 @@
+"""The code under test is the gated tree's own: its import roots go first, and are verified.
+
+A temporary worktree is gated with the user's interpreter, whose environment may already import
+the project from elsewhere: an editable install (a ``.pth`` path or an import hook) points at
+the checkout it was made from, so a ``src/`` layout's tests would import that checkout's
+modules, and the pushed or merged code would never run. The gate child therefore gets the
+tree's import roots (the folders holding its top-level packages: ``src/`` for a ``src/``
+layout) first on ``PYTHONPATH``, which Python searches before any installed path or appended
+import hook. Before the gate starts, an interpreter with exactly the child's environment says
+where each of the project's packages would come from; one that resolves outside the tree fails
+the gate with an explanation rather than judge other code.
+
+The roots are also named in :data:`ENV`, so the result cache can tell them from a user's own
+``PYTHONPATH``: they point into the tree, which the cache key holds already.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Final
+
+from gatekeeper import config as configuration
+from gatekeeper.errors import ConfigError
+from gatekeeper.paths import detect_source_paths
+
+ENV: Final = "GATEKEEPER_IMPORT_ROOTS"
+# Where each name would be imported from, in an interpreter started as `python -m` would be
+# (the working directory first, unless PYTHONSAFEPATH), without running any of the modules.
+# Run with -P, so the stdlib modules it needs cannot come from the tree itself.
+_PROBE: Final = """\
+import importlib.util, json, os, sys
+if not os.environ.get("PYTHONSAFEPATH"):
+    sys.path.insert(0, os.getcwd())
+found = {}
+for name in sys.argv[1:]:
+    module = sys.modules.get(name)
+    if module is not None:
+        places = list(getattr(module, "__path__", None) or [getattr(module, "__file__", None)])
+    else:
+        spec = importlib.util.find_spec(name)
+        places = [] if spec is None else list(spec.submodule_search_locations or [spec.origin])
+    found[name] = [str(place) for place in places if place]
+print(json.dumps(found))
+"""
+
+
+def packages(tree: Path) -> dict[str, Path]:
+    """The project's top-level packages and modules in ``tree``, each with its import root.
+
+    From ``paths`` in the tree's ``[tool.gatekeeper]`` (a package folder, a module, or a folder
+    of packages such as ``src``), else as the gate detects its source paths.
+    """
+    found: dict[str, Path] = {}
+    for entry in _source_paths(tree):
+        found.update(_importable(tree, tree / entry))
+    return found
+
+
+def _source_paths(tree: Path) -> list[str]:
+    try:
+        raw, _ = configuration.read_pyproject(tree)
+    except ConfigError:
+        raw = {}  # the gate reports the broken file itself
+    configured = raw.get("paths")
+    if isinstance(configured, list) and configured and all(isinstance(p, str) for p in configured):
+        return [str(p) for p in configured]
+    return detect_source_paths(tree)
+
+
+def _importable(tree: Path, path: Path) -> Iterator[tuple[str, Path]]:
+    if (path / "__init__.py").is_file():
+        yield path.name, path.parent
+    elif path.suffix == ".py" and path.is_file():
+        yield path.stem, path.parent
+    elif path.is_dir() and path.resolve() != tree.resolve():
+        for child in sorted(path.iterdir()):
+            if (child / "__init__.py").is_file():
+                yield child.name, path
+
+
+def environment(env: Mapping[str, str], tree: Path) -> dict[str, str]:
+    """``env`` with the import roots of ``tree``'s packages first on ``PYTHONPATH``, and named
+    in :data:`ENV` (with those a gate around this one put there before)."""
+    roots = list(dict.fromkeys(str(root) for root in packages(tree).values()))
+    if not roots:
+        return dict(env)
+    given = env.get("PYTHONPATH", "")
+    inherited = env.get(ENV, "")
+    carried = [inherited] if _after(given, inherited) is not None else []
+    return {
+        **env,
+        "PYTHONPATH": os.pathsep.join([*roots, *([given] if given else [])]),
+        ENV: os.pathsep.join([*roots, *carried]),
+    }
+
+
+def users_pythonpath(env: Mapping[str, str]) -> str | None:
+    """``PYTHONPATH`` without the roots :func:`environment` put in front (None when unset)."""
+    value = env.get("PYTHONPATH")
+    added = env.get(ENV, "")
+    rest = _after(value or "", added)
+    if value is None or rest is None:
+        return value
+    return os.pathsep.join(rest) or None
+
+
+def _after(value: str, prefix: str) -> list[str] | None:
+    """The entries of the path list ``value`` after the entries of ``prefix``; None when
+    ``value`` does not start with them (or ``prefix`` is empty)."""
+    entries, leading = value.split(os.pathsep), prefix.split(os.pathsep)
+    if not prefix or entries[: len(leading)] != leading:
+        return None
+    return entries[len(leading) :]
+
+
+def misplaced(tree: Path, env: Mapping[str, str]) -> str | None:
+    """Why the gate in ``tree`` would not test the tree's own code (None when it would): a
+    package of the project resolving outside ``tree`` in an interpreter with ``env``."""
+    names = sorted(packages(tree))
+    if not names:
+        return None
+    places = _probe(tree, env, names)
+    if isinstance(places, str):
+        return places
+    inside = tree.resolve()
+    outside = {
+        name: place
+        for name in names
+        for place in places.get(name, [])
+        if not Path(place).resolve().is_relative_to(inside)
+    }
+    return _explain(outside, tree) if outside else None
+
+
+def _probe(tree: Path, env: Mapping[str, str], names: Sequence[str]) -> dict[str, list[str]] | str:
+    """Where each name resolves, or a sentence saying why that could not be found out."""
+    try:
+        done = subprocess.run(
+            [sys.executable, "-P", "-c", _PROBE, *names],
+            cwd=tree,
+            env=dict(env),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        found = json.loads(done.stdout) if done.returncode == 0 else None
+    except (OSError, subprocess.TimeoutExpired, ValueError):
+        found = None
+    if not isinstance(found, dict):
+        return (
+            f"gatekeeper could not find out where {sys.executable} imports the project's "
+            f"packages ({', '.join(names)}) from in the gated tree, so it cannot tell that the "
+            "tree's own code would be tested; the gate did not run."
+        )
+    return {str(k): [str(p) for p in v] for k, v in found.items() if isinstance(v, list)}
+
+
+def _explain(outside: Mapping[str, str], tree: Path) -> str:
+    shown = ", ".join(f"{name} from {place}" for name, place in sorted(outside.items()))
+    return (
+        f"the gate would import the project's code from outside the tree being gated ({tree}): "
+        f"{shown}. Something in the environment of {sys.executable} puts it ahead of the tree's "
+        "own import roots (an import hook or a .pth file that loads it at start-up), so the "
+        "gate would test that code, not what is pushed or merged; it did not run. Install the "
+        "project in that environment as a plain editable install (`pip install -e .`) or not "
+        "at all, or name its package folders in [tool.gatekeeper] paths."
+    )

@@ -1,0 +1,218 @@
+"""The code a temporary worktree's gate tests is that tree's own, even when the interpreter has
+the project installed in editable mode from the main checkout.
+
+Each test makes a virtual environment of its own whose site-packages reach this suite's packages
+(gatekeeper, pytest, the tools) and hold an editable install of a ``src/`` layout project made
+the two ways build backends make them: a ``.pth`` file naming ``src/`` (setuptools, hatchling),
+or an import hook of the ``editables`` library (hatchling's ``dev-mode-exact``).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+from gatekeeper import importroots
+from tests.conftest import git, make_project
+
+SRC_LAYOUT = """\
+[project]
+name = "sample"
+version = "0"
+
+[tool.gatekeeper]
+checks = ["tests"]
+"""
+PACKAGE = '"""A tiny package."""\n\n\ndef add(a: int, b: int) -> int:\n    return a + b\n'
+BROKEN = PACKAGE.replace("a + b", "a - b")
+HOOK_MODULE = """\
+from editables.redirector import RedirectingFinder as F
+
+F.install()
+F.map_module("pkg", {init!r})
+"""
+# An import hook that puts itself ahead of sys.path: no import root can win against it.
+FIRST_HOOK = """\
+import importlib.util
+import sys
+
+
+class First:
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if name != "pkg":
+            return None
+        return importlib.util.spec_from_file_location(
+            name, {init!r}, submodule_search_locations=[{folder!r}]
+        )
+
+
+sys.meta_path.insert(0, First)
+"""
+
+
+def make_venv(root: Path, main: Path, kind: str) -> Path:
+    """A virtual environment with ``main``'s ``src/`` layout installed editable; its python."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root)], check=True)
+    python = root / "bin" / "python"
+    purelib = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    site = Path(purelib)
+    ours = sysconfig.get_paths()["purelib"]
+    (site / "__suite.pth").write_text(f"import site; site.addsitedir({ours!r})\n")
+    if kind == "pth":
+        (site / "__editable__.sample-0.pth").write_text(f"{main / 'src'}\n")
+    else:
+        init = main / "src" / "pkg" / "__init__.py"
+        hook = FIRST_HOOK if kind == "first" else HOOK_MODULE
+        (site / "_editable_impl_sample.py").write_text(
+            hook.format(init=str(init), folder=str(init.parent))
+        )
+        (site / "_editable_impl_sample.pth").write_text("import _editable_impl_sample\n")
+    return python
+
+
+def src_project(root: Path) -> Path:
+    """The main checkout of a ``src/`` layout project (no ``pythonpath`` for pytest: the
+    editable install is how its tests import it), with a branch ``broken`` that fails."""
+    files = {
+        "pyproject.toml": SRC_LAYOUT,
+        "src/pkg/__init__.py": PACKAGE,
+        "pkg/__init__.py": "",
+        "tests/test_add.py": "from pkg import add\n\n\ndef test_add() -> None:\n"
+        "    assert add(2, 1) == 3\n",
+    }
+    main = make_project(root / "main", files)
+    git(main, "rm", "-q", "-r", "pkg")
+    git(main, "commit", "-q", "-m", "src layout only")
+    git(main, "config", "user.name", "Test")
+    git(main, "config", "user.email", "test@example.invalid")
+    git(main, "switch", "-q", "-c", "broken")
+    (main / "src" / "pkg" / "__init__.py").write_text(BROKEN)
+    git(main, "commit", "-q", "-am", "add subtracts")
+    git(main, "switch", "-q", "main")
+    return main
+
+
+def shell_env() -> dict[str, str]:
+    prefixes = ("PYTEST_", "GATEKEEPER_", "GIT_", "PYTHONPATH", "VIRTUAL_ENV")
+    return {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
+
+
+def run(cwd: Path, *argv: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(a) for a in argv],
+        cwd=cwd,
+        env=shell_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("kind", ["pth", "import-hook"])
+def test_integrate_tests_the_merge_result_not_the_editable_checkout(
+    tmp_path: Path, kind: str
+) -> None:
+    main = src_project(tmp_path)
+    python = make_venv(tmp_path / "venv", main, kind)
+    # The interpreter does import the main checkout's code: the trap is set.
+    where = run(tmp_path, python, "-c", "import pkg; print(pkg.__file__)")
+    assert where.stdout.strip() == str(main / "src" / "pkg" / "__init__.py"), where.stderr
+
+    done = run(main, python, "-m", "gatekeeper", "integrate", "broken", "--onto", "main")
+
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "verdict: failed" in done.stdout
+    assert "test_add" in done.stdout
+
+
+def test_a_push_tests_the_pushed_code_not_the_editable_checkout(tmp_path: Path) -> None:
+    main = src_project(tmp_path)
+    python = make_venv(tmp_path / "venv", main, "pth")
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    git(main, "remote", "add", "origin", str(remote))
+    git(main, "push", "-q", "origin", "main")
+    assert run(main, python, "-m", "gatekeeper", "hook", "install").returncode == 0
+
+    pushed = run(main, "git", "push", "origin", "broken")
+
+    assert pushed.returncode != 0, pushed.stderr
+    assert "refs/heads/broken" in pushed.stderr and "failed the gate" in pushed.stderr
+    assert "test_add" in pushed.stderr
+    assert git(remote, "branch", "--list", "broken") == ""
+
+
+def test_an_import_hook_ahead_of_the_tree_fails_the_gate_and_says_why(tmp_path: Path) -> None:
+    main = src_project(tmp_path)
+    python = make_venv(tmp_path / "venv", main, "first")
+
+    done = run(main, python, "-m", "gatekeeper", "integrate", "broken", "--onto", "main")
+
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "outside the tree being gated" in done.stdout
+    assert f"pkg from {main / 'src' / 'pkg'}" in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize(
+    ("files", "paths", "expected"),
+    [
+        (
+            {"src/pkg/__init__.py": "", "src/other/__init__.py": ""},
+            None,
+            {"pkg": "src", "other": "src"},
+        ),
+        ({"pkg/__init__.py": "", "tool.py": ""}, None, {"pkg": ".", "tool": "."}),
+        (
+            {"lib/pkg/__init__.py": "", "plugin/ext/__init__.py": ""},
+            ["lib/pkg", "plugin"],
+            {"pkg": "lib", "ext": "plugin"},
+        ),
+    ],
+)
+def test_the_import_roots_of_each_layout(
+    tmp_path: Path, files: dict[str, str], paths: list[str] | None, expected: dict[str, str]
+) -> None:
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    if paths is not None:
+        (tmp_path / "pyproject.toml").write_text(f"[tool.gatekeeper]\npaths = {paths!r}\n")
+
+    found = importroots.packages(tmp_path)
+
+    assert {name: str(root.relative_to(tmp_path)) for name, root in found.items()} == expected
+    env = importroots.environment({"PYTHONPATH": "/mine"}, tmp_path)
+    first = sorted({str(tmp_path / root) for root in expected.values()})
+    assert sorted(env["PYTHONPATH"].split(os.pathsep)[: len(first)]) == first
+    assert importroots.users_pythonpath(env) == "/mine"
+
+
+def test_a_package_found_outside_the_tree_is_named_and_an_unknown_answer_fails_closed(
+    tmp_path: Path,
+) -> None:
+    tree, other = tmp_path / "tree", tmp_path / "other"
+    for root in (tree / "src", other):
+        (root / "pkg").mkdir(parents=True)
+        (root / "pkg" / "__init__.py").write_text("")
+    env = importroots.environment(shell_env(), tree)
+    assert importroots.misplaced(tree, env) is None
+
+    ahead = {**env, "PYTHONPATH": f"{other}{os.pathsep}{env['PYTHONPATH']}"}
+    said = importroots.misplaced(tree, ahead)
+    assert said is not None and f"pkg from {other / 'pkg'}" in said
+
+    broken = {**env, "PYTHONHOME": str(tmp_path / "no-python-here")}
+    said = importroots.misplaced(tree, broken)
+    assert said is not None and "could not find out where" in said
