@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib
-import os
 import subprocess
 import time
 from collections.abc import Callable, Iterable
@@ -17,6 +16,7 @@ from gatekeeper.errors import ConfigError
 from gatekeeper.redaction import redact
 from gatekeeper.resources.identity import WORKTREE, Identity
 from gatekeeper.resources.locks import ResourceError
+from gatekeeper.setup_environment import setup_environment
 
 URL_ENV: Final = "GATEKEEPER_DATABASE_URL"
 # Marks every database, file and branch gatekeeper creates; nothing without it is ever dropped.
@@ -73,7 +73,7 @@ class Template:
 
 def _run_setup(command: str, cwd: Path, url: str, secrets: tuple[str, ...]) -> None:
     shown = redact(command, (url, *secrets))
-    env = {**os.environ, "DATABASE_URL": url}
+    env = setup_environment({"DATABASE_URL": url})
     try:
         done = subprocess.run(
             command,
