@@ -185,7 +185,7 @@ CORE_OPTIONS: Final[tuple[Option, ...]] = (
         "list",
         [],
         "Glob patterns of the files the template is built from (e.g. migrations); a change "
-        "rebuilds it.",
+        "rebuilds it. Unset: any change to a file git would commit rebuilds it.",
     ),
     Option(
         "database.ttl",

@@ -14,6 +14,7 @@ from typing import Final, Protocol, runtime_checkable
 from gatekeeper.config import Settings
 from gatekeeper.errors import ConfigError
 from gatekeeper.redaction import redact
+from gatekeeper.resources.databases.template_key import INPUTS, content, template_key
 from gatekeeper.resources.identity import WORKTREE, Identity
 from gatekeeper.resources.locks import ResourceError
 from gatekeeper.setup_environment import setup_environment
@@ -53,15 +54,18 @@ class Leftover:
 class Template:
     """What every worker's database starts from.
 
-    ``key`` is a digest of everything declared as the template's inputs, so a schema change
-    gives a new template. ``setup`` is a shell command run with ``DATABASE_URL`` pointing at
-    the template; ``hooks`` are callables given the template's URL (pluggy hook results).
+    ``key`` is a digest of the project and of what the template is built from (see
+    :mod:`~gatekeeper.resources.databases.template_key`; ``basis`` says which), so a schema
+    change gives a new template. ``setup`` is a shell command run with ``DATABASE_URL``
+    pointing at the template; ``hooks`` are callables given the template's URL (pluggy hook
+    results).
     """
 
     key: str
     setup: str
     cwd: Path
     hooks: tuple[Callable[[str], None], ...] = field(default=())
+    basis: str = INPUTS
 
     def build(self, url: str, secrets: Iterable[str] = ()) -> None:
         """Fill the template at ``url``; a failing setup raises with its (redacted) output."""
@@ -96,26 +100,6 @@ def _run_setup(command: str, cwd: Path, url: str, secrets: tuple[str, ...]) -> N
             f"{done.returncode} while building the template database: "
             f"{redact(tail, (url, *secrets))}"
         )
-
-
-def template_key(backend: str, setup: str, root: Path, inputs: Iterable[str]) -> str:
-    """A digest of the backend, the setup command and the content of every input file.
-
-    ``inputs`` are glob patterns relative to ``root`` (e.g. ``migrations/**/*.py``); a
-    pattern that matches nothing is an error, because a silent miss would never rebuild.
-    """
-    hasher = hashlib.sha256(f"{backend}\0{setup}\0".encode())
-    for pattern in inputs:
-        matches = sorted(p for p in root.glob(pattern) if p.is_file())
-        if not matches:
-            raise ConfigError(
-                f"[tool.gatekeeper.database] inputs: {pattern!r} matches no file under {root}. "
-                "Fix the pattern or remove it."
-            )
-        for path in matches:
-            hasher.update(path.relative_to(root).as_posix().encode() + b"\0")
-            hasher.update(path.read_bytes() + b"\0")
-    return hasher.hexdigest()[:16]
 
 
 def marker_record(identity: Identity, ttl: float, kind: str) -> dict[str, object]:
@@ -195,17 +179,24 @@ def open_backend(settings: Settings) -> Backend:
     return factory(settings)
 
 
-def template_for(settings: Settings, hooks: tuple[Callable[[str], None], ...] = ()) -> Template:
+def template_for(
+    settings: Settings, hooks: tuple[Callable[[str], None], ...] = (), run: str | None = None
+) -> Template:
     """The template described by ``[tool.gatekeeper.database] setup`` and ``inputs``, filled
-    also by the ``gatekeeper_database_template`` hook of any plugin that implements it."""
+    also by the ``gatekeeper_database_template`` hook of any plugin that implements it.
+
+    ``run`` is the session a template of a project outside git without ``inputs`` serves.
+    """
     setup = settings.text("database.setup")
-    inputs = settings.strings("database.inputs")
     fillers = _template_plugins(settings)
     if fillers:
         hooks = (*hooks, _call_template_hook(settings))
-    backend = settings.text("database.backend")
-    key = template_key(f"{backend}\0{','.join(fillers)}", setup, settings.root, inputs)
-    return Template(key, setup, settings.root, hooks)
+    basis, digest = content(
+        settings.root, settings.strings("database.inputs"), bool(setup or hooks), run
+    )
+    backend = f"{settings.text('database.backend')}\0{','.join(fillers)}"
+    key = template_key(backend, setup, settings.root, basis, digest)
+    return Template(key, setup, settings.root, hooks, basis)
 
 
 def _template_plugins(settings: Settings) -> list[str]:

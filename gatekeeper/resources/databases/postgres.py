@@ -30,8 +30,8 @@ from gatekeeper.resources.databases.base import (
     Template,
     marker_record,
     safe_name,
-    template_for,
 )
+from gatekeeper.resources.databases.template_key import SESSION
 from gatekeeper.resources.identity import Identity
 from gatekeeper.resources.locks import ResourceError
 
@@ -40,6 +40,9 @@ if TYPE_CHECKING:
 
 NAME: Final = "postgres"
 TEMPLATE_PREFIX: Final = "gk_tpl_"
+# A template's last use is written at most this often (seconds): one statement per clone is
+# cheap, one per clone per worker per run is not needed to judge "unused for ttl".
+USED_EVERY: Final = 3600.0
 
 
 def database_url(admin_url: str, name: str) -> str:
@@ -64,7 +67,7 @@ class PostgresBackend:
 
     name = NAME
 
-    def __init__(self, admin_url: str, ttl: float, current: str | None = None) -> None:
+    def __init__(self, admin_url: str, ttl: float) -> None:
         parts = urlsplit(admin_url)
         if parts.scheme not in ("postgres", "postgresql") or not parts.hostname:
             raise ConfigError(
@@ -73,9 +76,6 @@ class PostgresBackend:
             )
         self.admin_url = admin_url
         self.ttl = ttl
-        # The key of the template this project builds now; older templates of other keys are
-        # swept once past ``ttl``. None: no template is ever swept.
-        self.current = current
         self.psycopg = _import_psycopg()
         self._connection: psycopg.Connection[Any] | None = None
 
@@ -147,6 +147,11 @@ class PostgresBackend:
         if template:
             query = sql.SQL("{} TEMPLATE {}").format(query, sql.Identifier(template))
         self.execute(query)
+        self._comment(name, record)
+
+    def _comment(self, name: str, record: dict[str, object]) -> None:
+        """Store ``record`` as the owner marker of database ``name``."""
+        sql = self.psycopg.sql
         comment = MARKER + json.dumps(record, sort_keys=True)
         self.execute(
             sql.SQL("COMMENT ON DATABASE {} IS {}").format(
@@ -188,18 +193,14 @@ class PostgresBackend:
             with contextlib.suppress(ResourceError):
                 self._drop(building)
             raise
-        record = {**marker_record(identity, self.ttl, "template"), "expires": None}
+        record = marker_record(identity, self.ttl, "template")
+        record.update(expires=None, used=record["created"], basis=template.basis)
         self.execute(
             self.psycopg.sql.SQL("ALTER DATABASE {} IS_TEMPLATE true").format(
                 self.psycopg.sql.Identifier(name)
             )
         )
-        self.execute(
-            self.psycopg.sql.SQL("COMMENT ON DATABASE {} IS {}").format(
-                self.psycopg.sql.Identifier(name),
-                self.psycopg.sql.Literal(MARKER + json.dumps(record, sort_keys=True)),
-            )
-        )
+        self._comment(name, record)
 
     # -- clones -------------------------------------------------------------------------------
 
@@ -209,9 +210,18 @@ class PostgresBackend:
         source = self._locked_template(template, identity)
         try:
             self._create(name, marker_record(identity, self.ttl, "clone"), template=source)
+            self._used(source)
         finally:
             self._unlock(source)
         return Database(database_url(self.admin_url, name), name, NAME)
+
+    def _used(self, template: str) -> None:
+        """Record that ``template`` was just cloned (at most once per ``USED_EVERY``): a
+        template unused for ``ttl`` is swept."""
+        record = self.marker(template)
+        used = record.get("used") if record else None
+        if record is not None and not (isinstance(used, int | float) and used > _ago(USED_EVERY)):
+            self._comment(template, {**record, "used": time.time()})
 
     def _locked_template(self, template: Template, identity: Identity) -> str:
         """The built template, locked: one clone of a template at a time (else SQLSTATE
@@ -248,8 +258,9 @@ class PostgresBackend:
             if record is None:
                 continue
             if record.get("kind") == "template":
-                if self._stale_template(name, record):
-                    found.append(Leftover(NAME, name, "template of an old key, older than ttl"))
+                reason = self._stale_template(record)
+                if reason:
+                    found.append(Leftover(NAME, name, reason))
                 continue
             if owners.expired(record):
                 found.append(Leftover(NAME, name, "time-to-live passed"))
@@ -257,14 +268,15 @@ class PostgresBackend:
                 found.append(Leftover(NAME, name, f"owner {record.get('owner')} is dead"))
         return found
 
-    def _stale_template(self, name: str, record: dict[str, object]) -> bool:
-        created = record.get("created")
-        return (
-            self.current is not None
-            and name != f"{TEMPLATE_PREFIX}{self.current}"
-            and isinstance(created, int | float)
-            and created + self.ttl < time.time()
-        )
+    def _stale_template(self, record: dict[str, object]) -> str:
+        """Why a built template goes: unused for ``ttl``, or it served one session (a project
+        outside git without ``inputs``) whose owner is dead. Empty: it stays."""
+        used = record.get("used", record.get("created"))
+        if isinstance(used, int | float) and used < _ago(self.ttl):
+            return "template unused for longer than ttl"
+        if record.get("basis") == SESSION and not owners.alive(record):
+            return f"template of a finished session (owner {record.get('owner')} is dead)"
+        return ""
 
     def remove(self, leftover: Leftover) -> None:
         """Drop a leftover database, checking its marker once more first; a template under
@@ -284,6 +296,10 @@ class PostgresBackend:
             self._drop(leftover.name)
         finally:
             self._unlock(leftover.name)
+
+
+def _ago(seconds: float) -> float:
+    return time.time() - seconds
 
 
 def _statement(query: Any, connection: Any) -> str:
@@ -318,12 +334,4 @@ def admin_url(settings: Settings) -> str:
 def open_backend(settings: Settings) -> PostgresBackend:
     """The PostgreSQL backend for the configured admin URL."""
     ttl = settings.number("database.ttl") or 86400.0
-    return PostgresBackend(admin_url(settings), ttl, _current_key(settings))
-
-
-def _current_key(settings: Settings) -> str | None:
-    # A project whose inputs cannot be read has no current key: then no template is swept.
-    try:
-        return template_for(settings).key
-    except (ConfigError, OSError):
-        return None
+    return PostgresBackend(admin_url(settings), ttl)
