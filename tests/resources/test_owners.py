@@ -17,7 +17,7 @@ import pytest
 from gatekeeper.resources import owners, ports
 from gatekeeper.resources.databases.base import Template
 from gatekeeper.resources.databases.sqlite import OWNER_FILE, SqliteBackend
-from gatekeeper.resources.identity import WORKTREE, Identity
+from gatekeeper.resources.identity import WORKTREE, Identity, machine
 from gatekeeper.resources.locks import Held, read_record
 from tests.resources.test_sweep import HOLDER_TEST, database_exists, wait_for
 
@@ -79,7 +79,7 @@ def test_a_missing_lock_is_dead_only_in_the_sweepers_own_dir_or_a_gone_dir(
 ) -> None:
     own, other = tmp_path / "own", tmp_path / "other"
     key = Identity("/wt/a", "run1", "gw0").key
-    base: dict[str, object] = {"owner": key, "host": socket.gethostname()}
+    base: dict[str, object] = {"owner": key, "host": socket.gethostname(), "machine": machine()}
     (own / "owners").mkdir(parents=True)
     (other / "owners").mkdir(parents=True)
     in_own = {**base, "lock": str(own / "owners" / f"{key}.lock")}

@@ -14,7 +14,7 @@ import pytest
 from gatekeeper.resources.databases.base import MARKER, Leftover, Template
 from gatekeeper.resources.databases.postgres import TEMPLATE_PREFIX, PostgresBackend
 from gatekeeper.resources.databases.template_key import SESSION, TRACKED
-from gatekeeper.resources.identity import Identity
+from gatekeeper.resources.identity import Identity, machine
 
 # They use (and sweep) the one PostgreSQL server: never beside each other.
 pytestmark = pytest.mark.xdist_group("postgres-server")
@@ -91,7 +91,7 @@ def test_a_clone_records_the_templates_use(
 def test_a_session_template_goes_when_its_session_is_dead(
     postgres_admin: str, old_template: Callable[..., str], state: Path
 ) -> None:
-    dead = {"owner": "0123456789abcdef", "host": socket.gethostname()}
+    dead = {"owner": "0123456789abcdef", "host": socket.gethostname(), "machine": machine()}
     session = old_template("sweeptest2run", used=0, basis=SESSION, **dead)
     tracked = old_template("sweeptest2git", used=0, basis=TRACKED, **dead)
     backend = PostgresBackend(postgres_admin, TTL)
