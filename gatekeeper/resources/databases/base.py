@@ -14,7 +14,13 @@ from typing import Final, Protocol, runtime_checkable
 from gatekeeper.config import Settings
 from gatekeeper.errors import ConfigError
 from gatekeeper.redaction import redact
-from gatekeeper.resources.databases.template_key import INPUTS, content, template_key
+from gatekeeper.resources.databases.template_key import (
+    EMPTY,
+    INPUTS,
+    content,
+    project_identity,
+    template_key,
+)
 from gatekeeper.resources.identity import WORKTREE, Identity
 from gatekeeper.resources.locks import ResourceError
 from gatekeeper.setup_environment import setup_environment
@@ -23,6 +29,8 @@ URL_ENV: Final = "GATEKEEPER_DATABASE_URL"
 # Marks every database, file and branch gatekeeper creates; nothing without it is ever dropped.
 MARKER: Final = "gatekeeper:"
 SETUP_TIMEOUT: Final = 600.0
+NAME_PREFIX: Final = "gk_"
+NAME_TAG: Final = 8  # hex digits of a marked name's tag: a chance match is 1 in 4 billion
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -66,6 +74,8 @@ class Template:
     cwd: Path
     hooks: tuple[Callable[[str], None], ...] = field(default=())
     basis: str = INPUTS
+    # The project it was built for (its common git dir or root); empty when it serves any.
+    project: str = ""
 
     def build(self, url: str, secrets: Iterable[str] = ()) -> None:
         """Fill the template at ``url``; a failing setup raises with its (redacted) output."""
@@ -118,6 +128,24 @@ def safe_name(*parts: str, limit: int = 63) -> str:
         return cleaned
     tail = hashlib.sha256(cleaned.encode()).hexdigest()[:10]
     return f"{cleaned[: limit - 11]}_{tail}"
+
+
+def marked_name(*parts: str, limit: int = 63) -> str:
+    """``gk_<parts>_<tag>``: a name that carries gatekeeper's marker itself, the tag being a
+    digest of the rest. A database exists under its name the moment it is created, before any
+    comment or sidecar can say whose it is; a name marked so is recognised even then."""
+    body = safe_name(*parts, limit=limit - len(NAME_PREFIX) - NAME_TAG - 1)
+    return f"{NAME_PREFIX}{body}_{_name_tag(body)}"
+
+
+def is_marked(name: str) -> bool:
+    """Whether ``name`` was made by :func:`marked_name` (its tag matches the rest)."""
+    body, _, tag = name.removeprefix(NAME_PREFIX).rpartition("_")
+    return name.startswith(NAME_PREFIX) and bool(body) and tag == _name_tag(body)
+
+
+def _name_tag(body: str) -> str:
+    return hashlib.sha256(f"{MARKER}{body}".encode()).hexdigest()[:NAME_TAG]
 
 
 @runtime_checkable
@@ -195,8 +223,9 @@ def template_for(
         settings.root, settings.strings("database.inputs"), bool(setup or hooks), run
     )
     backend = f"{settings.text('database.backend')}\0{','.join(fillers)}"
-    key = template_key(backend, setup, settings.root, basis, digest)
-    return Template(key, setup, settings.root, hooks, basis)
+    project = project_identity(settings.root)
+    key = template_key(backend, setup, project, basis, digest)
+    return Template(key, setup, settings.root, hooks, basis, "" if basis == EMPTY else project)
 
 
 def _template_plugins(settings: Settings) -> list[str]:

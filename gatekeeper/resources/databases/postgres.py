@@ -4,8 +4,10 @@
 PostgreSQL refuses to copy a template while any other session is connected to it (SQLSTATE
 55006), so clones of one template are serialised with an advisory lock, and nobody connects to
 a template once it is built. Admin work runs from the ``postgres`` database given in the admin
-URL, never ``template1``. Every database gatekeeper creates carries ``COMMENT ON DATABASE`` with
-its marker and owner; a database without that marker is never dropped.
+URL, never ``template1``. Every database gatekeeper creates carries its marker twice: in its name
+(:func:`~gatekeeper.resources.databases.base.marked_name`, there from the moment it exists) and in
+``COMMENT ON DATABASE`` with its owner. A database with neither is never dropped; one with a
+marked name but somebody else's comment neither.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import json
 import os
 import time
 import zlib
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit, urlunsplit
 
@@ -24,12 +27,14 @@ from gatekeeper.redaction import redact
 from gatekeeper.resources import owners
 from gatekeeper.resources.databases.base import (
     MARKER,
+    NAME_PREFIX,
     URL_ENV,
     Database,
     Leftover,
     Template,
+    is_marked,
+    marked_name,
     marker_record,
-    safe_name,
 )
 from gatekeeper.resources.databases.template_key import SESSION
 from gatekeeper.resources.identity import Identity
@@ -124,8 +129,15 @@ class PostgresBackend:
 
     # -- templates ----------------------------------------------------------------------------
 
+    # Session-level advisory locks, keyed by a database's name: the server releases them when
+    # the holder's connection ends, even when its process was SIGKILLed.
+
     def _lock(self, name: str) -> None:
         self.execute("SELECT pg_advisory_lock(%s)", (zlib.crc32(name.encode()),))
+
+    def _try_lock(self, name: str) -> bool:
+        rows = self.execute("SELECT pg_try_advisory_lock(%s)", (zlib.crc32(name.encode()),))
+        return bool(rows[0][0])
 
     def _unlock(self, name: str) -> None:
         self.execute("SELECT pg_advisory_unlock(%s)", (zlib.crc32(name.encode()),))
@@ -133,21 +145,41 @@ class PostgresBackend:
     def exists(self, name: str) -> bool:
         return bool(self.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)))
 
-    def marker(self, name: str) -> dict[str, object] | None:
-        """The ownership marker of database ``name``; None when it has none (not ours)."""
+    def comment(self, name: str) -> tuple[bool, str | None]:
+        """Whether database ``name`` exists, and its comment (None when it has none)."""
         rows = self.execute(
             "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
             (name,),
         )
-        return _parse_marker(rows[0][0]) if rows else None
+        return (True, rows[0][0]) if rows else (False, None)
+
+    def marker(self, name: str) -> dict[str, object] | None:
+        """The ownership marker of database ``name``; None when it has none (not ours)."""
+        return _parse_marker(self.comment(name)[1])
 
     def _create(self, name: str, record: dict[str, object], template: str | None = None) -> None:
+        """Create database ``name`` (a :func:`marked_name`) and record its owner.
+
+        ``CREATE DATABASE`` cannot run in a transaction, so the owner's comment follows it in
+        a second statement. Until the comment is written the creator holds the name's advisory
+        lock: a sweep that finds a marked name without a comment and can take that lock knows
+        the creator died in between (see :meth:`_unrecorded`).
+        """
         sql = self.psycopg.sql
         query = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
         if template:
             query = sql.SQL("{} TEMPLATE {}").format(query, sql.Identifier(template))
-        self.execute(query)
-        self._comment(name, record)
+        self._lock(name)
+        try:
+            self.execute(query)
+            try:
+                self._comment(name, record)
+            except BaseException:
+                with contextlib.suppress(ResourceError):  # the first failure is the one to report
+                    self._drop(name)
+                raise
+        finally:
+            self._unlock(name)
 
     def _comment(self, name: str, record: dict[str, object]) -> None:
         """Store ``record`` as the owner marker of database ``name``."""
@@ -178,7 +210,7 @@ class PostgresBackend:
         return name
 
     def _build(self, template: Template, identity: Identity, name: str) -> None:
-        building = safe_name("gk_build", template.key, str(os.getpid()))
+        building = marked_name("build", template.key, str(os.getpid()))
         self._create(building, marker_record(identity, self.ttl, "building"))
         try:
             template.build(database_url(self.admin_url, building), (self.admin_url,))
@@ -194,7 +226,9 @@ class PostgresBackend:
                 self._drop(building)
             raise
         record = marker_record(identity, self.ttl, "template")
-        record.update(expires=None, used=record["created"], basis=template.basis)
+        record.update(
+            expires=None, used=record["created"], basis=template.basis, project=template.project
+        )
         self.execute(
             self.psycopg.sql.SQL("ALTER DATABASE {} IS_TEMPLATE true").format(
                 self.psycopg.sql.Identifier(name)
@@ -206,7 +240,7 @@ class PostgresBackend:
 
     def create(self, template: Template, identity: Identity, label: str) -> Database:
         """A clone of the template, named uniquely for ``identity`` and ``label``."""
-        name = safe_name("gk", identity.worker, identity.key, label)
+        name = marked_name(identity.worker, identity.key, label)
         source = self._locked_template(template, identity)
         try:
             self._create(name, marker_record(identity, self.ttl, "clone"), template=source)
@@ -246,27 +280,46 @@ class PostgresBackend:
         self._drop(database.name)
 
     def leftovers(self) -> list[Leftover]:
-        """Marked clones (and unfinished templates) whose owner is dead or expired."""
+        """Marked clones (and unfinished templates) whose owner is dead or expired, templates
+        no longer used, and marked names whose creator died before recording the owner."""
         rows = self.execute(
             "SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database "
-            "WHERE shobj_description(oid, 'pg_database') LIKE %s ORDER BY datname",
-            (MARKER + "%",),
+            "WHERE shobj_description(oid, 'pg_database') LIKE %s OR datname LIKE %s "
+            "ORDER BY datname",
+            (MARKER + "%", NAME_PREFIX.replace("_", "\\_") + "%"),
         )
         found: list[Leftover] = []
         for name, comment in rows:
-            record = _parse_marker(comment)
-            if record is None:
-                continue
-            if record.get("kind") == "template":
-                reason = self._stale_template(record)
-                if reason:
-                    found.append(Leftover(NAME, name, reason))
-                continue
-            if owners.expired(record):
-                found.append(Leftover(NAME, name, "time-to-live passed"))
-            elif not owners.alive(record):
-                found.append(Leftover(NAME, name, f"owner {record.get('owner')} is dead"))
+            reason = self._unrecorded(name) if comment is None else self._stale(comment)
+            if reason:
+                found.append(Leftover(NAME, name, reason))
         return found
+
+    def _stale(self, comment: str | None) -> str:
+        """Why the database with ``comment`` goes; empty when it stays (or is not ours)."""
+        record = _parse_marker(comment)
+        if record is None:
+            return ""  # somebody else's comment: not ours, whatever the name says
+        if record.get("kind") == "template":
+            return self._stale_template(record)
+        if owners.expired(record):
+            return "time-to-live passed"
+        if not owners.alive(record):
+            return f"owner {record.get('owner')} is dead"
+        return ""
+
+    def _unrecorded(self, name: str) -> str:
+        """Why a database without a comment goes: its name carries gatekeeper's marker and
+        nobody holds its creation lock, so its creator died between ``CREATE DATABASE`` and
+        ``COMMENT ON DATABASE``. Empty: not ours, or still being created."""
+        if not is_marked(name) or not self._try_lock(name):
+            return ""
+        try:
+            # Still without one under the lock: the creator may have finished just now.
+            unrecorded = self.comment(name) == (True, None)
+        finally:
+            self._unlock(name)
+        return "its creator died before recording its owner" if unrecorded else ""
 
     def _stale_template(self, record: dict[str, object]) -> str:
         """Why a built template goes: unused for ``ttl``, or it served one session (a project
@@ -276,26 +329,51 @@ class PostgresBackend:
             return "template unused for longer than ttl"
         if record.get("basis") == SESSION and not owners.alive(record):
             return f"template of a finished session (owner {record.get('owner')} is dead)"
+        project = record.get("project")
+        if isinstance(project, str) and project and _gone(project, record):
+            return f"template of a project that is gone ({project})"
         return ""
 
     def remove(self, leftover: Leftover) -> None:
-        """Drop a leftover database, checking its marker once more first; a template under
-        its clone lock, so no clone is being made from it meanwhile."""
-        marker = self.marker(leftover.name)
-        if marker is None:
-            return
-        if marker.get("kind") != "template":
-            self._drop(leftover.name)
-            return
-        self._lock(leftover.name)
+        """Drop a leftover database once judged again, since things change between listing
+        and removing: a template under its clone lock (no clone is being made from it), a
+        database whose creator died before recording its owner under its creation lock."""
+        exists, comment = self.comment(leftover.name)
+        if exists and comment is None:
+            self._remove_unrecorded(leftover.name)
+        elif exists and _parse_marker(comment) is not None:
+            self._remove_recorded(leftover.name)
+
+    def _remove_recorded(self, name: str) -> None:
+        template = (self.marker(name) or {}).get("kind") == "template"
+        if template:
+            self._lock(name)  # its clone lock: no clone is being made from it meanwhile
         try:
-            sql = self.psycopg.sql
-            self.execute(
-                sql.SQL("ALTER DATABASE {} IS_TEMPLATE false").format(sql.Identifier(leftover.name))
-            )
-            self._drop(leftover.name)
+            if self._stale(self.comment(name)[1]):
+                if template:
+                    sql = self.psycopg.sql
+                    self.execute(
+                        sql.SQL("ALTER DATABASE {} IS_TEMPLATE false").format(sql.Identifier(name))
+                    )
+                self._drop(name)
         finally:
-            self._unlock(leftover.name)
+            if template:
+                self._unlock(name)
+
+    def _remove_unrecorded(self, name: str) -> None:
+        if not is_marked(name) or not self._try_lock(name):
+            return  # not ours, or a creator holds it: it may be writing the comment now
+        try:
+            if self.comment(name) == (True, None):
+                self._drop(name)
+        finally:
+            self._unlock(name)
+
+
+def _gone(project: str, record: dict[str, object]) -> bool:
+    """Whether the project a template was built for is gone, judged only on the machine that
+    built it (another machine's paths prove nothing)."""
+    return owners.on_this_machine(record) and not Path(project).exists()
 
 
 def _ago(seconds: float) -> float:

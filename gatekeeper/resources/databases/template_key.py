@@ -11,7 +11,7 @@ shares templates; two repositories never do), or the project root outside git. T
   change rebuilds;
 - no ``inputs``, outside git: nothing can tell what the setup read, so the template serves
   one session (``run``) and is never reused by another;
-- no setup and no hook: nothing fills the template; the project alone keys it.
+- no setup and no hook: nothing fills the template; one empty template serves every project.
 """
 
 from __future__ import annotations
@@ -77,9 +77,10 @@ def content(root: Path, inputs: list[str], filled: bool, run: str | None) -> tup
     return SESSION, run or uuid.uuid4().hex
 
 
-def template_key(backend: str, setup: str, root: Path, basis: str, digest: str) -> str:
-    """The key of the template ``setup`` builds for the project at ``root`` from ``digest``."""
-    parts = (backend, setup, project_identity(root), basis, digest)
+def template_key(backend: str, setup: str, project: str, basis: str, digest: str) -> str:
+    """The key of the template ``setup`` builds for ``project`` from ``digest``. An empty
+    template (``EMPTY``) is the same for every project: one serves them all."""
+    parts = (backend, setup, "" if basis == EMPTY else project, basis, digest)
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
 
 

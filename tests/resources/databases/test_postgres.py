@@ -98,3 +98,19 @@ def test_a_session_template_goes_when_its_session_is_dead(
     found = backend.leftovers()
     assert ours(found, session, tracked) == [session]
     backend.close()
+
+
+def test_a_template_of_a_project_that_is_gone_is_swept(
+    postgres_admin: str, old_template: Callable[..., str], tmp_path: Path
+) -> None:
+    here = {"host": socket.gethostname(), "machine": machine()}
+    gone = old_template("sweeptest3gone", used=0, project=str(tmp_path / "gone"), **here)
+    kept = old_template("sweeptest3here", used=0, project=str(tmp_path), **here)
+    elsewhere = {**here, "machine": "another;pid:[1];mnt:[2]"}
+    unknown = old_template("sweeptest3else", used=0, project=str(tmp_path / "gone"), **elsewhere)
+    backend = PostgresBackend(postgres_admin, TTL)
+    found = backend.leftovers()
+    assert ours(found, gone, kept, unknown) == [gone]
+    (leftover,) = [item for item in found if item.name == gone]
+    assert leftover.reason == f"template of a project that is gone ({tmp_path / 'gone'})"
+    backend.close()
