@@ -188,6 +188,13 @@ CORE_OPTIONS: Final[tuple[Option, ...]] = (
         "rebuilds it. Unset: any change to a file git would commit rebuilds it.",
     ),
     Option(
+        "database.prepare",
+        "bool",
+        True,
+        "While a session starts, clone the built template once per worker (PostgreSQL), so "
+        "each worker's fixture takes a database that is ready.",
+    ),
+    Option(
         "database.ttl",
         "float",
         86400.0,
