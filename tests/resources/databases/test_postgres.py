@@ -114,3 +114,28 @@ def test_a_template_of_a_project_that_is_gone_is_swept(
     (leftover,) = [item for item in found if item.name == gone]
     assert leftover.reason == f"template of a project that is gone ({tmp_path / 'gone'})"
     backend.close()
+
+
+def checkpoints_requested(admin: str) -> int:
+    import psycopg
+
+    with psycopg.connect(admin, autocommit=True) as connection:
+        row = connection.execute("SELECT checkpoints_req FROM pg_stat_bgwriter").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_a_template_from_the_size_limit_is_cloned_with_file_copy(
+    postgres_admin: str, old_template: Callable[..., str]
+) -> None:
+    name = old_template("sweeptest4size", used=0)
+    template = Template(name.removeprefix(TEMPLATE_PREFIX), "", Path())
+    backend = PostgresBackend(postgres_admin, TTL, file_copy_from=0)  # every template is large
+    before = checkpoints_requested(postgres_admin)
+    clone = backend.create(template, Identity("/wt/size", "r"), "main")
+    try:
+        # FILE_COPY forces a checkpoint before and after copying the files; WAL_LOG none.
+        assert checkpoints_requested(postgres_admin) >= before + 2
+    finally:
+        backend.drop(clone)
+        backend.close()
