@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Protocol, runtime_checkable
 
-from gatekeeper.config import Settings, read_pyproject
+from gatekeeper.config import Settings, find_project_root, read_pyproject
 from gatekeeper.errors import GatekeeperError
 from gatekeeper.resources.identity import Identity
 
@@ -44,10 +44,10 @@ class Preparing(Protocol):
 
 
 def wanted(root: Path, overrides: Mapping[str, object]) -> bool:
-    """Whether the project at ``root`` names a server backend and leaves ``prepare`` on: read
-    from the raw file (cheap), so a session without such a database pays nothing more."""
+    """Whether the project at or above ``root`` names a server backend and leaves ``prepare``
+    on: read from the raw file (cheap), so a session without such a database pays nothing."""
     try:
-        raw, _ = read_pyproject(root)
+        raw, _ = read_pyproject(find_project_root(root))
     except GatekeeperError:
         return False  # the fixtures report a broken file; this is only an optimisation
     table = raw.get("database")

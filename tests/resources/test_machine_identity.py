@@ -19,6 +19,7 @@ import pytest
 from gatekeeper.resources import owners
 from gatekeeper.resources.databases.base import Leftover
 from gatekeeper.resources.identity import Identity, machine
+from tests.resources.test_owners import run_sweep
 from tests.resources.test_sweep import HOLDER_TEST, database_exists, wait_for
 
 # They use (and sweep) the one PostgreSQL server: never beside each other.
@@ -108,16 +109,11 @@ def test_a_live_owner_in_another_container_keeps_its_clone(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    gatekeeper = [str(Path(sys.executable).parent / "gatekeeper"), "sweep"]
     name = ""
     try:
         name = str(wait_for(out, holder)["database"])
         assert not list(state.iterdir())  # the owner's files are invisible out here
-        swept = subprocess.run(
-            gatekeeper, cwd=tree, env=env, capture_output=True, text=True, check=False
-        )
-        assert swept.returncode == 0, swept.stderr
-        assert name not in swept.stdout
+        assert name not in run_sweep(tree, env)
         assert database_exists(postgres_admin, name)
     finally:
         os.kill(holder.pid, signal.SIGKILL)

@@ -25,6 +25,16 @@ from tests.resources.test_sweep import HOLDER_TEST, database_exists, wait_for
 pytestmark = pytest.mark.xdist_group("postgres-server")
 
 
+def run_sweep(tree: Path, env: dict[str, str]) -> str:
+    """What ``gatekeeper sweep`` run in ``tree`` prints; it must succeed."""
+    gatekeeper = [str(Path(sys.executable).parent / "gatekeeper"), "sweep"]
+    done = subprocess.run(
+        gatekeeper, cwd=tree, env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
 def claimed(state: Path, worker: str = "gw0") -> tuple[Identity, Held]:
     """An identity whose owner lock is held (by this process) in ``state``."""
     identity = Identity("/wt/a", "run1", worker)
@@ -131,22 +141,13 @@ def test_live_owner_in_another_state_dir_keeps_its_clone_until_it_dies(
         stderr=subprocess.DEVNULL,
     )
     sweeper_env = {**child_env, "GATEKEEPER_DATABASE_URL": postgres_admin}  # state dir B
-    gatekeeper = [str(Path(sys.executable).parent / "gatekeeper"), "sweep"]
     try:
         name = str(wait_for(out, holder)["database"])
-        kept = subprocess.run(
-            gatekeeper, cwd=tree, env=sweeper_env, capture_output=True, text=True, check=False
-        )
-        assert kept.returncode == 0, kept.stderr
-        assert name not in kept.stdout
+        assert name not in run_sweep(tree, sweeper_env)
         assert database_exists(postgres_admin, name)
     finally:
         os.kill(holder.pid, signal.SIGKILL)
         holder.wait()
-    swept = subprocess.run(
-        gatekeeper, cwd=tree, env=sweeper_env, capture_output=True, text=True, check=False
-    )
-    assert swept.returncode == 0, swept.stderr
-    assert f"removed postgres {name}" in swept.stdout
+    assert f"removed postgres {name}" in run_sweep(tree, sweeper_env)
     assert not database_exists(postgres_admin, name)
     assert state != tmp_path / "state-a"

@@ -47,31 +47,35 @@ def built(backend: PostgresBackend, tmp_path: Path) -> Iterator[Template]:
     drop_template(backend, name)
 
 
+@pytest.fixture
+def session(state: Path) -> Iterator[Identity]:
+    """A live session of its own run: its owner lock is held (by this process)."""
+    identity = Identity("/wt/ahead", uuid.uuid4().hex[:12])
+    held = owners.claim(identity)
+    yield owners.owned(identity, held)
+    held.release()
+
+
 def oid(backend: PostgresBackend, name: str) -> int:
     return int(backend.execute("SELECT oid FROM pg_database WHERE datname = %s", (name,))[0][0])
 
 
 def test_workers_take_the_clones_their_session_prepared(
-    backend: PostgresBackend, built: Template, state: Path
+    backend: PostgresBackend, built: Template, session: Identity
 ) -> None:
-    session = Identity("/wt/ahead", uuid.uuid4().hex[:12])
-    held = owners.claim(session)
-    try:
-        made = backend.prepare(built, owners.owned(session, held), 2, threading.Event())
-        assert len(made) == 2
-        prepared = {oid(backend, name) for name in made}
-        workers = [Identity(session.worktree, session.run, f"gw{n}") for n in range(3)]
-        taken = [backend.create(built, worker, "main") for worker in workers]
-        # The first two got the prepared databases themselves, the third a new clone.
-        assert {oid(backend, db.name) for db in taken[:2]} == prepared
-        assert oid(backend, taken[2].name) not in prepared
-        record = backend.marker(taken[0].name)
-        assert record is not None and record["worker"] == "gw0" and record["prepared_as"] in made
-        assert not any(backend.exists(name) for name in made)
-        for database in taken:
-            backend.drop(database)
-    finally:
-        held.release()
+    made = backend.prepare(built, session, 2, threading.Event())
+    assert len(made) == 2
+    prepared = {oid(backend, name) for name in made}
+    workers = [Identity(session.worktree, session.run, f"gw{n}") for n in range(3)]
+    taken = [backend.create(built, worker, "main") for worker in workers]
+    # The first two got the prepared databases themselves, the third a new clone.
+    assert {oid(backend, db.name) for db in taken[:2]} == prepared
+    assert oid(backend, taken[2].name) not in prepared
+    record = backend.marker(taken[0].name)
+    assert record is not None and record["worker"] == "gw0" and record["prepared_as"] in made
+    assert not any(backend.exists(name) for name in made)
+    for database in taken:
+        backend.drop(database)
 
 
 def test_another_runs_or_templates_clones_are_never_taken(
@@ -95,24 +99,19 @@ def test_another_runs_or_templates_clones_are_never_taken(
 
 
 def test_what_nobody_took_is_dropped_and_a_dead_sessions_is_swept(
-    backend: PostgresBackend, built: Template, state: Path
+    backend: PostgresBackend, built: Template, session: Identity
 ) -> None:
-    live = Identity("/wt/ahead", uuid.uuid4().hex[:12])
-    held = owners.claim(live)
-    try:
-        kept = backend.prepare(built, owners.owned(live, held), 1, threading.Event())
-        dead = Identity("/wt/ahead", uuid.uuid4().hex[:12])  # no owner lock: a killed session
-        orphans = backend.prepare(built, dead, 2, threading.Event())
-        found = {left.name: left.reason for left in backend.leftovers()}
-        assert kept[0] not in found
-        assert all(found[name] == f"owner {dead.key} is dead" for name in orphans)
-        for name in orphans:
-            backend.remove(next(left for left in backend.leftovers() if left.name == name))
-        assert not any(backend.exists(name) for name in orphans)
-        backend.discard_prepared(owners.owned(live, held))
-        assert not backend.exists(kept[0])
-    finally:
-        held.release()
+    kept = backend.prepare(built, session, 1, threading.Event())
+    dead = Identity("/wt/ahead", uuid.uuid4().hex[:12])  # no owner lock: a killed session
+    orphans = backend.prepare(built, dead, 2, threading.Event())
+    found = {left.name: left.reason for left in backend.leftovers()}
+    assert kept[0] not in found
+    assert all(found[name] == f"owner {dead.key} is dead" for name in orphans)
+    for name in orphans:
+        backend.remove(next(left for left in backend.leftovers() if left.name == name))
+    assert not any(backend.exists(name) for name in orphans)
+    backend.discard_prepared(session)
+    assert not backend.exists(kept[0])
 
 
 def test_nothing_is_prepared_from_a_template_not_built_yet(
