@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 from collections.abc import Sequence
 from typing import NoReturn
 
+from gatekeeper import childgroup
 from gatekeeper.commands import COMMANDS
 from gatekeeper.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, GatekeeperError
 from gatekeeper.version import installed_version
@@ -37,7 +39,34 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status (the console script exits with it)."""
+    """Run the command line; returns the exit status (the console script exits with it).
+
+    A reader that closed the pipe (``gatekeeper ci init --print | head -3``) ends the command
+    quietly with exit status 2, "interrupted": what was cut short is no verdict.
+    """
+    try:
+        try:
+            return _dispatch(argv)
+        finally:
+            # Here, not at interpreter exit: a closed pipe must surface inside this handler.
+            sys.stdout.flush()
+    except BrokenPipeError:
+        _discard_stdout()
+        return EXIT_INTERRUPTED
+
+
+def _discard_stdout() -> None:
+    """Point standard output at /dev/null, so the interpreter's last flush at exit does not
+    fail on the closed pipe again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass  # no file descriptor (captured output): nothing will be flushed to the pipe
+
+
+def _dispatch(argv: Sequence[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and getattr(COMMANDS.get(argv[0]), "PASSTHROUGH", False):
         # Everything after a pass-through command belongs to it (pytest's own options).
@@ -46,13 +75,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         args, rest = parser().parse_args(argv), []
     command = COMMANDS[args.command]
     try:
-        return int(command.run(args, rest))
+        with childgroup.sigterm_interrupts():
+            return int(command.run(args, rest))
     except GatekeeperError as error:
         print(f"gatekeeper {args.command}: error: {error}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
         print(f"gatekeeper {args.command}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        raise  # the reader went away: handled quietly by main()
     except Exception as error:  # anything else is a bug: one paragraph, never a traceback
         print(internal_error(args.command, error), file=sys.stderr)
         return EXIT_INTERNAL

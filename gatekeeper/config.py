@@ -31,6 +31,7 @@ class Option:
     help: str
     choices: tuple[str, ...] = ()
     nullable: bool = False
+    maximum: float | None = None  # the largest value that means anything (a percentage: 100)
 
     @property
     def section(self) -> str:
@@ -111,6 +112,7 @@ CORE_OPTIONS: Final[tuple[Option, ...]] = (
         None,
         "Minimum total coverage in percent. Default: coverage's own fail_under, else report only.",
         nullable=True,
+        maximum=100.0,
     ),
     Option(
         "complexity.max",
@@ -121,7 +123,19 @@ CORE_OPTIONS: Final[tuple[Option, ...]] = (
     Option("complexity.paths", "list", [], "Paths measured for complexity. Default: paths."),
     Option("lint.paths", "list", ["."], "Paths ruff checks; ruff's own include/exclude apply."),
     Option("lint.format", "bool", True, "Also run `ruff format --check`."),
-    Option("types.paths", "list", [], "Paths mypy checks. Default: paths."),
+    Option(
+        "lint.ruff-version",
+        "str",
+        "",
+        "The ruff version the project pins, when its pre-commit config, lock file or "
+        "requirements do not say (docs/configuration.md: which ruff judges).",
+    ),
+    Option(
+        "types.paths",
+        "list",
+        [],
+        "Paths mypy checks. Default: the `files` of the project's mypy configuration, else paths.",
+    ),
     # -- scope, baseline, cache (docs/adopting.md) ------------------------------------------
     Option(
         "scope",
@@ -157,6 +171,7 @@ CORE_OPTIONS: Final[tuple[Option, ...]] = (
         None,
         "Minimum coverage in percent of the changed executable lines, judged line by line.",
         nullable=True,
+        maximum=100.0,
     ),
     # -- end of scope, baseline, cache ------------------------------------------------------
     # -- isolation: ports and databases per worker (gatekeeper.resources) --
@@ -411,6 +426,17 @@ def read_pyproject(root: Path) -> tuple[dict[str, object], Path | None]:
     return table, path
 
 
+def read_toml(path: Path) -> dict[str, object]:
+    """Another tool's TOML file, read for what gatekeeper should know of it (a pinned version,
+    a list of files): ``{}`` when it is missing or unreadable, which that tool reports itself."""
+    import tomllib
+
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return {}
+
+
 def load(
     root: Path,
     table: Table = Table(),
@@ -530,7 +556,20 @@ def _validate(option: Option, value: object, where: str) -> object:
     _check_choices(option, value, where)
     if option.kind == "float" and isinstance(value, int | float) and value < 0:
         raise ConfigError(f"{where}: {option.display} must not be negative, got {value!r}.")
+    _check_maximum(option, value, where)
     return value
+
+
+def _check_maximum(option: Option, value: object, where: str) -> None:
+    """Refused before anything runs: a threshold no run can reach would fail every run, and
+    only after the whole suite."""
+    if option.maximum is None or not isinstance(value, int | float):
+        return
+    if value > option.maximum:
+        raise ConfigError(
+            f"{where}: {option.display} is {value:g}, above {option.maximum:g}, which no run can "
+            f"reach; use a value from 0 to {option.maximum:g}."
+        )
 
 
 def _check_choices(option: Option, value: object, where: str) -> None:

@@ -20,6 +20,7 @@ from gatekeeper import fingerprint, passes, repository
 from gatekeeper.cache import Cache
 from gatekeeper.checks.base import Check, CheckContext, TestOutcome
 from gatekeeper.checks.process import RUNNING
+from gatekeeper.checks.types import mypy_files
 from gatekeeper.errors import GatekeeperError
 from gatekeeper.hold import Policy
 from gatekeeper.model import CheckResult, Finding, Report, Status, decide
@@ -126,6 +127,8 @@ class Gate:
         self.cache = Cache.open(setup.settings, setup.worktree, self.policy.token())
         self._session_run: str | None = None  # the whole-suite run's facts; None: a selection
         self._session_hits: dict[str, CheckResult] = {}
+        # Why the test session runs instead of being reused; None once it is reused.
+        self.rerun: str | None = "the session has not been looked up in the cache"
 
     def judge(
         self, check: Check, context: CheckContext, extra: str = "", *, reuse: bool = True
@@ -141,30 +144,62 @@ class Gate:
         self.cache.store(key, result)
         return result
 
-    def reuse_session(self, whole_suite: str | None) -> bool:
+    def reuse_session(self, whole_suite: str | None, why_not: str = "") -> bool:
         """Whether the session checks (tests, coverage) all passed before on this content.
 
         ``whole_suite`` describes a run of the whole suite (its arguments); ``None`` means a
-        selection (``-k``, node ids, ``--lf``), which never reads or writes the cache. When this
-        returns True, no test session needs to run: :meth:`finish` uses the stored results.
+        selection (``-k``, node ids, ``--lf``; ``why_not`` says which), which never reads or
+        writes the cache. A session check with nothing to judge in this tree (evals without
+        datasets) needs no stored pass: it skips again, judged afresh. When this returns True,
+        no test session needs to run: :meth:`finish` uses the stored results. Otherwise
+        :attr:`rerun` says why the tests run.
         """
         self._session_run = whole_suite
-        if whole_suite is None or not self.cache.enabled:
-            return False
+        hits, self.rerun = self._stored_session(whole_suite, why_not)
+        if self.rerun is None:
+            self._session_hits = hits
+        return self.rerun is None
+
+    def _stored_session(
+        self, whole_suite: str | None, why_not: str
+    ) -> tuple[dict[str, CheckResult], str | None]:
+        """The stored passes of the session checks, or the reason they cannot be used."""
+        if whole_suite is None:
+            return {}, why_not or "a selection of the suite ran: only whole-suite runs are reused"
+        if not self.cache.enabled:
+            return {}, self._cache_off()
         hits: dict[str, CheckResult] = {}
         for check in (c for c in self.setup.enabled if c.needs_session):
             hit = self.cache.load(self.cache.key(check.name, whole_suite))
-            if hit is None:
-                return False
-            hits[check.name] = hit
-        self._session_hits = hits
-        return bool(hits)
+            if hit is not None:
+                hits[check.name] = hit
+            elif not self._nothing_to_judge(check):
+                return {}, f"no stored pass of {check.name} for this content and configuration"
+        if not hits:
+            return {}, "no enabled check judges the test session"
+        return hits, None
 
-    def narrowed(self) -> None:
+    def _nothing_to_judge(self, check: Check) -> bool:
+        """Whether a session check skips without any session: what it would judge is absent
+        from the tree (evals without datasets). Decided now, never read from the cache."""
+        return run_check(check, self.context()).status is Status.SKIPPED
+
+    def _cache_off(self) -> str:
+        settings = self.setup.settings
+        if "cache" in settings.overridden:
+            return f"{configuration.Table().by_key()['cache'].flag} was given"
+        if not settings.flag("cache"):
+            return (
+                f"{settings.source or configuration.PYPROJECT} sets [tool.gatekeeper] cache = false"
+            )
+        return "the content has no git tree id to key the cache (outside git, or git failed)"
+
+    def narrowed(self, why: str | None = None) -> None:
         """The session turned out to run only part of the suite (items were deselected at
-        collection): its outcome is judged but neither stored per check nor as a whole-gate
-        pass for the pre-push hook."""
+        collection, or it stopped early): its outcome is judged but neither stored per check nor
+        as a whole-gate pass for the pre-push hook. ``why`` replaces :attr:`rerun`."""
         self._session_run = None
+        self.rerun = why or self.rerun
 
     def _judge_session(self, check: Check, context: CheckContext) -> CheckResult:
         if check.name in self._session_hits:
@@ -251,11 +286,14 @@ class Gate:
     def effective_config(self) -> dict[str, object]:
         """The configuration as applied: detected paths written out."""
         config = self.setup.settings.as_dict()
+        settings = self.setup.settings
         config["paths"] = list(self.setup.paths)
-        for name in ("types", "complexity"):
+        # mypy checks the files its own configuration names, when it names any.
+        named = mypy_files(settings.root, settings.strings("types.args"))
+        for name, paths in (("types", named or self.setup.paths), ("complexity", self.setup.paths)):
             section = config.get(name)
             if isinstance(section, dict) and not section.get("paths"):
-                section["paths"] = list(self.setup.paths)
+                section["paths"] = list(paths)
         return config
 
     def report(self, results: tuple[CheckResult, ...]) -> Report:

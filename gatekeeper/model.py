@@ -100,11 +100,18 @@ class Report:
 
 
 def decide(checks: tuple[CheckResult, ...]) -> tuple[Status, str]:
-    """The gate's verdict and the rule that decided it: every enabled check must pass."""
+    """The gate's verdict and the rule that decided it: every enabled check must pass (a check
+    may skip when it has nothing to judge, but at least one must pass)."""
     bad = [c for c in checks if not c.ok]
     if not checks:
         return Status.FAILED, "no check ran; an empty gate is not a pass"
-    if not bad:
+    if bad:
+        names = ", ".join(f"{c.name} {c.status.value}" for c in bad)
+        return Status.FAILED, f"every enabled check must pass; {names}"
+    skipped = [c.name for c in checks if c.status is Status.SKIPPED]
+    if not skipped:
         return Status.PASSED, f"all {len(checks)} enabled checks passed"
-    names = ", ".join(f"{c.name} {c.status.value}" for c in bad)
-    return Status.FAILED, f"every enabled check must pass; {names}"
+    counts = f"{len(checks) - len(skipped)} passed, {len(skipped)} skipped ({', '.join(skipped)})"
+    if len(skipped) == len(checks):
+        return Status.FAILED, f"{counts}: every enabled check skipped, so nothing was judged"
+    return Status.PASSED, f"{counts}; no enabled check failed"

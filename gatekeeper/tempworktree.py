@@ -14,14 +14,14 @@ import json
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Final
 
+from gatekeeper import childgroup, repository, workfolder
 from gatekeeper import config as configuration
-from gatekeeper import parentdeath, repository
 from gatekeeper.errors import ConfigError
 
 FINDINGS_SHOWN: Final = 10
@@ -89,23 +89,60 @@ def gate_commit(
     The worktree is always removed; ``output`` receives the gate's own output (default: this
     process's standard error). A gate that leaves no readable report fails closed.
     """
-    with temporary_worktree(start, commit, scratch / "tree") as tree:
+    with (
+        temporary_worktree(start, commit, scratch / "tree") as tree,
+        _destination(output, scratch / "gate.log") as (stream, log),
+    ):
         # Exactly the command line of `pytest --gatekeeper`: the cache keys a whole-suite run by
         # its arguments, so any extra argument would stop a pass of this tree, stored by a
         # run in another worktree, from being reused here.
         argv = [sys.executable, "-m", "gatekeeper", "run"]
-        done = subprocess.run(
+        # In a process group of its own, stopped with everything it started however this
+        # ends, and dead with this process: a gate must not go on in a worktree that is
+        # about to be removed (gatekeeper.childgroup).
+        status = childgroup.run(
             argv,
             cwd=tree,
             env=gate_env(),
-            # Dies with this process: a killed run's child must not gate on in a worktree
-            # the next run sweeps away.
-            preexec_fn=parentdeath.tie_to_parent(),
-            stdout=sys.stderr if output is None else output,
-            stderr=None if output is None else subprocess.STDOUT,
-            check=False,
+            stdout=sys.stderr if stream is None else stream,
+            stderr=None if stream is None else subprocess.STDOUT,
         )
-        return verdict_from(done.returncode, report_path(tree))
+        report = report_path(tree)
+        verdict = verdict_from(status, report, None if log is None else _tail(log))
+        return _keep(verdict, report, start, commit)
+
+
+@contextmanager
+def _destination(
+    output: IO[str] | int | None, log: Path
+) -> Iterator[tuple[IO[str] | int | None, Path | None]]:
+    """Where the gate's output goes, and the file to read its end from when nobody sees it:
+    output thrown away is written to ``log`` instead (a gate that leaves no report is then
+    explained by its last lines, not by "see above"); a file given as ``output`` is read back."""
+    if output == subprocess.DEVNULL:
+        with log.open("w", encoding="utf-8") as stream:
+            yield stream, log
+        return
+    name = getattr(output, "name", None)
+    yield output, Path(name) if isinstance(name, str) and Path(name).is_file() else None
+
+
+def _tail(log: Path, count: int = 20) -> tuple[str, ...]:
+    try:
+        lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return ()
+    return tuple(line for line in lines[-count:] if line.strip())
+
+
+def _keep(verdict: Verdict, report: Path, start: Path, commit: str) -> Verdict:
+    """A failed gate's report copied where the user can read it once the temporary worktree is
+    gone, named in the explanation (passes need no copy)."""
+    root = repository.worktree_root(start)
+    kept = None if verdict.passed or root is None else workfolder.keep_report(report, root, commit)
+    if kept is None:
+        return verdict
+    return replace(verdict, explanation=(*verdict.explanation, f"  report: {kept}"))
 
 
 def report_path(tree: Path) -> Path:
@@ -118,8 +155,12 @@ def report_path(tree: Path) -> Path:
     return tree / (configured if isinstance(configured, str) else DEFAULT_REPORT)
 
 
-def verdict_from(exit_status: int, report: Path) -> Verdict:
-    """The verdict of one gate run: its exit status decides; the JSON report explains."""
+def verdict_from(exit_status: int, report: Path, unseen: Sequence[str] | None = None) -> Verdict:
+    """The verdict of one gate run: its exit status decides; the JSON report explains.
+
+    ``unseen`` holds the last lines of the gate's output when the user has not seen it (None:
+    it went to the terminal), to explain a gate that left no report.
+    """
     try:
         data = json.loads(report.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -127,8 +168,17 @@ def verdict_from(exit_status: int, report: Path) -> Verdict:
     if exit_status == 0 and isinstance(data, dict) and data.get("verdict") == "passed":
         return Verdict(True, cached=_all_cached(data))
     if not isinstance(data, dict):
-        return Verdict(False, (f"the gate could not run (exit status {exit_status}); see above",))
+        return Verdict(False, _no_report(exit_status, unseen))
     return Verdict(False, tuple(_explain(data)))
+
+
+def _no_report(exit_status: int, unseen: Sequence[str] | None) -> tuple[str, ...]:
+    headline = f"the gate could not run (exit status {exit_status})"
+    if unseen is None:
+        return (f"{headline}; see above",)
+    if not unseen:
+        return (f"{headline} and printed nothing",)
+    return (f"{headline}; it ended with:", *(f"    {line}" for line in unseen))
 
 
 def _all_cached(data: Mapping[str, object]) -> bool:

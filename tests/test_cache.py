@@ -142,6 +142,43 @@ def test_a_second_run_on_the_same_tree_reuses_every_pass(
     assert all(cached(other).values()), cached(other)
 
 
+def test_a_skipped_evals_check_does_not_stop_the_session_from_being_reused(
+    project: Callable[..., Path], pytester: pytest.Pytester
+) -> None:
+    # The default checks include evals, which skips in a project without datasets. A skip is
+    # never stored, so the session was never reused: every rerun ran the whole suite again.
+    root = project(IGNORE, gatekeeper='[tool.gatekeeper]\nchecks = ["tests", "evals"]\n')
+    first = gate(pytester)
+    assert first.ret == 0
+    first.assert_outcomes(passed=1)
+    first.stdout.fnmatch_lines(
+        ["tests ran again: no stored pass of tests for this content and configuration"]
+    )
+
+    second = gate(pytester)
+    assert second.ret == 0
+    assert "passed" not in second.parseoutcomes()  # no test ran
+    second.stdout.fnmatch_lines(["*tests not run again*"])
+    assert "tests ran again" not in second.stdout.str()
+    assert cached(root) == {"tests": True, "evals": False}  # the skip is judged afresh
+
+
+def test_an_evals_check_with_datasets_that_failed_runs_the_session_again(
+    eval_project: Callable[..., Path], pytester: pytest.Pytester
+) -> None:
+    # Only a check with nothing to judge may skip the stored-pass rule: failing evals must be
+    # judged again, though the tests beside them passed and were stored.
+    eval_project(broken=frozenset({1, 2, 3}), files=IGNORE)
+    first = gate(pytester)
+    assert first.ret == 1
+    second = gate(pytester)
+    assert second.ret == 1
+    second.stdout.fnmatch_lines(
+        ["tests ran again: no stored pass of evals for this content and configuration"]
+    )
+    assert "tests not run again" not in second.stdout.str()
+
+
 def test_failures_run_again_and_fail_again(
     project: Callable[..., Path], pytester: pytest.Pytester
 ) -> None:
@@ -167,10 +204,12 @@ def test_a_changed_file_a_selection_or_no_cache_runs_again(
     assert selected.ret == 0
     selected.assert_outcomes(passed=1)
     assert cached(root)["tests"] is False and cached(root)["lint"] is True
+    selected.stdout.fnmatch_lines(["tests ran again: a selection of the suite ran (node ids, -k*"])
 
     bypassed = gate(pytester, "--gatekeeper-no-cache")
     bypassed.assert_outcomes(passed=1)
     assert not any(cached(root).values())
+    bypassed.stdout.fnmatch_lines(["tests ran again: --gatekeeper-no-cache was given"])
 
     (root / "tests" / "test_add.py").write_text(
         (root / "tests" / "test_add.py").read_text() + "\n\ndef test_more() -> None:\n    pass\n"
@@ -178,6 +217,9 @@ def test_a_changed_file_a_selection_or_no_cache_runs_again(
     changed = gate(pytester)
     changed.assert_outcomes(passed=2)
     assert not any(cached(root).values())
+    changed.stdout.fnmatch_lines(
+        ["tests ran again: no stored pass of tests for this content and configuration"]
+    )
 
 
 FAILING_TEST = "def test_broken() -> None:\n    assert False\n"
@@ -232,6 +274,7 @@ def test_a_run_that_deselected_anything_stores_no_session_pass(
     selected = gate(pytester)
     assert selected.ret == 0
     selected.assert_outcomes(passed=1, deselected=1)
+    selected.stdout.fnmatch_lines(["tests ran again: tests were deselected at collection *"])
     monkeypatch.delenv("ONLY_GOOD")
     whole = gate(pytester)
     assert whole.ret == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from gatekeeper.cli import main
-from tests.conftest import ProjectFactory
+from tests.conftest import ProjectFactory, make_project
 from tests.gate_runs import NO_COVERAGE
 
 
@@ -122,3 +123,24 @@ def test_the_console_script_is_installed() -> None:
     )
     assert bad.returncode == 4
     assert "unrecognized arguments: --bogus" in bad.stderr
+
+
+def test_a_closed_pipe_ends_the_command_quietly(tmp_path: Path) -> None:
+    # `gatekeeper ci init --print | head -3`: the reader is gone before the command writes.
+    # Closing the read end first makes that certain, with no race against the reader.
+    make_project(tmp_path)
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run(
+            [GATEKEEPER_SCRIPT, "ci", "init", "--print", "--gatekeeper-from", "0.1.0"],
+            cwd=tmp_path,
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert done.stderr == ""
+    assert done.returncode == 2  # interrupted: what was cut short is no verdict

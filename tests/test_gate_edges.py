@@ -207,13 +207,21 @@ def test_a_failure_message_is_one_line(pytester: pytest.Pytester, project: Proje
     assert finding["message"].startswith("tests/test_bad.py::test_bad: assert 2 == (4 + 0)")
 
 
-def test_fail_under_above_100_is_an_error(
-    pytester: pytest.Pytester, project: ProjectFactory
+@pytest.mark.parametrize("key", ["fail-under", "diff-fail-under"])
+def test_fail_under_above_100_is_a_usage_error_before_any_test_runs(
+    pytester: pytest.Pytester, project: ProjectFactory, key: str
 ) -> None:
-    project(gatekeeper="\n[tool.gatekeeper.coverage]\nfail-under = 150\n")
-    run = run_gate(pytester, subprocess=True)
-    assert run.status("coverage") == "error"
-    assert "above 100%" in run.check("coverage")["summary"]
+    project(gatekeeper=f"\n[tool.gatekeeper.coverage]\n{key} = 150\n")
+    result = pytester.runpytest_subprocess("--gatekeeper", "-p", "no:cacheprovider")
+    assert result.ret == 4  # like every other configuration error, not 1 after the suite
+    result.stderr.fnmatch_lines(
+        [
+            f"*pyproject.toml: [[]tool.gatekeeper.coverage[]] {key} is 150, above 100, which no "
+            "run can reach; use a value from 0 to 100.*"
+        ]
+    )
+    assert "passed" not in result.stdout.str()  # no test ran
+    assert not (pytester.path / ".gatekeeper" / "report.json").exists()
 
 
 def test_pytest_cov_in_use_is_a_usage_error_not_a_crash(

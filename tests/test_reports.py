@@ -49,9 +49,25 @@ def test_an_empty_gate_is_not_a_pass() -> None:
     assert decide(()) == (Status.FAILED, "no check ran; an empty gate is not a pass")
 
 
-def test_skipped_checks_do_not_fail_the_gate() -> None:
-    report = make_report(CheckResult("evals", Status.SKIPPED, "no datasets"))
+def test_skipped_checks_do_not_fail_the_gate_and_are_counted_as_skipped() -> None:
+    report = make_report(
+        CheckResult("tests", Status.PASSED, "1 passed"),
+        CheckResult("lint", Status.PASSED, "no findings"),
+        CheckResult("evals", Status.SKIPPED, "no datasets"),
+    )
     assert report.passed
+    # Not "all 3 enabled checks passed": one of them judged nothing.
+    assert report.rule == "2 passed, 1 skipped (evals); no enabled check failed"
+    lines = [text for text, _ in terminal.render(report)]
+    assert "gatekeeper passed: 2 passed, 1 skipped (evals); no enabled check failed" in lines
+
+
+def test_a_gate_whose_every_check_skipped_judged_nothing_and_fails() -> None:
+    report = make_report(CheckResult("evals", Status.SKIPPED, "no datasets"))
+    assert not report.passed
+    assert report.rule == (
+        "0 passed, 1 skipped (evals): every enabled check skipped, so nothing was judged"
+    )
 
 
 def test_the_json_report_has_the_documented_shape(tmp_path: Path) -> None:

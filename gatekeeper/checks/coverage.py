@@ -8,7 +8,7 @@ from pathlib import Path
 from gatekeeper import diffcoverage, scope
 from gatekeeper.checks.base import CheckContext
 from gatekeeper.config import Option
-from gatekeeper.errors import ConfigError, ToolError
+from gatekeeper.errors import ToolError
 from gatekeeper.measure import Totals, combine
 from gatekeeper.model import CheckResult, Status
 
@@ -26,13 +26,6 @@ class CoverageCheck:
         if outcome is None or outcome.coverage_dir is None:
             problem = outcome.coverage_problem if outcome else None
             raise ToolError(problem or "coverage was not measured: no test session ran.")
-        for key in ("coverage.fail-under", "coverage.diff-fail-under"):
-            value = context.settings.number(key)
-            if value is not None and value > 100:
-                raise ConfigError(
-                    f"[tool.gatekeeper.coverage] {key.partition('.')[2]} is {value:g}, above "
-                    "100%, which no run can reach; use a percentage from 0 to 100."
-                )
         total = judge_total(context, combine(outcome.coverage_dir, context.paths))
         threshold = context.settings.number("coverage.diff-fail-under")
         if threshold is None:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from gatekeeper.checks import ruffpin
 from gatekeeper.checks.base import CheckContext
 from gatekeeper.checks.process import Completed, python_module, require_module, run_tool
 from gatekeeper.config import Option
@@ -46,11 +47,19 @@ class LintCheck:
             *extra,
             *paths,
         )
+        ruff = ruffpin.judge(context.root, settings.text("lint.ruff-version"))
         runs = [run_tool(check_argv, context.root, timeout)]
         findings = parse_ruff(runs[0], context.root, "lint")
         if settings.flag("lint.format"):
             format_argv = python_module(
-                "ruff", "format", "--check", "--output-format", "json", "--force-exclude", *paths
+                "ruff",
+                "format",
+                "--check",
+                "--output-format",
+                "json",
+                "--force-exclude",
+                *ruff.format_args(),
+                *paths,
             )
             runs.append(run_tool(format_argv, context.root, timeout))
             findings += parse_ruff_format(runs[1], context.root, findings)
@@ -59,12 +68,21 @@ class LintCheck:
         return CheckResult(
             self.name,
             status,
-            summary,
+            f"{summary} ({ruff.note()})",
             rule="ruff reports no finding" + (" and no file to reformat" if len(runs) > 1 else ""),
             findings=tuple(findings),
-            metrics={"findings": len(findings)},
+            metrics=_metrics(len(findings), ruff),
             ran=tuple(run.command for run in runs),
         )
+
+
+def _metrics(findings: int, ruff: ruffpin.Judge) -> dict[str, float | int | str]:
+    """The count, and which ruff judged against which pin (the report's readers compare)."""
+    metrics: dict[str, float | int | str] = {"findings": findings}
+    metrics["ruff"] = ruff.installed or "unknown"
+    if ruff.pin is not None:
+        metrics["ruff-pin"] = ruff.pin.version
+    return metrics
 
 
 def parse_ruff(run: Completed, root: Path, check: str) -> list[Finding]:

@@ -8,14 +8,16 @@ error with code ``syntax`` in a ``.py``/``.pyi`` file. That is a finding about t
 
 from __future__ import annotations
 
+import configparser
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Final
 
 from gatekeeper import mypycache
 from gatekeeper.checks.base import CheckContext
 from gatekeeper.checks.process import Completed, python_module, require_module, run_tool
-from gatekeeper.config import Option
+from gatekeeper.config import Option, Settings, read_toml
 from gatekeeper.errors import ToolError
 from gatekeeper.model import CheckResult, Finding, Severity, Status
 from gatekeeper.paths import relative
@@ -32,7 +34,7 @@ class TypesCheck:
     def run(self, context: CheckContext) -> CheckResult:
         require_module("mypy", "mypy")
         settings = context.settings
-        paths = settings.strings("types.paths") or list(context.paths)
+        paths = targets(context.root, settings, context.paths)
         argv = python_module(
             "mypy",
             "-O",
@@ -57,6 +59,71 @@ class TypesCheck:
             metrics={"errors": len(errors)},
             ran=(run.command,),
         )
+
+
+def targets(root: Path, settings: Settings, detected: Sequence[str]) -> list[str]:
+    """What mypy is told to check: ``[tool.gatekeeper.types] paths`` when set; nothing when the
+    project's mypy configuration names its own ``files`` (mypy then checks exactly those, as
+    the project runs it); else the detected source paths."""
+    configured = settings.strings("types.paths")
+    if configured:
+        return configured
+    if mypy_files(root, settings.strings("types.args")):
+        return []
+    return list(detected)
+
+
+_MYPY_CONFIGS: Final = ("mypy.ini", ".mypy.ini", "pyproject.toml", "setup.cfg")
+
+
+def mypy_files(root: Path, args: Sequence[str] = ()) -> list[str]:
+    """The ``files`` of the mypy configuration mypy reads in ``root``: the one ``--config-file``
+    in ``args`` names, else the first of ``mypy.ini``, ``.mypy.ini``, ``pyproject.toml`` with
+    ``[tool.mypy]`` and ``setup.cfg`` with ``[mypy]``, as mypy picks it. Empty when that
+    configuration names none."""
+    given = _config_file(args)
+    for name in [given] if given else _MYPY_CONFIGS:
+        section = _mypy_section(root / name, explicit=bool(given))
+        if section is not None:
+            return _file_list(section.get("files"))
+    return []
+
+
+def _config_file(args: Sequence[str]) -> str | None:
+    for index, arg in enumerate(args):
+        if arg.startswith("--config-file="):
+            return arg.partition("=")[2]
+        if arg == "--config-file" and index + 1 < len(args):
+            return args[index + 1]
+    return None
+
+
+def _mypy_section(path: Path, *, explicit: bool = False) -> Mapping[str, object] | None:
+    """The mypy section of ``path``; None when the file is absent or has none to give."""
+    if not path.is_file():
+        return None
+    if path.suffix == ".toml":
+        tool = read_toml(path).get("tool")  # a broken file: mypy reports it itself
+        section = tool.get("mypy") if isinstance(tool, dict) else None
+        return section if isinstance(section, dict) else None
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read(path, encoding="utf-8")
+    except (configparser.Error, UnicodeDecodeError):
+        return None
+    if parser.has_section("mypy"):
+        return dict(parser["mypy"])
+    # mypy reads these whatever they hold; setup.cfg only for its [mypy] section.
+    return {} if explicit or path.name in ("mypy.ini", ".mypy.ini") else None
+
+
+def _file_list(value: object) -> list[str]:
+    items = value.split(",") if isinstance(value, str) else value
+    return (
+        [str(item).strip() for item in items if str(item).strip()]
+        if isinstance(items, list)
+        else []
+    )
 
 
 def parse_mypy(run: Completed, root: Path) -> list[Finding]:

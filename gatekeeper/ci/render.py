@@ -64,10 +64,10 @@ def detect_python(root: Path) -> str:
 
 
 def detect_install(root: Path) -> tuple[str, str]:
-    """The install command and the files keying the pip cache, from what the project has."""
+    """The command that installs the project (gatekeeper is added by the caller, pinned) and
+    the files keying the pip cache, from what the project has."""
     project = _project(root)
     extras = project.get("optional-dependencies")
-    mentions = _mentions_gatekeeper(root, project)
     if isinstance(extras, dict) and "dev" in extras:
         command, cache = "python -m pip install -e '.[dev]'", "pyproject.toml"
     elif (root / "requirements-dev.txt").is_file():
@@ -78,13 +78,13 @@ def detect_install(root: Path) -> tuple[str, str]:
         command, cache = "python -m pip install -r requirements.txt", "requirements.txt"
     else:
         command, cache = "python -m pip install -e .", "pyproject.toml"
-    if not mentions:
-        command += " pytest-gatekeeper"
     return command, cache
 
 
-def _mentions_gatekeeper(root: Path, project: dict[str, object]) -> bool:
-    if project.get("name") == "pytest-gatekeeper":
+def mentions_gatekeeper(root: Path) -> bool:
+    """Whether the project's own dependency files already name pytest-gatekeeper (or it is
+    pytest-gatekeeper): then they decide which one CI installs."""
+    if _project(root).get("name") == "pytest-gatekeeper":
         return True
     names = ("pyproject.toml", "requirements-dev.txt", "requirements.txt")
     return any(

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 from pathlib import Path
 
 from gatekeeper import repository
-from gatekeeper.ci import render
+from gatekeeper.ci import render, source
 from gatekeeper.ci import require as requirement
 
 HELP = "Render the GitHub Actions workflow, or make its check required on a branch."
@@ -18,6 +19,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     init = actions.add_parser("init", help="write .github/workflows/gatekeeper.yml")
     init.add_argument("--python", help="Python version (default: detected)")
     init.add_argument("--install", help="install command (default: detected)")
+    init.add_argument(
+        "--gatekeeper-from",
+        metavar="SPEC",
+        help="where CI installs gatekeeper: a version, a git URL, a path in the repository, or "
+        "a pip requirement (default: exactly the gatekeeper running this)",
+    )
     init.add_argument("--branch", default="main", help="base branch pushes are gated on")
     init.add_argument("--no-sarif", action="store_true", help="leave out code-scanning upload")
     init.add_argument("--force", action="store_true", help="overwrite existing files")
@@ -40,7 +47,7 @@ def _init(args: argparse.Namespace) -> int:
     install, cache = render.detect_install(root)
     values = render.Values(
         python_version=args.python or render.detect_python(root),
-        install=args.install or install,
+        install=_with_gatekeeper(root, args.install or install, args),
         cache_path=cache,
         branch=args.branch,
         sarif=not args.no_sarif,
@@ -54,6 +61,15 @@ def _init(args: argparse.Namespace) -> int:
     print(f"Python {values.python_version}; install: {values.install}")
     print("Next: commit both files, push, then run `gatekeeper ci require --repo OWNER/NAME`.")
     return 0
+
+
+def _with_gatekeeper(root: Path, install: str, args: argparse.Namespace) -> str:
+    """The install command, plus the pinned gatekeeper requirement: always when
+    --gatekeeper-from names one; else unless the command was given (--install) or the project's
+    own dependencies already name gatekeeper."""
+    if args.gatekeeper_from is None and (args.install or render.mentions_gatekeeper(root)):
+        return install
+    return f"{install} {shlex.quote(source.requirement(args.gatekeeper_from))}"
 
 
 def _require(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from gatekeeper import workfolder
 from gatekeeper.errors import EXIT_FAILED, EXIT_OK
 from gatekeeper.gate import load_setup
 from gatekeeper.integration import outcome
@@ -37,5 +38,5 @@ def run(args: argparse.Namespace, rest: list[str]) -> int:
     result = gate_branches(worktree, base, names, None if args.verbose else subprocess.DEVNULL)
     for line in outcome.lines(result):
         print(line)
-    write(result, args.report or worktree / ".gatekeeper" / "integration.json")
+    write(result, args.report or workfolder.prepare(worktree) / "integration.json")
     return EXIT_OK if result.passed else EXIT_FAILED

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from gatekeeper import workfolder
 from gatekeeper.errors import EXIT_FAILED, EXIT_OK, GatekeeperError
 from gatekeeper.gate import load_setup
 from gatekeeper.integration import land, outcome
@@ -39,7 +40,7 @@ def run(args: argparse.Namespace, rest: list[str]) -> int:
         result = gate_branches(repo, ref, [branch], output)
         for line in outcome.lines(result):
             print(line)
-        write(result, repo / ".gatekeeper" / "integration.json")
+        write(result, workfolder.prepare(repo) / "integration.json")
         if not result.passed or result.head is None:
             done = "already in" if result.already_in_base else "not landed on"
             print(f"gatekeeper land: {branch} {done} {base}", file=sys.stderr)

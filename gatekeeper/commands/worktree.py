@@ -19,7 +19,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     new = actions.add_parser("new", help="add a worktree and branch NAME, ready to work in")
     new.add_argument("name", help="the worktree's name, also its branch")
-    new.add_argument("--base", default=None, help="the ref to branch from (default: the base)")
+    new.add_argument(
+        "--base", default=None, help="the ref to branch from (default: the current branch)"
+    )
     new.add_argument("--path", type=Path, default=None, help="the directory (default: location)")
     new.add_argument("--json", action="store_true", help="print the result as JSON")
     listing = actions.add_parser("list", help="every worktree with resources and gate state")

@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import IO
 
-from gatekeeper import repository, scope
+from gatekeeper import repository, scope, workfolder
 from gatekeeper.config import Settings
 from gatekeeper.errors import GatekeeperError, UsageError
 from gatekeeper.integration import outcome
@@ -58,8 +58,7 @@ def gate_merge_of_head(settings: Settings, worktree: Path, report: Report) -> Re
         if is_ancestor(worktree, base_commit, head_commit):
             section = _up_to_date(base, base_commit, head, head_commit)
             return replace(report, integration=section)
-        log = worktree / ".gatekeeper" / "integration.log"
-        log.parent.mkdir(parents=True, exist_ok=True)
+        log = workfolder.prepare(worktree) / "integration.log"
         with log.open("w", encoding="utf-8") as stream:
             result = gate_branches(worktree, base, [head], stream)
     except GatekeeperError as error:

@@ -47,7 +47,7 @@ def local_branch(repo: Path, base: str) -> str:
     """The full ref of the local branch ``base``; :class:`UsageError` if there is none."""
     ref = base if base.startswith("refs/heads/") else f"refs/heads/{base}"
     if not _exists(repo, ref):
-        ref = f"refs/heads/{_local_name(repo, base)}"
+        ref = f"refs/heads/{local_name(repo, base)}"
     if not _exists(repo, ref):
         raise UsageError(f"{base!r} is not a local branch; `gatekeeper land` moves a local base.")
     return ref
@@ -57,7 +57,7 @@ def _exists(repo: Path, ref: str) -> bool:
     return repository.output(repo, "rev-parse", "--verify", "--quiet", ref) is not None
 
 
-def _local_name(repo: Path, base: str) -> str:
+def local_name(repo: Path, base: str) -> str:
     """``X`` for a remote-tracking ``REMOTE/X`` (the default base when there is a remote):
     landing moves the local branch of that name, never the remote-tracking ref."""
     name = base.removeprefix("refs/remotes/")

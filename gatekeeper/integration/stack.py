@@ -60,7 +60,9 @@ class Builder:
         result = merge(repo, current, branch.commit)
         if not result.clean:
             return Conflict(branch.name, label, result.conflicts)
-        message = f"Merge branch '{branch.name}' into {self.base}"
+        # As git words it: "into main", not the full ref `land` verifies ("refs/heads/main").
+        shown = self.base.removeprefix("refs/heads/").removeprefix("refs/remotes/")
+        message = f"Merge branch '{branch.name}' into {shown}"
         name = private_name(f"{label}+{branch.name}")
         return self.space.commit(name, result.tree, (current, branch.commit), message), result.tree
 

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gatekeeper import repository
+from gatekeeper.integration.land import local_name
 from gatekeeper.worktrees.copying import file_digest
 
 
@@ -41,11 +42,17 @@ def uncommitted(worktree: Path, ours: dict[str, str]) -> list[str]:
 
 def unpushed(worktree: Path, tips: Sequence[str], base: str) -> int:
     """Commits reachable from any of ``tips`` (the branch, the worktree's own ``HEAD``, which
-    may be detached) that are neither on a remote-tracking branch nor in ``base`` (a base that
-    no longer exists is left out, so nothing counts as safe because of it)."""
+    may be detached) that are neither on a remote-tracking branch nor in ``base``, nor in the
+    local branch of a remote-tracking base (``main`` for ``origin/main``: what ``gatekeeper
+    land`` moves). A base that no longer exists is left out, so nothing counts as safe because
+    of it."""
     if not tips:
         return 0
-    known = repository.output(worktree, "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}")
-    exclude = ["--remotes", *([known] if known else [])]
+    landed = (base, f"refs/heads/{local_name(worktree, base)}")
+    found = (
+        repository.output(worktree, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+        for ref in landed
+    )
+    exclude = ["--remotes", *dict.fromkeys(commit for commit in found if commit)]
     out = repository.git(worktree, "rev-list", "--count", *tips, "--not", *exclude).stdout
     return int(out.strip())

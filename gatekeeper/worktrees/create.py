@@ -89,13 +89,20 @@ def _plan(source: Path, name: str, request: Request, settings: Settings) -> Work
             f"the branch {name!r} already exists. Pick another name, or check it out with "
             f"`git worktree add DIR {name}` and attach resources with `gatekeeper worktree adopt`."
         )
-    base = request.base or settings.get("base") or scope.detect_base(source)
+    base = request.base or _branch_of(source) or settings.get("base") or scope.detect_base(source)
     assert isinstance(base, str)
     if not repository.output(source, "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}"):
         raise UsageError(f"--base {base!r} is not a commit in {source}; fetch it or name another.")
     location = settings.text("worktree.location")
     path = layout.target(source, name, location, request.path)
     return WorktreeRecord(name, str(path), name, base, created=time.time())
+
+
+def _branch_of(source: Path) -> str | None:
+    """The branch checked out where ``new`` is run, as git's own ``worktree add`` starts from
+    ``HEAD``: what is committed there (a configuration, a baseline) is in the new worktree."""
+    facts = repository.facts(source)
+    return facts.branch if facts is not None else None
 
 
 def _build(

@@ -107,7 +107,7 @@ def _default_base(start: Path) -> str | None:
 
 def _compare_with_base(start: Path, row: Status, default: str | None) -> None:
     row.base = row.base or default
-    if row.head is None or row.base is None or row.state == "main":
+    if row.head is None or row.base is None:
         return
     base = commit_of(start, row.base)
     if base is None:

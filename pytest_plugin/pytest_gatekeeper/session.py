@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from gatekeeper import workfolder
 from gatekeeper.checks.base import TestOutcome
 from gatekeeper.config import Settings
 from gatekeeper.errors import GatekeeperError
@@ -21,10 +22,24 @@ from gatekeeper.measure import ENV, Measurement, Plan
 from gatekeeper.model import Finding, Report
 from gatekeeper.reports import json as json_report
 from gatekeeper.reports import terminal
+from gatekeeper.tempworktree import NESTED_ENV
 from pytest_gatekeeper.selection import whole_suite
 
 # pytest's exit status when the gate fails but pytest itself saw nothing wrong.
 GATE_FAILED = 1
+# Why a session is neither reused from the cache nor stored, for "tests ran again: ...".
+SELECTION = (
+    "a selection of the suite ran (node ids, -k, -m, --lf, --deselect, or a run from a "
+    "subdirectory): only whole-suite runs are reused and stored"
+)
+REPEATS = (
+    "an eval dataset repeats its cases (a target that may not be deterministic): judged afresh "
+    "every run, never reused"
+)
+DESELECTED = (
+    "tests were deselected at collection (by a plugin, a conftest or addopts): a run of part of "
+    "the suite is neither reused nor stored"
+)
 
 
 class GateSession:
@@ -66,11 +81,12 @@ class GateSession:
         setup = self.gate.setup
         # A report left by an earlier run must never be read as this run's verdict.
         _forget_old_report(setup.report_path())
-        _ignore_own_files(setup.worktree / ".gatekeeper")
+        workfolder.prepare(setup.worktree)
         suite = whole_suite(self.config)
+        why_not = SELECTION
         if suite is not None and _evals_repeat(setup.settings.root, setup.settings):
-            suite = None  # -- evals: repeats bypass the cache (neither reused nor stored) --
-        self.reused = self.gate.reuse_session(suite)
+            suite, why_not = None, REPEATS  # -- evals: repeats are neither reused nor stored --
+        self.reused = self.gate.reuse_session(suite, why_not)
         if "coverage" in setup.settings.strings("checks") and not self.reused:
             directory = setup.worktree / ".gatekeeper" / "coverage" / uuid.uuid4().hex[:12]
             plan = Plan(
@@ -113,7 +129,7 @@ class GateSession:
     def pytest_deselected(self, items: Sequence[pytest.Item]) -> None:
         # -- cache: a run that deselected anything judged a selection; its pass is not stored --
         if items:
-            self.gate.narrowed()
+            self.gate.narrowed(DESELECTED)
 
     # -- evals: every collected eval case must run (-x/--maxfail must not hide a regression) --
     def pytest_collection_finish(self, session: pytest.Session) -> None:
@@ -219,8 +235,13 @@ class GateSession:
                 "the whole suite passed before on exactly this content: tests not run again "
                 "(--gatekeeper-no-cache runs them)"
             )
-        path = self.gate.setup.report_path()
-        terminal.emit(terminal.render(self.report, str(path)), _writer(terminalreporter))
+        else:
+            terminalreporter.write_line(f"tests ran again: {self.gate.rerun}")
+        # A gate run for the hook or integration writes its report in a temporary worktree
+        # that is removed once it ends: the caller names the copy it keeps instead.
+        nested = os.environ.get(NESTED_ENV) == "1"
+        path = None if nested else str(self.gate.setup.report_path())
+        terminal.emit(terminal.render(self.report, path), _writer(terminalreporter))
         if self.report_problem:
             terminalreporter.write_line(f"gatekeeper failed: {self.report_problem}", red=True)
 
@@ -277,18 +298,6 @@ def _failure(report: pytest.TestReport | pytest.CollectReport, outcome: str) -> 
 def _pytest_cov_measures(config: pytest.Config) -> bool:
     """Whether pytest-cov was asked to measure this session (``--cov``, maybe in addopts)."""
     return bool(getattr(config.known_args_namespace, "cov_source", None))
-
-
-def _ignore_own_files(folder: Path) -> None:
-    """Keep gatekeeper's working files out of ``git status``; the baseline is the user's to
-    commit."""
-    folder.mkdir(parents=True, exist_ok=True)
-    ignore = folder / ".gitignore"
-    if not ignore.exists():
-        ignore.write_text(
-            "# gatekeeper's working files; commit only the baseline\n"
-            "*\n!.gitignore\n!baseline.json\n"
-        )
 
 
 def _evals_repeat(root: Path, settings: Settings) -> bool:

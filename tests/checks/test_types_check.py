@@ -42,3 +42,44 @@ def test_a_syntax_error_next_to_a_broken_mypy_plugin_is_still_an_error(
     assert result.status.value == "error"
     assert "exit status 2" in result.summary
     assert "no_such_mypy_plugin" in result.summary
+
+
+TYPING_TEST = "from pkg import add\n\nresult: str = add(1, 2)\n"  # an int is no str
+
+
+@pytest.mark.parametrize(
+    ("files", "gatekeeper"),
+    [
+        ({}, '\n[tool.mypy]\nfiles = ["pkg", "typing_tests"]\n'),
+        ({"mypy.ini": "[mypy]\nfiles = pkg, typing_tests\n"}, ""),
+        ({"setup.cfg": "[metadata]\nname = x\n\n[mypy]\nfiles = pkg,typing_tests\n"}, ""),
+    ],
+    ids=["pyproject", "mypy-ini", "setup-cfg"],
+)
+def test_the_files_named_by_the_projects_mypy_configuration_are_checked(
+    tmp_path: Path, make_repo: Callable[..., Path], files: dict[str, str], gatekeeper: str
+) -> None:
+    # As on click: mypy's `files` covers src and tests/typing; the detected paths cover only
+    # the package, which would narrow the project's own mypy setup.
+    root = make_repo(tmp_path, {"typing_tests/check_add.py": TYPING_TEST, **files}, gatekeeper)
+    result = judge(root, "types")
+    assert [(f.path, f.code) for f in result.findings] == [
+        ("typing_tests/check_add.py", "assignment")
+    ]
+    assert "typing_tests" not in result.ran[0]  # mypy reads its own list; none is passed
+    section = Gate(load_setup(root)).effective_config()["types"]  # the report says so too
+    assert isinstance(section, dict)
+    assert section["paths"] == ["pkg", "typing_tests"]
+
+
+def test_types_paths_still_win_over_mypys_files(
+    tmp_path: Path, make_repo: Callable[..., Path]
+) -> None:
+    root = make_repo(
+        tmp_path,
+        {"typing_tests/check_add.py": TYPING_TEST},
+        '\n[tool.mypy]\nfiles = ["pkg", "typing_tests"]\n'
+        '\n[tool.gatekeeper.types]\npaths = ["pkg"]\n',
+    )
+    result = judge(root, "types")
+    assert result.status.value == "passed", result.summary

@@ -12,10 +12,12 @@ from typing import Any
 import pytest
 import yaml
 
-from gatekeeper.ci import render
+from gatekeeper.ci import render, source
+from gatekeeper.errors import UsageError
 from tests.conftest import make_project
 
 BIN = Path(sys.executable).parent
+FROM_GIT = "git+https://github.com/OWNER/pytest-gatekeeper@v0.1.0"
 PINNED = re.compile(r"^\s*-?\s*uses: ([\w./-]+)@([0-9a-f]{40}) # v\d+\.\d+\.\d+$")
 
 
@@ -39,8 +41,8 @@ def tool(name: str) -> str:
 @pytest.fixture(params=[True, False], ids=["with-sarif", "without-sarif"])
 def rendered(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
     root = make_project(tmp_path / "project")
-    args = ["ci", "init"] if request.param else ["ci", "init", "--no-sarif"]
-    done = gatekeeper(root, *args)
+    args = ["ci", "init", "--gatekeeper-from", FROM_GIT]
+    done = gatekeeper(root, *args, *([] if request.param else ["--no-sarif"]))
     assert done.returncode == 0, done.stderr
     return Path(root)
 
@@ -129,16 +131,17 @@ def test_dependency_cache_and_sarif_upload_are_wired(rendered: Path) -> None:
 
 def test_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
     root = make_project(tmp_path / "project")
-    assert gatekeeper(root, "ci", "init").returncode == 0
+    pinned = ("--gatekeeper-from", "0.1.0")
+    assert gatekeeper(root, "ci", "init", *pinned).returncode == 0
     workflow = root / render.WORKFLOW
     workflow.write_text("# edited by hand\n")
 
-    refused = gatekeeper(root, "ci", "init")
+    refused = gatekeeper(root, "ci", "init", *pinned)
     assert refused.returncode == 4
     assert "--force" in refused.stderr
     assert workflow.read_text() == "# edited by hand\n"
 
-    assert gatekeeper(root, "ci", "init", "--force").returncode == 0
+    assert gatekeeper(root, "ci", "init", "--force", *pinned).returncode == 0
     assert "merge_group" in workflow.read_text()
 
 
@@ -158,8 +161,9 @@ def test_python_version_and_install_are_detected(tmp_path: Path) -> None:
     plain.mkdir()
     (plain / "requirements.txt").write_text("requests\n")
     command, cache = render.detect_install(plain)
-    assert command == "python -m pip install -r requirements.txt pytest-gatekeeper"
+    assert command == "python -m pip install -r requirements.txt"  # gatekeeper is added pinned
     assert cache == "requirements.txt"
+    assert render.mentions_gatekeeper(root) and not render.mentions_gatekeeper(plain)
     assert render.detect_python(plain) == f"{sys.version_info.major}.{sys.version_info.minor}"
 
 
@@ -191,6 +195,82 @@ def test_unsafe_values_are_refused(tmp_path: Path) -> None:
     root = make_project(tmp_path / "project")
     injected = gatekeeper(root, "ci", "init", "--install", "pip install ${{ github.head_ref }}")
     assert injected.returncode == 4 and "'${{'" in injected.stderr
-    branch = gatekeeper(root, "ci", "init", "--branch", "main; rm -rf /")
+    branch = gatekeeper(
+        root, "ci", "init", "--branch", "main; rm -rf /", "--gatekeeper-from", "0.1.0"
+    )
     assert branch.returncode == 4 and "is not a branch name" in branch.stderr
     assert not (root / render.WORKFLOW).exists()
+
+
+# -- which gatekeeper CI installs: pinned, from a source CI can reach ---------------------------
+
+
+def install_input(root: Path) -> str:
+    steps = load(root)["jobs"]["gate"]["steps"]
+    gate = next(s for s in steps if s.get("name") == "Run the gate")
+    return str(gate["with"]["install"])
+
+
+def test_ci_init_installs_a_pinned_gatekeeper_from_a_source_ci_can_reach(tmp_path: Path) -> None:
+    # The unpublished bare name would find nothing on the package index, and an unpinned one
+    # would make the gate change under the project without a commit.
+    root = make_project(tmp_path / "project")
+    refused = gatekeeper(root, "ci", "init")
+    # This suite runs from a local (editable) install: CI cannot reach it.
+    assert refused.returncode == 4
+    assert "installed from file://" in refused.stderr
+    assert "--gatekeeper-from SPEC" in refused.stderr
+    assert not (root / render.WORKFLOW).exists()
+
+    done = gatekeeper(root, "ci", "init", "--gatekeeper-from", "0.1.0")
+    assert done.returncode == 0, done.stderr
+    assert install_input(root) == "python -m pip install -e . pytest-gatekeeper==0.1.0"
+
+    again = gatekeeper(root, "ci", "init", "--force", "--gatekeeper-from", FROM_GIT)
+    assert again.returncode == 0, again.stderr
+    assert install_input(root) == (f"python -m pip install -e . 'pytest-gatekeeper @ {FROM_GIT}'")
+
+
+@pytest.mark.parametrize(
+    ("spec", "requirement"),
+    [
+        ("0.1.0", "pytest-gatekeeper==0.1.0"),
+        ("v0.2.0rc1", "pytest-gatekeeper==0.2.0rc1"),
+        (FROM_GIT, f"pytest-gatekeeper @ {FROM_GIT}"),
+        (
+            "https://example.invalid/gk-0.1.0.tar.gz",
+            "pytest-gatekeeper @ https://example.invalid/gk-0.1.0.tar.gz",
+        ),
+        ("pytest-gatekeeper[postgres]==0.1.0", "pytest-gatekeeper[postgres]==0.1.0"),
+        (
+            "vendor/pytest_gatekeeper-0.1.0-py3-none-any.whl",
+            "./vendor/pytest_gatekeeper-0.1.0-py3-none-any.whl",
+        ),
+    ],
+)
+def test_a_source_is_any_pip_requirement(spec: str, requirement: str) -> None:
+    assert source.from_spec(spec) == requirement
+
+
+@pytest.mark.parametrize("spec", ["/home/me/pytest-gatekeeper", "../pytest-gatekeeper", "", "x\ny"])
+def test_a_source_ci_cannot_reach_is_refused(spec: str) -> None:
+    with pytest.raises(UsageError, match="--gatekeeper-from"):
+        source.from_spec(spec)
+
+
+def test_the_default_source_is_exactly_the_installed_gatekeeper() -> None:
+    # PEP 610's direct_url.json, as pip writes it for each way of installing.
+    commit = "4" * 40
+    from_git = {
+        "url": "https://github.com/o/pytest-gatekeeper.git",
+        "vcs_info": {"vcs": "git", "commit_id": commit, "requested_revision": "main"},
+    }
+    assert source.from_direct_url(from_git) == (
+        f"pytest-gatekeeper @ git+https://github.com/o/pytest-gatekeeper.git@{commit}"
+    )
+    archive = {"url": "https://example.invalid/gk.tar.gz", "archive_info": {}}
+    assert (
+        source.from_direct_url(archive) == "pytest-gatekeeper @ https://example.invalid/gk.tar.gz"
+    )
+    with pytest.raises(UsageError, match="installed from file:///src/gk"):
+        source.from_direct_url({"url": "file:///src/gk", "dir_info": {"editable": True}})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -149,3 +150,21 @@ def test_a_gate_that_leaves_no_report_fails_closed(tmp_path: Path) -> None:
     verdict = prepush.verdict_from(0, tmp_path / "missing.json")
     assert not verdict.passed
     assert "could not run" in verdict.explanation[0]
+
+
+def test_a_rejected_push_names_a_report_that_is_still_there(setup: Setup) -> None:
+    # The gate ran in a temporary worktree, removed before the hook ends: a report path inside
+    # it would name nothing. The hook keeps a copy in the pushing worktree's .gatekeeper/.
+    assert gatekeeper(setup.worktree, "hook", "install").returncode == 0
+    clean = (setup.worktree / "pkg/__init__.py").read_text()
+    pushed = commit(setup.worktree, "pkg/__init__.py", FAULT + clean, "add a lint fault")
+
+    rejected = run_git(setup.worktree, "push", "origin", "feature")
+
+    assert rejected.returncode != 0
+    kept = setup.worktree / ".gatekeeper" / "gated" / f"{pushed}.json"
+    assert f"  report: {kept}" in rejected.stderr.splitlines()
+    assert json.loads(kept.read_text())["verdict"] == "failed"
+    named = [line for line in rejected.stderr.splitlines() if line.startswith("report: ")]
+    assert named == []  # the child gate names no path inside its temporary worktree
+    assert run_git(setup.worktree, "status", "--porcelain").stdout == ""

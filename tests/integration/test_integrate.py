@@ -165,3 +165,21 @@ def test_revision_expressions_are_integrated_without_a_crash(
     assert "Traceback" not in done.stderr
     assert "can land together: docs~0, notes^{commit}" in done.stdout
     assert state_of(repo) == before
+
+
+def test_a_gate_that_could_not_run_is_explained_by_its_own_last_lines(
+    tmp_path: Path, child_env: dict[str, str]
+) -> None:
+    # Without -v the child gate's output is not shown: "see above" would point at nothing.
+    repo = base_repo(tmp_path / "repo")
+    broken = (repo / "pyproject.toml").read_text().replace('["tests"]', '["tests", "nope"]')
+    branch(repo, "broken-config", {"pyproject.toml": broken})
+
+    done = gatekeeper(repo, "integrate", "broken-config", "--onto", "main", env=child_env)
+
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "see above" not in done.stdout
+    assert "the gate could not run (exit status 4); it ended with:" in done.stdout
+    assert "unknown check 'nope' in [tool.gatekeeper] checks" in done.stdout
+    # The failed gate's report is gone with its worktree; a gate with no report keeps none.
+    assert not (repo / ".gatekeeper" / "gated").exists()

@@ -135,3 +135,29 @@ def test_land_onto_the_default_remote_base_moves_the_local_branch(
 
     assert done.returncode == 0, done.stdout + done.stderr
     assert git(repo, "rev-parse", "refs/heads/main") == docs
+
+
+def test_land_leaves_nothing_to_commit_and_a_second_land_goes_through(
+    tmp_path: Path, child_env: dict[str, str]
+) -> None:
+    # A project that does not ignore .gatekeeper/: gatekeeper's own files must stay out of
+    # `git add -A` anyway, or the next landing finds main's checkout dirty.
+    repo = base_repo(tmp_path / "repo", {".gitignore": "__pycache__/\n.pytest_cache/\n"})
+    harmless(repo, "first")
+    harmless(repo, "meanwhile")
+    git(repo, "merge", "-q", "--ff-only", "meanwhile")  # main moved: landing merges
+
+    landed = gatekeeper(repo, "land", "first", "--onto", "main", env=child_env)
+
+    assert landed.returncode == 0, landed.stdout + landed.stderr
+    assert git(repo, "log", "-1", "--format=%s", "main") == "Merge branch 'first' into main"
+    git(repo, "add", "-A")
+    committed = git(repo, "diff", "--cached", "--name-only").splitlines()
+    assert committed == [".gatekeeper/.gitignore"], committed
+    git(repo, "commit", "-q", "-m", "what `git add -A` found")
+
+    harmless(repo, "second")
+    again = gatekeeper(repo, "land", "second", "--onto", "main", env=child_env)
+
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert (repo / "notes/second.txt").is_file()

@@ -238,3 +238,57 @@ def test_rm_accepts_the_branch_name_of_an_adopted_worktree(
     assert not (plain / ".gatekeeper" / "env").exists()
     listed = json.loads(gk(root, "worktree", "list", "--json").stdout)
     assert [r["state"] for r in listed if r["name"] == "plaindir"] == ["unmanaged"]
+
+
+# -- the base: the branch you are on; landed means in the local base too ------------------------
+
+TESTS_ONLY = '\n[tool.gatekeeper]\nchecks = ["tests"]\n'
+
+
+def cloned(tmp_path: Path) -> Path:
+    """The sample with a remote whose HEAD is known, as after `git clone`: origin/main is the
+    detected base."""
+    root = make_project(tmp_path / "proj", None, CONFIG.format(copy="") + TESTS_ONLY)
+    git(tmp_path, "init", "-q", "--bare", str(tmp_path / "remote.git"))
+    git(root, "remote", "add", "origin", str(tmp_path / "remote.git"))
+    git(root, "push", "-q", "origin", "main")
+    git(root, "fetch", "-q", "origin")
+    git(root, "remote", "set-head", "origin", "main")
+    return root
+
+
+def test_new_branches_from_the_branch_you_are_on_and_list_counts_main_too(
+    tmp_path: Path, gk: Gk, state: Path
+) -> None:
+    root = cloned(tmp_path)
+    commit(root, "baseline.txt", "committed on main, not pushed yet\n")
+    made = gk(root, "worktree", "new", "w", "--json")
+    assert made.returncode == 0, made.stderr
+    assert json.loads(made.stdout)["base"] == "main"
+    assert (tmp_path / "proj-wt" / "w" / "baseline.txt").is_file()
+
+    rows = {r["name"]: r for r in json.loads(gk(root, "worktree", "list", "--json").stdout)}
+    main = rows["proj"]
+    assert main["state"] == "main"
+    assert (main["base"], main["ahead"], main["behind"]) == ("origin/main", 1, 0)
+    assert (rows["w"]["base"], rows["w"]["ahead"], rows["w"]["behind"]) == ("main", 0, 0)
+    (main_line,) = [
+        line
+        for line in gk(root, "worktree", "list").stdout.splitlines()[1:]
+        if line.startswith("proj ")
+    ]
+    assert "+1/-0" in main_line
+
+
+def test_rm_after_land_needs_no_force_though_the_base_is_the_remote(
+    tmp_path: Path, gk: Gk, state: Path
+) -> None:
+    # `land` moves the local main; the remote's stays where it was until someone pushes.
+    root = cloned(tmp_path)
+    assert gk(root, "worktree", "new", "w", "--base", "origin/main").returncode == 0
+    commit(tmp_path / "proj-wt" / "w", "feature.txt", "done\n")
+    landed = gk(root, "land", "w")
+    assert landed.returncode == 0, landed.stdout + landed.stderr
+    done = gk(root, "worktree", "rm", "w", "--delete-branch")
+    assert done.returncode == 0, done.stderr
+    assert git(root, "branch", "--list", "w") == ""

@@ -1,0 +1,55 @@
+"""``.gatekeeper/`` in a worktree: gatekeeper's working files, kept out of git.
+
+Reports, coverage data, logs and the reports kept from gates run in temporary worktrees all live
+here. A self-ignoring ``.gitignore`` keeps them out of ``git add -A`` whether or not the project
+ignores the folder; only the baseline is the user's to commit.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Final
+
+FOLDER: Final = ".gatekeeper"
+# Reports of gates run in temporary worktrees (the pre-push hook, integration), by commit.
+GATED: Final = "gated"
+_HEADER: Final = "# gatekeeper's working files; commit only the baseline\n"
+_RULES: Final = "*\n!.gitignore\n!baseline.json\n"
+# The first line of the ignore file `gatekeeper worktree new` writes for its environment file.
+_ENVFILE_HEADER: Final = "# Written by gatekeeper"
+
+
+def prepare(worktree: Path) -> Path:
+    """The folder in ``worktree``, made if missing, with an ignore file that keeps every file
+    but the baseline out of git; returns the folder.
+
+    An ignore file gatekeeper wrote for the environment file alone gains the same rules; one the
+    user wrote is left as it is.
+    """
+    folder = worktree / FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    ignore = folder / ".gitignore"
+    try:
+        text = ignore.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        ignore.write_text(_HEADER + _RULES, encoding="utf-8")
+        return folder
+    if text.startswith(_ENVFILE_HEADER) and "*" not in text.splitlines():
+        ignore.write_text(text + "*\n!baseline.json\n", encoding="utf-8")
+    return folder
+
+
+def keep_report(report: Path, worktree: Path, commit: str) -> Path | None:
+    """Copy the report a gate wrote in a temporary worktree, which is about to be removed, to
+    ``.gatekeeper/gated/<commit>.json`` in ``worktree``; returns the copy, or None when there
+    was no report to keep or it could not be copied (the verdict never depends on it)."""
+    if not report.is_file():
+        return None
+    try:
+        target = prepare(worktree) / GATED / f"{commit}.json"
+        target.parent.mkdir(exist_ok=True)
+        shutil.copyfile(report, target)
+    except OSError:
+        return None
+    return target
