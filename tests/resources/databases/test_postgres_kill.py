@@ -111,6 +111,8 @@ def test_a_kill_between_create_and_comment_is_swept(
     comments_held: Any,
     tmp_path: Path,
 ) -> None:
+    if backend.connection().info.server_version < 140000:
+        pytest.skip("client_connection_check_interval, which abandons the comment, is 14+")
     key, run = f"kill{uuid.uuid4().hex[:12]}", uuid.uuid4().hex[:12]
     template = Template(key, "", tmp_path)
     if stage == "clone":
