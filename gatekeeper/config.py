@@ -217,7 +217,14 @@ CORE_OPTIONS: Final[tuple[Option, ...]] = (
         "list",
         [],
         "Glob patterns of the files the template is built from (e.g. migrations); a change "
-        "rebuilds it.",
+        "rebuilds it. Unset: any change to a file git would commit rebuilds it.",
+    ),
+    Option(
+        "database.prepare",
+        "bool",
+        True,
+        "While a session starts, clone the built template once per worker (PostgreSQL), so "
+        "each worker's fixture takes a database that is ready.",
     ),
     Option(
         "database.ttl",

@@ -3,6 +3,9 @@
 xdist worker ids (``gw0``...) and run ids repeat in every worktree, so every name built from an
 identity also carries a digest of the worktree root. The run id is made once by the session that
 starts the run and handed to its xdist workers and child processes.
+
+Every record also says where its owner runs: the host name, and the machine (:func:`machine`),
+which tells apart containers that share a host name but not their processes or files.
 """
 
 from __future__ import annotations
@@ -24,11 +27,28 @@ MAIN_WORKER: Final = "main"
 PROCESS: Final = "process"
 WORKTREE: Final = "worktree"
 # -- end worktrees --
+BOOT_ID: Final = Path("/proc/sys/kernel/random/boot_id")
+# The namespaces an owner's liveness is judged through: its processes (pid) and its files,
+# where the owner lock and the worktree live (mnt).
+NAMESPACES: Final = ("pid", "mnt")
 
 
 def digest(*parts: str) -> str:
     """A stable hex digest of ``parts`` (separated, so ``("a", "bc") != ("ab", "c")``)."""
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def machine() -> str | None:
+    """Where this process runs, finer than the host name: the kernel's boot id (one per boot
+    of one machine; containers on it share it) and the pid and mount namespaces (each
+    container has its own). None where they cannot be read (not Linux): such an owner is
+    never judged dead by anyone, only its time-to-live removes its resources."""
+    try:
+        boot = BOOT_ID.read_text().strip()
+        spaces = [str(Path(f"/proc/self/ns/{name}").readlink()) for name in NAMESPACES]
+    except OSError:
+        return None
+    return ";".join([boot, *spaces]) if boot else None
 
 
 def new_run_id() -> str:
@@ -79,6 +99,7 @@ class Identity:
             "owner": self.key if process else None,
             "lock": self.lock if process else None,
             "host": socket.gethostname(),
+            "machine": machine(),
             "pid": os.getpid(),
             "worktree": self.worktree,
             "branch": self.branch,

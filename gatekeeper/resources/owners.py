@@ -22,7 +22,7 @@ import socket
 import time
 from pathlib import Path
 
-from gatekeeper.resources.identity import WORKTREE, Identity
+from gatekeeper.resources.identity import WORKTREE, Identity, machine
 from gatekeeper.resources.locks import Held, acquire, is_held, probe, state_dir
 
 
@@ -48,11 +48,11 @@ def owned(identity: Identity, held: Held) -> Identity:
 def alive(record: dict[str, object], state: Path | None = None) -> bool:
     """Whether the owner named in a resource's record still runs (``state``: the sweeper's).
 
-    Only owners on this host can be judged; one on another host counts as alive (its
-    resources go by their time-to-live instead). A record without an owner is not ours: alive.
-    A worktree-lifetime resource is alive while its worktree exists.
+    Only owners on this machine can be judged (:func:`on_this_machine`); any other counts as
+    alive (its resources go by their time-to-live instead). A record without an owner is not
+    ours: alive. A worktree-lifetime resource is alive while its worktree exists.
     """
-    if record.get("host") != socket.gethostname():
+    if not on_this_machine(record):
         return True
     if record.get("lifetime") == WORKTREE:
         return worktree_exists(record)
@@ -63,6 +63,18 @@ def alive(record: dict[str, object], state: Path | None = None) -> bool:
     if lock is None:
         return is_held(lock_path(owner, state))
     return lock_alive(lock, state)
+
+
+def on_this_machine(record: dict[str, object]) -> bool:
+    """Whether a record's owner ran where this process runs: the same host name and the same
+    machine (boot id, pid and mount namespaces). A record without its machine, or a process
+    that cannot read its own, establishes nothing: False, so nothing is judged dead."""
+    here = machine()
+    return (
+        here is not None
+        and record.get("host") == socket.gethostname()
+        and record.get("machine") == here
+    )
 
 
 def recorded_lock(record: dict[str, object]) -> Path | None:

@@ -18,6 +18,8 @@ from gatekeeper.errors import GatekeeperError, UsageError
 from gatekeeper.gate import load_setup
 from gatekeeper.hooks import install as hook_installer
 from gatekeeper.redaction import redact
+from gatekeeper.resources.databases.base import template_for
+from gatekeeper.resources.databases.template_key import reuse_advice
 from gatekeeper.worktrees import (
     changes,
     copying,
@@ -122,7 +124,9 @@ def _build(
     )
     own = load_setup(path).settings  # the new worktree's own configuration builds its database
     if resources.wants_database(own):
-        resources.create_database(record, own)
+        template = template_for(own)
+        created.warnings.extend(filter(None, [reuse_advice(template.basis)]))
+        resources.create_database(record, own, template)
         records.save(source, record)
     _, warning = envfile.write(record)
     created.warnings.extend([warning] if warning else [])

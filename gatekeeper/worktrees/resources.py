@@ -14,7 +14,13 @@ from pathlib import Path
 
 from gatekeeper.config import Settings
 from gatekeeper.resources import ports
-from gatekeeper.resources.databases.base import Database, Leftover, open_backend, template_for
+from gatekeeper.resources.databases.base import (
+    Database,
+    Leftover,
+    Template,
+    open_backend,
+    template_for,
+)
 from gatekeeper.resources.identity import WORKTREE, Identity
 from gatekeeper.resources.sweep import remove_port
 from gatekeeper.worktrees.records import WorktreeRecord
@@ -52,11 +58,14 @@ def release_ports(record: WorktreeRecord) -> None:
         del record.ports[name]
 
 
-def create_database(record: WorktreeRecord, settings: Settings) -> Database:
-    """The worktree's database, cloned from the project's template by the configured backend."""
+def create_database(
+    record: WorktreeRecord, settings: Settings, template: Template | None = None
+) -> Database:
+    """The worktree's database, cloned from ``template`` (default: the project's) by the
+    configured backend."""
     backend = open_backend(settings)
     try:
-        database = backend.create(template_for(settings), identity(record), record.name)
+        database = backend.create(template or template_for(settings), identity(record), record.name)
     finally:
         backend.close()
     record.database = {"backend": database.backend, "name": database.name, "url": database.url}

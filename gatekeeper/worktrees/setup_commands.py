@@ -2,13 +2,14 @@
 
 A step succeeded when its exit status is 0 and what it promised exists: a command that creates
 a virtual environment (``python -m venv DIR``, ``virtualenv DIR``, ``uv venv [DIR]``) must leave
-a working interpreter in ``DIR``. Steps run without the caller's activated virtual environment,
-so an install meant for the worktree never lands in the main checkout's environment.
+a working interpreter in ``DIR``. Steps run with the interpreter that runs gatekeeper first on
+PATH (:mod:`gatekeeper.setup_environment`) until a step makes the worktree's own virtual
+environment; the steps after it run with that one first, so ``pip install`` after
+``python -m venv .venv`` lands in the worktree's environment, never the main checkout's.
 """
 
 from __future__ import annotations
 
-import os
 import shlex
 import subprocess
 from collections.abc import Iterator, Mapping
@@ -18,7 +19,7 @@ from typing import Final
 
 from gatekeeper.errors import GatekeeperError
 from gatekeeper.redaction import redact
-from gatekeeper.repository import clean_env
+from gatekeeper.setup_environment import setup_environment
 
 KEY: Final = "[tool.gatekeeper.worktree] setup"
 TIMEOUT: Final = 1800.0
@@ -38,19 +39,6 @@ class Step:
     verified: tuple[str, ...]
 
 
-def environment(extra: Mapping[str, str]) -> dict[str, str]:
-    """This process's environment without ``GIT_*`` and an activated virtualenv, plus ``extra``."""
-    env = clean_env(extra)
-    active = env.pop("VIRTUAL_ENV", None)
-    if active:
-        bin_dir = str(Path(active) / "bin")
-        env["PATH"] = os.pathsep.join(
-            p for p in env.get("PATH", "").split(os.pathsep) if p != bin_dir
-        )
-    env.pop("PYTHONHOME", None)
-    return env
-
-
 def run_all(
     commands: list[str], worktree: Path, extra: Mapping[str, str], secrets: tuple[str, ...]
 ) -> list[Step]:
@@ -58,13 +46,16 @@ def run_all(
     with the command's redacted output. Full output goes to ``.gatekeeper/setup.log``."""
     log = worktree / LOG
     log.parent.mkdir(parents=True, exist_ok=True)
-    env = environment(extra)
+    env = setup_environment(extra)
     steps: list[Step] = []
     with log.open("w", encoding="utf-8") as stream:
         for command in commands:
             output = _run(command, worktree, env, secrets)
             stream.write(f"$ {redact(command, secrets)}\n{redact(output, secrets)}\n")
             steps.append(Step(command, verify(command, worktree, env, secrets)))
+            made = list(promised_venvs(command))
+            if made:  # the worktree's own environment serves the steps after it
+                env = setup_environment(extra, venv=(worktree / made[-1]).resolve())
     return steps
 
 

@@ -6,6 +6,7 @@ a session that uses none of them pays nothing for them.
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
@@ -114,16 +115,29 @@ def gatekeeper_database_factory(request: pytest.FixtureRequest) -> Iterator[Data
 def _open_pool(isolation: Isolation) -> DatabasePool:
     from gatekeeper.resources.databases import base
     from gatekeeper.resources.databases.pool import DatabasePool
+    from gatekeeper.resources.databases.template_key import TemplateWarning, reuse_advice
 
     identity = isolation.own()
     settings = isolation.settings()
+    template = base.template_for(settings, run=identity.run)
+    advice = reuse_advice(template.basis)
+    if advice:
+        _warn(TemplateWarning(advice))
     backend = base.open_backend(settings)
     try:
         _sweep(backend)
-        return DatabasePool(backend, base.template_for(settings), identity)
+        return DatabasePool(backend, template, identity)
     except BaseException:
         backend.close()
         raise
+
+
+def _warn(warning: Warning) -> None:
+    """Warn, or under ``filterwarnings = error`` say it on stderr: advice never fails a test."""
+    try:
+        warnings.warn(warning, stacklevel=1)
+    except Warning:
+        sys.stderr.write(f"warning: {warning}\n")
 
 
 def _sweep(backend: Backend) -> None:

@@ -75,6 +75,8 @@ def roles(postgres_admin: str) -> Iterator[Callable[[str, str], str]]:
                 (name,),
             ).fetchall()
             for (database,) in owned:
+                # A template it built too (PostgreSQL refuses to drop one still marked so).
+                connection.execute(f'ALTER DATABASE "{database}" IS_TEMPLATE false')
                 connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
             connection.execute(f"DROP ROLE IF EXISTS {name}")
 

@@ -1,15 +1,18 @@
 """Acceptance: two worktrees of one repository run ``pytest -n 4`` at the same time, without
-``--gatekeeper``; every worker gets its own port, database and basetemp."""
+``--gatekeeper``; every worker gets its own port, database and basetemp. Beside them a second
+project on the same machine, with the same setup command and another schema, runs too: each
+sees only its own schema."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import git, make_project
 
 # They use (and sweep) the one PostgreSQL server: never beside each other.
 pytestmark = pytest.mark.xdist_group("postgres-server")
@@ -22,14 +25,14 @@ if url.startswith("sqlite:///"):
     import sqlite3
 
     connection = sqlite3.connect(url.removeprefix("sqlite:///"))
-    connection.execute("CREATE TABLE items (owner TEXT)")
+    connection.execute("CREATE TABLE {table} (owner TEXT)")
     connection.commit()
     connection.close()
 else:
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as connection:
-        connection.execute("CREATE TABLE items (owner TEXT)")
+        connection.execute("CREATE TABLE {table} (owner TEXT)")
 """
 
 WORKER_TEST = """\
@@ -39,127 +42,153 @@ import socket
 import time
 from pathlib import Path
 
+TABLE = "{table}"
+
+
 def own_rows(url, me):
     if url.startswith("sqlite:///"):
         import sqlite3
 
         connection = sqlite3.connect(url.removeprefix("sqlite:///"))
-        connection.execute("INSERT INTO items VALUES (?)", (me,))
+        connection.execute(f"INSERT INTO {{TABLE}} VALUES (?)", (me,))
         connection.commit()
-        rows = [r[0] for r in connection.execute("SELECT owner FROM items")]
+        rows = [r[0] for r in connection.execute(f"SELECT owner FROM {{TABLE}}")]
+        tables = [r[0] for r in connection.execute("SELECT name FROM sqlite_master")]
         connection.close()
-        return rows
+        return rows, tables
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as connection:
-        connection.execute("INSERT INTO items VALUES (%s)", (me,))
-        return [r[0] for r in connection.execute("SELECT owner FROM items")]
+        connection.execute(f"INSERT INTO {{TABLE}} VALUES (%s)", (me,))
+        rows = [r[0] for r in connection.execute(f"SELECT owner FROM {{TABLE}}")]
+        found = connection.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+        )
+        return rows, [r[0] for r in found]
 
 
 def test_worker(gatekeeper_port, gatekeeper_database, gatekeeper_identity, tmp_path):
     out = Path(os.environ["ISO_OUT"])
-    me = f"{Path(gatekeeper_identity.worktree).name}-{gatekeeper_identity.worker}"
+    expected = int(os.environ["ISO_EXPECT"])
+    me = f"{{Path(gatekeeper_identity.worktree).name}}-{{gatekeeper_identity.worker}}"
     with socket.socket() as server:
         server.bind(("127.0.0.1", gatekeeper_port))  # fails the test if it is not free
         server.listen()
-        rows = own_rows(gatekeeper_database.url, me)
-        record = {
+        rows, tables = own_rows(gatekeeper_database.url, me)
+        record = {{
             "me": me,
             "port": gatekeeper_port,
             "env_port": os.environ["GATEKEEPER_PORT"],
             "database": gatekeeper_database.name,
             "backend": gatekeeper_database.backend,
             "rows": rows,
+            "tables": tables,
             "tmp": str(tmp_path),
             "run": gatekeeper_identity.run,
-        }
-        (out / f"{me}.json").write_text(json.dumps(record))
-        # Hold the port until all eight workers have bound theirs: they coexist.
+        }}
+        (out / f"{{me}}.json").write_text(json.dumps(record))
+        # Hold the port until every worker of this project has bound its own: they coexist.
         deadline = time.time() + 90
-        while len(list(out.glob("*.json"))) < 8 and time.time() < deadline:
+        while len(list(out.glob("*.json"))) < expected and time.time() < deadline:
             time.sleep(0.05)
-        assert len(list(out.glob("*.json"))) == 8
+        assert len(list(out.glob("*.json"))) == expected
     assert rows == [me]
+    assert tables == [TABLE]
 """
 
+# Project A: two worktrees with four workers each. Project B, on the same machine at the same
+# time: one worktree with two workers, the same setup command, another schema.
+SUITES = (("items", 2, 4), ("orders", 1, 2))
 
-def run_two_worktrees(
-    trees: list[Path], env: dict[str, str], out: Path
-) -> list[subprocess.CompletedProcess[str]]:
-    command = [sys.executable, "-m", "pytest", "-n", "4", "--dist", "each", "-q"]
-    command += ["-p", "no:cacheprovider", "tests/test_iso.py"]
-    running = [
-        subprocess.Popen(
+
+def run_suites(suites: list[tuple[Path, int, Path, int]], env: dict[str, str]) -> list[str]:
+    """Run ``pytest -n WORKERS`` in each tree at once (tree, workers, out dir, records the
+    project's workers wait for); returns the output of each run that failed."""
+    running = []
+    for tree, workers, out, expect in suites:
+        command = [sys.executable, "-m", "pytest", "-n", str(workers), "--dist", "each", "-q"]
+        command += ["-p", "no:cacheprovider", "tests/test_iso.py"]
+        process = subprocess.Popen(
             command,
             cwd=tree,
-            env={**env, "ISO_OUT": str(out)},
+            env={**env, "ISO_OUT": str(out), "ISO_EXPECT": str(expect)},
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
         )
-        for tree in trees
-    ]
-    done = []
+        running.append(process)
+    failed = []
     for process in running:
         stdout, _ = process.communicate(timeout=300)
-        done.append(subprocess.CompletedProcess(process.args, process.returncode, stdout, ""))
-    return done
+        if process.returncode != 0:
+            failed.append(stdout)
+    return failed
 
 
-def check_records(out: Path, backend: str) -> list[dict[str, object]]:
+def check_records(
+    out: Path, backend: str, table: str, count: int, runs: int
+) -> list[dict[str, object]]:
     records = [json.loads(p.read_text()) for p in sorted(out.glob("*.json"))]
-    assert len(records) == 8
-    assert len({r["port"] for r in records}) == 8
-    assert all(str(r["port"]) == r["env_port"] for r in records)
-    assert len({r["database"] for r in records}) == 8
-    assert all(r["rows"] == [r["me"]] for r in records)
-    assert all(r["backend"] == backend for r in records)
-    assert len({r["tmp"] for r in records}) == 8
-    assert len({r["run"] for r in records}) == 2  # one run per worktree, shared by its workers
+    assert len(records) == count
+    for field in ("port", "database", "tmp"):
+        assert len({r[field] for r in records}) == count, field
+    assert len({r["run"] for r in records}) == runs  # one run per worktree, shared by its workers
+    seen = [(str(r["port"]), r["rows"], r["tables"], r["backend"]) for r in records]
+    # Each worker: the port it was given is the one exported, only its own row, and its own
+    # project's schema (and nothing else) in its database.
+    assert seen == [(r["env_port"], [r["me"]], [table], backend) for r in records]
     return records
 
 
-def project_files(backend: str) -> tuple[dict[str, str], str]:
-    config = (
-        "\n[tool.gatekeeper.database]\n"
-        f'backend = "{backend}"\n'
-        f'setup = "{sys.executable} migrate.py"\n'
-        'inputs = ["migrate.py"]\n'
-    )
-    return {"migrate.py": MIGRATE, "tests/test_iso.py": WORKER_TEST}, config
+def project_files(backend: str, table: str) -> tuple[dict[str, str], str]:
+    # The same setup command in every project, and no `inputs`: the default must keep
+    # projects, and schemas, apart.
+    config = f'\n[tool.gatekeeper.database]\nbackend = "{backend}"\nsetup = "python migrate.py"\n'
+    files = {
+        "migrate.py": MIGRATE.format(table=table),
+        "tests/test_iso.py": WORKER_TEST.format(table=table),
+    }
+    return files, config
 
 
-def test_two_worktrees_sqlite(
-    worktrees: Callable[..., list[Path]], child_env: dict[str, str], state: Path, tmp_path: Path
-) -> None:
-    files, config = project_files("sqlite")
-    trees = worktrees(2, files, config)
-    out = tmp_path / "out"
-    out.mkdir()
-    for done in run_two_worktrees(trees, child_env, out):
-        assert done.returncode == 0, done.stdout
-    records = check_records(out, "sqlite")
-    assert all(str(r["tmp"]).startswith(str(state / "basetemp")) for r in records)
+def run_projects(
+    backend: str, tmp_path: Path, env: dict[str, str]
+) -> list[list[dict[str, object]]]:
+    """Every suite of :data:`SUITES` at once, each project a repository of its own; the
+    records of each project's workers, checked."""
+    suites: list[tuple[Path, int, Path, int]] = []
+    checks: list[tuple[Path, str, int, int]] = []
+    for table, trees, workers in SUITES:
+        files, config = project_files(backend, table)
+        repository = make_project(tmp_path / table / "wt0", files, config)
+        paths = [repository]
+        for index in range(1, trees):
+            paths.append(tmp_path / table / f"wt{index}")
+            git(repository, "worktree", "add", "-q", str(paths[-1]), "-b", f"branch{index}")
+        out = tmp_path / table / "out"
+        out.mkdir()
+        suites.extend((path, workers, out, trees * workers) for path in paths)
+        checks.append((out, table, trees * workers, trees))
+    failed = run_suites(suites, env)
+    assert not failed, "\n\n".join(failed)
+    return [check_records(out, backend, table, count, runs) for out, table, count, runs in checks]
+
+
+def test_two_worktrees_sqlite(child_env: dict[str, str], state: Path, tmp_path: Path) -> None:
+    for records in run_projects("sqlite", tmp_path, child_env):
+        assert all(str(r["tmp"]).startswith(str(state / "basetemp")) for r in records)
     owners = state / "sqlite" / "owners"
     assert not owners.exists() or not list(owners.iterdir())
 
 
 def test_two_worktrees_postgres(
-    worktrees: Callable[..., list[Path]],
-    child_env: dict[str, str],
-    postgres_admin: str,
-    tmp_path: Path,
+    child_env: dict[str, str], postgres_admin: str, tmp_path: Path
 ) -> None:
     import psycopg
 
-    files, config = project_files("postgres")
-    trees = worktrees(2, files, config)
-    out = tmp_path / "out"
-    out.mkdir()
     env = {**child_env, "GATEKEEPER_DATABASE_URL": postgres_admin}
-    for done in run_two_worktrees(trees, env, out):
-        assert done.returncode == 0, done.stdout
-    names = [str(r["database"]) for r in check_records(out, "postgres")]
+    projects = run_projects("postgres", tmp_path, env)
+    names = [str(r["database"]) for records in projects for r in records]
     with psycopg.connect(postgres_admin) as connection:
         left = connection.execute(
             "SELECT datname FROM pg_database WHERE datname = ANY(%s)", (names,)

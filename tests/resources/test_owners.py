@@ -17,12 +17,22 @@ import pytest
 from gatekeeper.resources import owners, ports
 from gatekeeper.resources.databases.base import Template
 from gatekeeper.resources.databases.sqlite import OWNER_FILE, SqliteBackend
-from gatekeeper.resources.identity import WORKTREE, Identity
+from gatekeeper.resources.identity import WORKTREE, Identity, machine
 from gatekeeper.resources.locks import Held, read_record
 from tests.resources.test_sweep import HOLDER_TEST, database_exists, wait_for
 
 # They use (and sweep) the one PostgreSQL server: never beside each other.
 pytestmark = pytest.mark.xdist_group("postgres-server")
+
+
+def run_sweep(tree: Path, env: dict[str, str]) -> str:
+    """What ``gatekeeper sweep`` run in ``tree`` prints; it must succeed."""
+    gatekeeper = [str(Path(sys.executable).parent / "gatekeeper"), "sweep"]
+    done = subprocess.run(
+        gatekeeper, cwd=tree, env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
 
 
 def claimed(state: Path, worker: str = "gw0") -> tuple[Identity, Held]:
@@ -79,7 +89,7 @@ def test_a_missing_lock_is_dead_only_in_the_sweepers_own_dir_or_a_gone_dir(
 ) -> None:
     own, other = tmp_path / "own", tmp_path / "other"
     key = Identity("/wt/a", "run1", "gw0").key
-    base: dict[str, object] = {"owner": key, "host": socket.gethostname()}
+    base: dict[str, object] = {"owner": key, "host": socket.gethostname(), "machine": machine()}
     (own / "owners").mkdir(parents=True)
     (other / "owners").mkdir(parents=True)
     in_own = {**base, "lock": str(own / "owners" / f"{key}.lock")}
@@ -131,22 +141,13 @@ def test_live_owner_in_another_state_dir_keeps_its_clone_until_it_dies(
         stderr=subprocess.DEVNULL,
     )
     sweeper_env = {**child_env, "GATEKEEPER_DATABASE_URL": postgres_admin}  # state dir B
-    gatekeeper = [str(Path(sys.executable).parent / "gatekeeper"), "sweep"]
     try:
         name = str(wait_for(out, holder)["database"])
-        kept = subprocess.run(
-            gatekeeper, cwd=tree, env=sweeper_env, capture_output=True, text=True, check=False
-        )
-        assert kept.returncode == 0, kept.stderr
-        assert name not in kept.stdout
+        assert name not in run_sweep(tree, sweeper_env)
         assert database_exists(postgres_admin, name)
     finally:
         os.kill(holder.pid, signal.SIGKILL)
         holder.wait()
-    swept = subprocess.run(
-        gatekeeper, cwd=tree, env=sweeper_env, capture_output=True, text=True, check=False
-    )
-    assert swept.returncode == 0, swept.stderr
-    assert f"removed postgres {name}" in swept.stdout
+    assert f"removed postgres {name}" in run_sweep(tree, sweeper_env)
     assert not database_exists(postgres_admin, name)
     assert state != tmp_path / "state-a"

@@ -91,12 +91,6 @@ def test_a_venv_promise_that_is_not_kept_fails(tmp_path: Path) -> None:
     ]
 
 
-def test_setup_never_sees_the_callers_virtualenv(tmp_path: Path) -> None:
-    env = setup_commands.environment({"X": "1"})
-    assert "VIRTUAL_ENV" not in env and env["X"] == "1"
-    assert not any(k.startswith("GIT_") for k in env)
-
-
 # -- rm -----------------------------------------------------------------------------------------
 
 

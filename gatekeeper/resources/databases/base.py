@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib
-import os
 import subprocess
 import time
 from collections.abc import Callable, Iterable
@@ -15,13 +14,23 @@ from typing import Final, Protocol, runtime_checkable
 from gatekeeper.config import Settings
 from gatekeeper.errors import ConfigError
 from gatekeeper.redaction import redact
+from gatekeeper.resources.databases.template_key import (
+    EMPTY,
+    INPUTS,
+    content,
+    project_identity,
+    template_key,
+)
 from gatekeeper.resources.identity import WORKTREE, Identity
 from gatekeeper.resources.locks import ResourceError
+from gatekeeper.setup_environment import setup_environment
 
 URL_ENV: Final = "GATEKEEPER_DATABASE_URL"
 # Marks every database, file and branch gatekeeper creates; nothing without it is ever dropped.
 MARKER: Final = "gatekeeper:"
 SETUP_TIMEOUT: Final = 600.0
+NAME_PREFIX: Final = "gk_"
+NAME_TAG: Final = 8  # hex digits of a marked name's tag: a chance match is 1 in 4 billion
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -53,15 +62,20 @@ class Leftover:
 class Template:
     """What every worker's database starts from.
 
-    ``key`` is a digest of everything declared as the template's inputs, so a schema change
-    gives a new template. ``setup`` is a shell command run with ``DATABASE_URL`` pointing at
-    the template; ``hooks`` are callables given the template's URL (pluggy hook results).
+    ``key`` is a digest of the project and of what the template is built from (see
+    :mod:`~gatekeeper.resources.databases.template_key`; ``basis`` says which), so a schema
+    change gives a new template. ``setup`` is a shell command run with ``DATABASE_URL``
+    pointing at the template; ``hooks`` are callables given the template's URL (pluggy hook
+    results).
     """
 
     key: str
     setup: str
     cwd: Path
     hooks: tuple[Callable[[str], None], ...] = field(default=())
+    basis: str = INPUTS
+    # The project it was built for (its common git dir or root); empty when it serves any.
+    project: str = ""
 
     def build(self, url: str, secrets: Iterable[str] = ()) -> None:
         """Fill the template at ``url``; a failing setup raises with its (redacted) output."""
@@ -73,7 +87,7 @@ class Template:
 
 def _run_setup(command: str, cwd: Path, url: str, secrets: tuple[str, ...]) -> None:
     shown = redact(command, (url, *secrets))
-    env = {**os.environ, "DATABASE_URL": url}
+    env = setup_environment({"DATABASE_URL": url})
     try:
         done = subprocess.run(
             command,
@@ -98,26 +112,6 @@ def _run_setup(command: str, cwd: Path, url: str, secrets: tuple[str, ...]) -> N
         )
 
 
-def template_key(backend: str, setup: str, root: Path, inputs: Iterable[str]) -> str:
-    """A digest of the backend, the setup command and the content of every input file.
-
-    ``inputs`` are glob patterns relative to ``root`` (e.g. ``migrations/**/*.py``); a
-    pattern that matches nothing is an error, because a silent miss would never rebuild.
-    """
-    hasher = hashlib.sha256(f"{backend}\0{setup}\0".encode())
-    for pattern in inputs:
-        matches = sorted(p for p in root.glob(pattern) if p.is_file())
-        if not matches:
-            raise ConfigError(
-                f"[tool.gatekeeper.database] inputs: {pattern!r} matches no file under {root}. "
-                "Fix the pattern or remove it."
-            )
-        for path in matches:
-            hasher.update(path.relative_to(root).as_posix().encode() + b"\0")
-            hasher.update(path.read_bytes() + b"\0")
-    return hasher.hexdigest()[:16]
-
-
 def marker_record(identity: Identity, ttl: float, kind: str) -> dict[str, object]:
     """Owner metadata stored with a database: who made it, what it is, when it expires."""
     now = time.time()
@@ -134,6 +128,24 @@ def safe_name(*parts: str, limit: int = 63) -> str:
         return cleaned
     tail = hashlib.sha256(cleaned.encode()).hexdigest()[:10]
     return f"{cleaned[: limit - 11]}_{tail}"
+
+
+def marked_name(*parts: str, limit: int = 63) -> str:
+    """``gk_<parts>_<tag>``: a name that carries gatekeeper's marker itself, the tag being a
+    digest of the rest. A database exists under its name the moment it is created, before any
+    comment or sidecar can say whose it is; a name marked so is recognised even then."""
+    body = safe_name(*parts, limit=limit - len(NAME_PREFIX) - NAME_TAG - 1)
+    return f"{NAME_PREFIX}{body}_{_name_tag(body)}"
+
+
+def is_marked(name: str) -> bool:
+    """Whether ``name`` was made by :func:`marked_name` (its tag matches the rest)."""
+    body, _, tag = name.removeprefix(NAME_PREFIX).rpartition("_")
+    return name.startswith(NAME_PREFIX) and bool(body) and tag == _name_tag(body)
+
+
+def _name_tag(body: str) -> str:
+    return hashlib.sha256(f"{MARKER}{body}".encode()).hexdigest()[:NAME_TAG]
 
 
 @runtime_checkable
@@ -195,17 +207,25 @@ def open_backend(settings: Settings) -> Backend:
     return factory(settings)
 
 
-def template_for(settings: Settings, hooks: tuple[Callable[[str], None], ...] = ()) -> Template:
+def template_for(
+    settings: Settings, hooks: tuple[Callable[[str], None], ...] = (), run: str | None = None
+) -> Template:
     """The template described by ``[tool.gatekeeper.database] setup`` and ``inputs``, filled
-    also by the ``gatekeeper_database_template`` hook of any plugin that implements it."""
+    also by the ``gatekeeper_database_template`` hook of any plugin that implements it.
+
+    ``run`` is the session a template of a project outside git without ``inputs`` serves.
+    """
     setup = settings.text("database.setup")
-    inputs = settings.strings("database.inputs")
     fillers = _template_plugins(settings)
     if fillers:
         hooks = (*hooks, _call_template_hook(settings))
-    backend = settings.text("database.backend")
-    key = template_key(f"{backend}\0{','.join(fillers)}", setup, settings.root, inputs)
-    return Template(key, setup, settings.root, hooks)
+    basis, digest = content(
+        settings.root, settings.strings("database.inputs"), bool(setup or hooks), run
+    )
+    backend = f"{settings.text('database.backend')}\0{','.join(fillers)}"
+    project = project_identity(settings.root)
+    key = template_key(backend, setup, project, basis, digest)
+    return Template(key, setup, settings.root, hooks, basis, "" if basis == EMPTY else project)
 
 
 def _template_plugins(settings: Settings) -> list[str]:

@@ -34,7 +34,7 @@ from gatekeeper.errors import ConfigError
 from gatekeeper.resources import owners
 from gatekeeper.resources.databases.base import Database, Leftover, Template, safe_name
 from gatekeeper.resources.databases.neon_api import KEY_ENV, NeonApi
-from gatekeeper.resources.identity import Identity, digest
+from gatekeeper.resources.identity import Identity, digest, machine
 from gatekeeper.resources.locks import ResourceError, acquire, state_dir
 
 NAME: Final = "neon"
@@ -340,7 +340,8 @@ class NeonBackend:
 
 
 def _database_owner(key: str, folder: Path | None) -> dict[str, object]:
-    record: dict[str, object] = {"owner": key, "host": socket.gethostname()}
+    # Every worker of a run runs where its maker does: this machine, judged by the caller.
+    record: dict[str, object] = {"owner": key, "host": socket.gethostname(), "machine": machine()}
     if folder is not None:
         record["lock"] = str(folder / f"{key}.lock")
     return record

@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import sqlite3
+import time
 from pathlib import Path
 from typing import Final
 
@@ -87,7 +88,9 @@ class SqliteBackend:
         lock = acquire(path.with_suffix(".lock"), wait=True)
         assert lock is not None
         try:
-            if not path.exists():
+            if path.exists():
+                os.utime(path)  # its last use: a template unused for ttl is swept
+            else:
                 self._build(template, path)
         finally:
             lock.release()
@@ -136,9 +139,10 @@ class SqliteBackend:
             shutil.rmtree(path.parent, ignore_errors=True)
 
     def leftovers(self) -> list[Leftover]:
-        """Owner folders whose owner is dead or whose time-to-live passed, and half-built
-        templates whose builder died (nobody holds their template's lock)."""
-        found = self._half_built()
+        """Owner folders whose owner is dead or whose time-to-live passed, half-built
+        templates whose builder died (nobody holds their template's lock), and templates
+        unused for ``ttl``."""
+        found = [*self._half_built(), *self._unused()]
         folder = self.base / "owners"
         for owner in sorted(folder.iterdir()) if folder.is_dir() else ():
             record = _owner_record(owner)
@@ -158,12 +162,22 @@ class SqliteBackend:
                 found.append(Leftover(NAME, str(partial), "half-built template, builder died"))
         return found
 
+    def _unused(self) -> list[Leftover]:
+        folder = self.base / "templates"
+        return [
+            Leftover(NAME, str(path), "template unused for longer than ttl")
+            for path in sorted(folder.glob("*.sqlite3"))
+            if BUILDING not in path.name and _unused_for(path, self.ttl)
+        ]
+
     def remove(self, leftover: Leftover) -> None:
         """Delete a dead owner's folder (only one carrying gatekeeper's owner file), or a
-        half-built template, re-checked under its template's lock."""
+        half-built or unused template, re-checked under its template's lock."""
         path = Path(leftover.name)
         if BUILDING in path.name and path.parent == self.base / "templates":
             _remove_half_built(path)
+        elif path.parent == self.base / "templates":
+            _remove_unused(path, self.ttl)
         elif _owner_record(path) is not None:
             shutil.rmtree(path, ignore_errors=True)
 
@@ -183,6 +197,24 @@ def _remove_half_built(partial: Path) -> None:
     try:
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(f"{partial}{suffix}").unlink(missing_ok=True)
+    finally:
+        held.release()
+
+
+def _unused_for(template: Path, ttl: float) -> bool:
+    try:
+        return template.stat().st_mtime + ttl < time.time()
+    except OSError:
+        return False  # gone already
+
+
+def _remove_unused(template: Path, ttl: float) -> None:
+    held = acquire(template.with_suffix(".lock"))
+    if held is None:
+        return  # being built or copied right now
+    try:
+        if _unused_for(template, ttl):  # a copy may have used it since it was listed
+            template.unlink(missing_ok=True)
     finally:
         held.release()
 

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+import os
 import sqlite3
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from gatekeeper.resources.databases.base import Template, template_key
+from gatekeeper.resources.databases.base import Template
 from gatekeeper.resources.databases.sqlite import SqliteBackend
 from gatekeeper.resources.identity import Identity
 from gatekeeper.resources.locks import ResourceError, acquire
@@ -24,7 +26,7 @@ def rows(url: str) -> list[object]:
 
 def test_template_built_once_and_copies_are_isolated(state: Path, tmp_path: Path) -> None:
     backend = SqliteBackend(60.0)
-    template = Template(template_key("sqlite", SETUP, tmp_path, []), SETUP, tmp_path)
+    template = Template("built-once", SETUP, tmp_path)
     a = backend.create(template, Identity("/wt/a", "r", "gw0"), "main")
     b = backend.create(template, Identity("/wt/b", "r", "gw0"), "main")
     assert (tmp_path / "built.log").read_text() == "x"  # built once, copied twice
@@ -35,15 +37,6 @@ def test_template_built_once_and_copies_are_isolated(state: Path, tmp_path: Path
     backend.drop(a)
     backend.drop(b)
     assert not list((state / "sqlite" / "owners").iterdir())
-
-
-def test_changed_inputs_change_the_template_key(tmp_path: Path) -> None:
-    (tmp_path / "m.sql").write_text("one")
-    first = template_key("sqlite", "s", tmp_path, ["*.sql"])
-    (tmp_path / "m.sql").write_text("two")
-    assert template_key("sqlite", "s", tmp_path, ["*.sql"]) != first
-    with pytest.raises(Exception, match="matches no file"):
-        template_key("sqlite", "s", tmp_path, ["none/*.py"])
 
 
 def test_failing_setup_names_the_key_and_redacts(state: Path, tmp_path: Path) -> None:
@@ -86,6 +79,28 @@ def test_half_built_templates_of_dead_builders_are_swept(state: Path, tmp_path: 
     assert not dead.exists()
     assert alive.exists()
     held.release()
+
+
+def test_templates_unused_for_ttl_are_swept(state: Path, tmp_path: Path) -> None:
+    backend = SqliteBackend(ttl=3600.0)
+    old = backend.template(Template("unused", "", tmp_path))
+    fresh = backend.template(Template("used", "", tmp_path))
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    found = [leftover for leftover in backend.leftovers() if "unused" in leftover.reason]
+    assert [(Path(leftover.name), leftover.reason) for leftover in found] == [
+        (old, "template unused for longer than ttl")
+    ]
+    backend.template(Template("unused", "", tmp_path))  # used again before the sweep acts
+    backend.remove(found[0])
+    assert old.exists()  # re-checked: it was used since it was listed
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    held = acquire(old.with_suffix(".lock"))  # being copied right now
+    assert held is not None
+    backend.remove(found[0])
+    assert old.exists()
+    held.release()
+    backend.remove(found[0])
+    assert not old.exists() and fresh.exists()
 
 
 TEMPLATE_PLUGIN = """\

@@ -1,0 +1,58 @@
+"""The environment a setup command runs in: ``[tool.gatekeeper.database] setup`` and
+``[tool.gatekeeper.worktree] setup`` alike.
+
+A setup command names ``python`` or ``pip`` and means the project's interpreter. Whoever ran
+``.venv/bin/pytest`` or ``.venv/bin/gatekeeper`` without activating the venv still means that
+venv, yet the shell would find whatever ``python`` comes first on PATH (the system's, without
+the project's packages). So the interpreter running gatekeeper comes first: its scripts
+directory and its own directory on PATH, and ``VIRTUAL_ENV`` set to it when it is a venv. A
+command that names another interpreter by path (``/usr/bin/python3 x.py``) gets that one.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import sysconfig
+from collections.abc import Mapping
+from pathlib import Path
+
+from gatekeeper.repository import clean_env
+
+# Variables that would make the chosen interpreter load another installation's standard library.
+_FOREIGN: tuple[str, ...] = ("PYTHONHOME",)
+
+
+def interpreter_dirs() -> list[str]:
+    """The running interpreter's scripts directory and its own directory (one if equal)."""
+    found: list[str] = []
+    for folder in (sysconfig.get_path("scripts"), str(Path(sys.executable).parent)):
+        if folder and folder not in found:
+            found.append(folder)
+    return found
+
+
+def running_venv() -> Path | None:
+    """The virtual environment running gatekeeper; None for a base interpreter."""
+    return Path(sys.prefix) if sys.prefix != sys.base_prefix else None
+
+
+def setup_environment(extra: Mapping[str, str], venv: Path | None = None) -> dict[str, str]:
+    """This process's environment without ``GIT_*``, plus ``extra``, with an interpreter first.
+
+    ``venv`` (a virtual environment a setup step made) comes first when given; else the
+    interpreter running gatekeeper does. ``VIRTUAL_ENV`` names whichever venv comes first and
+    is removed when none does, so tools that read it (pip, uv) agree with ``python``.
+    """
+    env = clean_env(extra)
+    for name in _FOREIGN:
+        env.pop(name, None)
+    active = venv or running_venv()
+    first = [str(venv / "bin")] if venv else interpreter_dirs()
+    if active is None:
+        env.pop("VIRTUAL_ENV", None)
+    else:
+        env["VIRTUAL_ENV"] = str(active)
+    rest = [p for p in env.get("PATH", os.defpath).split(os.pathsep) if p and p not in first]
+    env["PATH"] = os.pathsep.join([*first, *rest])
+    return env
