@@ -284,3 +284,114 @@ def test_assume_unchanged_and_skip_worktree_files_are_hashed_anyway(
     assert index.read_bytes() == before
     assert run_git(root, "ls-files", "-v", "pkg/__init__.py").startswith("h ")
     assert run_git(root, "ls-files", "-v", "tests/test_add.py").startswith("S ")
+
+
+# -- what a pass rests on besides the tree: ignored inputs, the environment (docs/trust.md) ----
+
+
+def gate_with(cwd: Path, **extra: str) -> int:
+    """``pytest --gatekeeper`` in ``cwd`` under the runner's environment plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "GIT_", "PYTHON"))}
+    env.update(extra)
+    argv = [sys.executable, "-m", "pytest", "--gatekeeper", "-p", "no:cacheprovider"]
+    return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, check=False).returncode
+
+
+READS_DOTENV = """\
+from pathlib import Path
+
+
+def test_mode() -> None:
+    assert Path(".env").read_text() == "MODE=good\\n"
+"""
+
+
+def test_an_edit_to_an_ignored_file_the_suite_reads_runs_it_again(
+    tmp_path: Path, make_repo: Callable[..., Path]
+) -> None:
+    root = make_repo(
+        tmp_path,
+        {".gitignore": IGNORE[".gitignore"] + ".env\n", "tests/test_mode.py": READS_DOTENV},
+        TESTS_ONLY,
+    )
+    (root / ".env").write_text("MODE=good\n")
+    assert gate_with(root) == 0
+    assert gate_with(root) == 0
+    assert cached(root) == {"tests": True}  # nothing changed: reused
+
+    (root / ".env").write_text("MODE=bad!\n")  # same size, ignored by git
+
+    assert gate_with(root) == 1
+    assert cached(root) == {"tests": False}
+
+
+SKIPPED_UNDER_FAST = """\
+import os
+
+import pytest
+
+
+@pytest.mark.skipif(os.environ.get("FAST") == "1", reason="FAST=1 skips the slow tests")
+def test_slow() -> None:
+    assert 1 + 1 == 3
+"""
+
+
+def test_a_variable_the_suite_may_read_is_part_of_the_key(
+    tmp_path: Path, make_repo: Callable[..., Path]
+) -> None:
+    root = make_repo(tmp_path, {"tests/test_slow.py": SKIPPED_UNDER_FAST}, TESTS_ONLY)
+    assert gate_with(root, FAST="1") == 0  # the slow test was skipped
+
+    assert gate_with(root) == 1  # not the pass judged with FAST=1
+    assert cached(root) == {"tests": False}
+
+
+READS_DATA = """\
+from pathlib import Path
+
+
+def test_data() -> None:
+    assert Path("{path}").read_bytes() == b"good"
+"""
+
+
+@pytest.mark.parametrize(
+    "path", ["tests/data/sample.pyc", "tests/data/__pycache__/sample.txt", ".gatekeeper/data.bin"]
+)
+def test_tracked_files_under_left_out_paths_stay_in_the_key(
+    tmp_path: Path, make_repo: Callable[..., Path], run_git: Callable[..., str], path: str
+) -> None:
+    # Only untracked bytecode and gatekeeper's own files are left out of the tree id: a tracked
+    # file is the project's, whatever its name.
+    root = make_repo(tmp_path, {"tests/test_data.py": READS_DATA.format(path=path)}, TESTS_ONLY)
+    (root / path).parent.mkdir(parents=True, exist_ok=True)
+    (root / path).write_bytes(b"good")
+    run_git(root, "add", "-f", path)
+    run_git(root, "commit", "-q", "-m", "test data")
+    assert gate_with(root) == 0
+
+    (root / path).write_bytes(b"bad!")
+
+    assert gate_with(root) == 1
+    assert cached(root) == {"tests": False}
+
+
+def test_tool_caches_virtualenvs_and_editor_files_change_nothing(
+    tmp_path: Path, make_repo: Callable[..., Path]
+) -> None:
+    ignores = IGNORE[".gitignore"] + ".venv/\n.idea/\n.coverage\n"
+    root = make_repo(tmp_path, {".gitignore": ignores}, TESTS_ONLY)
+    assert gate_with(root) == 0
+
+    (root / ".venv" / "lib").mkdir(parents=True)
+    (root / ".venv" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    (root / ".venv" / "lib" / "installed.py").write_text("X = 1\n")
+    (root / ".idea").mkdir()
+    (root / ".idea" / "workspace.xml").write_text("<project/>\n")
+    (root / ".mypy_cache").mkdir()
+    (root / ".mypy_cache" / "x.json").write_text("{}\n")
+    (root / ".coverage").write_bytes(b"SQLite format 3\x00 and more")
+
+    assert gate_with(root) == 0
+    assert cached(root) == {"tests": True}
