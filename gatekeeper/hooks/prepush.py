@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from gatekeeper import passes, repository, tempworktree
+from gatekeeper import environment, passes, repository, tempworktree
 from gatekeeper.errors import GitError, UsageError
 from gatekeeper.hooks import onbase, pushbase, pushconfig
 from gatekeeper.hooks.install import LEGACY
@@ -187,9 +187,15 @@ def gate_commit(start: Path, commit: str) -> Verdict:
 
     The run is plain ``gatekeeper run``, exactly ``pytest --gatekeeper``: no option of its own
     (not even where the report goes), so its pass is stored under the run a developer's
-    ``pytest --gatekeeper`` has too, and either answers the next push from the cache.
+    ``pytest --gatekeeper`` has too, and either answers the next push from the cache. It runs
+    in a scrubbed environment (docs/trust.md): nothing exported in the pushing shell beyond the
+    fixed list and the commit's ``pass-env`` (no ``PYTEST_ADDOPTS``, no ``FAST=1``) reaches it.
     """
-    with tempfile.TemporaryDirectory(prefix="gatekeeper-push-") as scratch:
+    names = pushconfig.read(start, commit).pass_env
+    with (
+        tempfile.TemporaryDirectory(prefix="gatekeeper-push-") as scratch,
+        environment.scrubbed_process(names),
+    ):
         return tempworktree.gate_commit(start, commit, Path(scratch))
 
 

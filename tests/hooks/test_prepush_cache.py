@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from gatekeeper import environment
 from tests.conftest import git, make_project
 from tests.hooks.test_prepush import FAST_GATE, FAULT, Setup, commit, remote_has
 
@@ -35,10 +36,14 @@ CACHED = "accepted from the cache (no worktree, no tests run)"
 GATED = "in a temporary worktree"
 
 
+# The hook's gate gets the counter's variable: it is on the project's list (docs/trust.md).
+GATE = FAST_GATE + 'pass-env = ["SAMPLE_RUN_LOG"]\n'
+
+
 @pytest.fixture
 def setup(tmp_path: Path) -> Setup:
     files = {"conftest.py": COUNTING_CONFTEST}
-    main = make_project(tmp_path / "main", files, gatekeeper=FAST_GATE)
+    main = make_project(tmp_path / "main", files, gatekeeper=GATE)
     remote = tmp_path / "remote.git"
     git(tmp_path, "init", "-q", "--bare", str(remote))
     git(main, "remote", "add", "origin", str(remote))
@@ -131,12 +136,13 @@ def test_a_pass_of_pytest_gatekeeper_in_the_worktree_serves_the_push(
     setup: Setup, log: Path
 ) -> None:
     install(setup, log)
-    # Judged with the change still uncommitted, as a developer does before committing.
+    # Judged with the change still uncommitted, as a developer does before committing, in a
+    # shell holding only what the hook's gate gets (docs/trust.md).
     (setup.worktree / "pkg/extra.py").write_text("VALUE = 1\n")
     gate = subprocess.run(
         [sys.executable, "-m", "pytest", "--gatekeeper"],
         cwd=setup.worktree,
-        env=user_env(log),
+        env=environment.scrubbed(user_env(log), ["SAMPLE_RUN_LOG"]),
         capture_output=True,
         text=True,
         check=False,

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from tests.conftest import git, make_project
 
-GATE = '\n[tool.gatekeeper]\nchecks = ["tests"]\n'
+# The gates of integration get the counters' variables: they are on the project's list.
+GATE = '\n[tool.gatekeeper]\nchecks = ["tests"]\npass-env = ["GATE_RUNS", "GATE_SESSIONS"]\n'
 # Every test session that collects appends a line to $GATE_RUNS (a session whose stored pass
 # is reused collects nothing): the gate runs counted from outside gatekeeper.
 # $GATE_SESSIONS gets a line from every pytest process the gate starts, collecting or not.
