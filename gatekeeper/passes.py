@@ -87,6 +87,28 @@ def record(cache: Cache, policy: Policy, run: str | None, report: Report, worktr
     write_entry(cache.directory / FOLDER / f"{found}.json", FORMAT, entry)
 
 
+def caveat(cache: Cache, shown: int = 4) -> str | None:
+    """Why a pass this run records will not answer a push from the cache; None when it will
+    (or when nothing is cached). Names variables, never their values."""
+    if not cache.enabled:
+        return cache.note or None
+    reasons = []
+    if not cache.inputs.clean:
+        reasons.append(f"ignored files it could read ({cache.inputs.describe()})")
+    strays = cache.facts.strays
+    if strays:
+        more = f" and {len(strays) - shown} more" if len(strays) > shown else ""
+        names = ", ".join(strays[:shown])
+        reasons.append(f"variables the hook's gate does not get ({names}{more})")
+    if not reasons:
+        return None
+    return (
+        "this pass will not answer a push from the cache: the pre-push hook judges a clean "
+        f"checkout in a scrubbed environment, and this run had {' and '.join(reasons)}. "
+        "See docs/trust.md."
+    )
+
+
 def commit_key(start: Path, commit: str) -> str | None:
     """The key under which a hook run on ``commit`` would find a pass; None when it cannot
     be computed (outside git, or a ``pyproject.toml`` the hook cannot read).

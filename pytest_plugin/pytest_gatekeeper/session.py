@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from gatekeeper import passes
 from gatekeeper.checks.base import TestOutcome
 from gatekeeper.config import Settings
 from gatekeeper.errors import GatekeeperError
@@ -221,6 +222,9 @@ class GateSession:
             )
         path = self.gate.setup.report_path()
         terminal.emit(terminal.render(self.report, str(path)), _writer(terminalreporter))
+        caveat = passes.caveat(self.gate.cache) if self.report.passed else self.gate.cache.note
+        if caveat:  # -- trust: why this pass will not serve a push (docs/trust.md) --
+            terminalreporter.write_line(f"note: {caveat}")
         if self.report_problem:
             terminalreporter.write_line(f"gatekeeper failed: {self.report_problem}", red=True)
 

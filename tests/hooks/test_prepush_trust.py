@@ -115,7 +115,10 @@ def test_a_pass_that_needed_an_ignored_module_does_not_serve_the_push(tmp_path: 
     setup = sample(tmp_path, files, TESTS_AND_LINT)
     (setup.worktree / "pkg" / "_generated.py").write_text("VALUE = 1\n")
     env = minimal_env()
-    assert gate(setup.worktree, env).returncode == 0  # here, the suite passes
+    judged = gate(setup.worktree, env)
+    assert judged.returncode == 0  # here, the suite passes, and the developer is told
+    assert "will not answer a push from the cache" in judged.stdout
+    assert "ignored files it could read (pkg/_generated.py)" in judged.stdout
     commit_everything(setup, "nothing new: the ignored module stays out")
 
     pushed = push(setup, env)
@@ -175,6 +178,7 @@ def test_a_pass_of_a_suite_narrowed_by_a_variable_does_not_serve_the_push(
     fast = {**minimal_env(), "FAST": "1"}
     narrowed = gate(setup.worktree, fast)
     assert narrowed.returncode == 0, narrowed.stdout  # the slow test was skipped
+    assert "variables the hook's gate does not get (FAST)" in narrowed.stdout
     commit_everything(setup, "judged with FAST=1")
 
     pushed = push(setup, fast if fast_when_pushing else minimal_env())
@@ -226,7 +230,9 @@ def test_a_clean_scrubbed_pass_serves_the_push_despite_a_venv_caches_and_editor_
     (setup.worktree / ".mypy_cache" / "3.11.json").write_text("{}\n")
     (setup.worktree / "pkg" / "extra.py").write_text("VALUE = 1\n")
     env = minimal_env()
-    assert gate(setup.worktree, env).returncode == 0
+    judged = gate(setup.worktree, env)
+    assert judged.returncode == 0
+    assert "will not answer a push" not in judged.stdout
     commit_everything(setup, "a new module")
 
     pushed = push(setup, env)
