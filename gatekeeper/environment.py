@@ -5,8 +5,8 @@ Every variable is of one of four kinds:
 
 - **passed**: what a gate in a temporary worktree receives from the shell it was started from,
   and nothing else, as a CI job has only what its workflow sets: :data:`PASSED` (the values are
-  keyed), :data:`LOCATIONS` (where the user's files and gatekeeper's state are: passed, keyed by
-  name only, since what is found there is not keyed either), and the project's ``pass-env``.
+  keyed), :data:`LOCATIONS` (where the user's files and gatekeeper's state are: passed, not
+  keyed, since what is found there is not keyed either), and the project's ``pass-env``.
 - **noise**: the terminal and the login session (:data:`NOISE`, :data:`NOISE_PREFIXES`): never
   passed, never keyed, and a run is scrubbed with them set. They change from one terminal to the
   next and say nothing about the code or the selection of tests.
@@ -194,8 +194,8 @@ def facts(environ: Mapping[str, str], extra: Sequence[str], worktree: Path) -> F
     """The facts of a run in ``worktree`` under ``environ``, with ``pass-env`` = ``extra``.
 
     Hashed: the interpreter, every installed distribution with its version, gatekeeper's
-    version, the value of every variable that is neither noise nor the run's own (locations by
-    name), and whether the run was scrubbed. Paths of the repository's worktrees in the values
+    version, the value of every variable that is neither noise, a location nor the run's own,
+    and whether the run was scrubbed. Paths of the repository's worktrees in the values
     (``PATH=/path/to/wt/.venv/bin:...``) read ``<worktree>``, so worktrees share entries.
     """
     roots = worktree_roots(worktree)
@@ -212,7 +212,6 @@ def facts(environ: Mapping[str, str], extra: Sequence[str], worktree: Path) -> F
         "distributions": distributions(roots),
         "gatekeeper": installed_version(),
         "variables": keyed,
-        "locations": sorted(k for k in environ if k in LOCATIONS),
         "scrubbed": not found,
     }
     text = json.dumps(document, sort_keys=True, default=str)
