@@ -243,13 +243,12 @@ def distributions(roots: Sequence[str]) -> list[str]:
     see the same installed set.
     """
     paths = [entry for entry in sys.path if _installed_place(entry, roots)]
-    return sorted(
-        {
-            f"{dist.metadata['Name']}=={dist.version}"
-            for dist in importlib.metadata.distributions(path=paths)
-            if dist.metadata["Name"]
-        }
-    )
+    found = set()
+    for dist in importlib.metadata.distributions(path=paths):
+        metadata = dist.metadata  # parsed on every access: read it once
+        if metadata["Name"]:
+            found.add(f"{metadata['Name']}=={metadata['Version']}")
+    return sorted(found)
 
 
 def _installed_place(entry: str, roots: Sequence[str]) -> bool:
