@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from gatekeeper import environment
-from tests.conftest import git, make_project
-from tests.hooks.test_prepush import FAST_GATE, FAULT, Setup, commit, remote_has
+from tests.conftest import git
+from tests.hooks.test_prepush import FAST_GATE, FAULT, Setup, commit, remote_has, sample
 
 COUNTING_CONFTEST = '''\
 """Counts pytest sessions for the tests of the pre-push hook."""
@@ -42,15 +42,7 @@ GATE = FAST_GATE + 'pass-env = ["SAMPLE_RUN_LOG"]\n'
 
 @pytest.fixture
 def setup(tmp_path: Path) -> Setup:
-    files = {"conftest.py": COUNTING_CONFTEST}
-    main = make_project(tmp_path / "main", files, gatekeeper=GATE)
-    remote = tmp_path / "remote.git"
-    git(tmp_path, "init", "-q", "--bare", str(remote))
-    git(main, "remote", "add", "origin", str(remote))
-    git(main, "push", "-q", "origin", "main")
-    worktree = tmp_path / "feature"
-    git(main, "worktree", "add", "-q", "-b", "feature", str(worktree))
-    return Setup(main, worktree, remote)
+    return sample(tmp_path, {"conftest.py": COUNTING_CONFTEST}, GATE)
 
 
 @pytest.fixture

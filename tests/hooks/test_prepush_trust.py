@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import git, make_project
-from tests.hooks.test_prepush import Setup, remote_has
+from tests.conftest import git
+from tests.hooks.test_prepush import Setup, remote_has, sample
 
 CACHED = "accepted from the cache (no worktree, no tests run)"
 GATED = "in a temporary worktree"
@@ -42,24 +42,19 @@ def developer_env(**extra: str) -> dict[str, str]:
     return {**env, **extra}
 
 
-def sample(tmp_path: Path, files: dict[str, str], gatekeeper: str) -> Setup:
-    main = make_project(tmp_path / "main", files, gatekeeper=gatekeeper)
-    remote = tmp_path / "remote.git"
-    git(tmp_path, "init", "-q", "--bare", str(remote))
-    git(main, "remote", "add", "origin", str(remote))
-    git(main, "push", "-q", "origin", "main")
-    worktree = tmp_path / "feature"
-    git(main, "worktree", "add", "-q", "-b", "feature", str(worktree))
+def with_hook(tmp_path: Path, files: dict[str, str], gatekeeper: str) -> Setup:
+    """The pushed sample with ``files``, the hook installed."""
+    setup = sample(tmp_path, files, gatekeeper)
     installed = subprocess.run(
         [sys.executable, "-m", "gatekeeper", "hook", "install"],
-        cwd=worktree,
+        cwd=setup.worktree,
         env=developer_env(),
         capture_output=True,
         text=True,
         check=False,
     )
     assert installed.returncode == 0, installed.stderr
-    return Setup(main, worktree, remote)
+    return setup
 
 
 def gate(cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -112,7 +107,7 @@ def test_a_pass_that_needed_an_ignored_module_does_not_serve_the_push(tmp_path: 
         ".gitignore": IGNORES + "pkg/_generated.py\n",
         "tests/test_generated.py": GENERATED_TEST,
     }
-    setup = sample(tmp_path, files, TESTS_AND_LINT)
+    setup = with_hook(tmp_path, files, TESTS_AND_LINT)
     (setup.worktree / "pkg" / "_generated.py").write_text("VALUE = 1\n")
     env = minimal_env()
     judged = gate(setup.worktree, env)
@@ -147,7 +142,7 @@ def test_a_pass_recorded_under_an_ignored_coveragerc_does_not_serve_the_push(
         ".gitignore": IGNORES + ".coveragerc\n",
         "pkg/untested.py": "def never_called() -> int:\n    return 1\n",
     }
-    setup = sample(tmp_path, files, COVERAGE_GATE)
+    setup = with_hook(tmp_path, files, COVERAGE_GATE)
     (setup.worktree / ".coveragerc").write_text("[run]\nomit = pkg/untested.py\n")
     env = minimal_env()
     assert gate(setup.worktree, env).returncode == 0
@@ -174,7 +169,7 @@ def test_slow() -> None:
 def test_a_pass_of_a_suite_narrowed_by_a_variable_does_not_serve_the_push(
     tmp_path: Path, fast_when_pushing: bool
 ) -> None:
-    setup = sample(tmp_path, {"tests/test_slow.py": SKIPPED_UNDER_FAST}, TESTS_AND_LINT)
+    setup = with_hook(tmp_path, {"tests/test_slow.py": SKIPPED_UNDER_FAST}, TESTS_AND_LINT)
     fast = {**minimal_env(), "FAST": "1"}
     narrowed = gate(setup.worktree, fast)
     assert narrowed.returncode == 0, narrowed.stdout  # the slow test was skipped
@@ -202,7 +197,7 @@ def test_slow() -> None:
 def test_pytest_addopts_exported_in_the_shell_does_not_narrow_the_hooks_gate(
     tmp_path: Path, addopts: str
 ) -> None:
-    setup = sample(tmp_path, {"tests/test_slow.py": NARROWABLE}, SLOW_MARKER)
+    setup = with_hook(tmp_path, {"tests/test_slow.py": NARROWABLE}, SLOW_MARKER)
     git(setup.worktree, "commit", "-q", "--allow-empty", "-m", "nothing judged yet")
 
     pushed = push(setup, developer_env(PYTEST_ADDOPTS=addopts))
@@ -219,7 +214,7 @@ def test_a_clean_scrubbed_pass_serves_the_push_despite_a_venv_caches_and_editor_
     # A developer's ordinary worktree: a virtual environment, tools' caches, an editor's
     # folder. None of it is an input of the gate, so a pass recorded there serves the push.
     ignores = IGNORES + ".venv/\n.idea/\n"
-    setup = sample(tmp_path, {".gitignore": ignores}, TESTS_AND_LINT)
+    setup = with_hook(tmp_path, {".gitignore": ignores}, TESTS_AND_LINT)
     venv = setup.worktree / ".venv"
     (venv / "lib" / "site-packages").mkdir(parents=True)
     (venv / "pyvenv.cfg").write_text("home = /usr/bin\n")
@@ -245,7 +240,7 @@ def test_a_clean_scrubbed_pass_serves_the_push_despite_a_venv_caches_and_editor_
 def test_a_pass_recorded_in_a_shell_the_hook_does_not_reproduce_is_gated_again(
     tmp_path: Path,
 ) -> None:
-    setup = sample(tmp_path, {}, TESTS_AND_LINT)
+    setup = with_hook(tmp_path, {}, TESTS_AND_LINT)
     (setup.worktree / "pkg" / "extra.py").write_text("VALUE = 1\n")
     assert gate(setup.worktree, {**minimal_env(), "SOME_SETTING": "on"}).returncode == 0
     commit_everything(setup, "a new module")
