@@ -15,6 +15,9 @@ run, keyed by its content, except what is known to be none:
 - editor and system metadata: ``.idea/``, ``.vscode/``, ``.DS_Store``, ``Thumbs.db``;
 - the ``.git`` of a repository nested in the worktree.
 
+A submodule's files are not inputs: the tree id holds its commit. Uncommitted changes inside a
+submodule are seen by nothing, so they make the inputs unkeyable.
+
 Bytecode counts only inside ``__pycache__``: a ``.pyc`` beside the sources can be imported
 without one. A worktree holding no ignored input is *clean*: it holds exactly what a fresh
 checkout of its tree holds, which is what the pre-push hook and CI judge.
@@ -116,9 +119,26 @@ def scan(worktree: Path) -> Inputs:
     try:
         for entry in sorted(filter(None, listed.stdout.split("\0"))):
             _visit(walk, entry.rstrip("/"))
+        _refuse_edited_submodules(worktree)
     except _Unkeyable as error:
         return Inputs(tuple(name for name, _ in walk.found), None, str(error))
     return Inputs(tuple(name for name, _ in walk.found), _digest(walk.found))
+
+
+def _refuse_edited_submodules(worktree: Path) -> None:
+    """The tree id holds a submodule's commit, not its files: uncommitted edits (or untracked
+    files) inside one cannot be keyed."""
+    staged = repository.git(worktree, "ls-files", "-z", "--stage", check=False).stdout
+    links = [e.split("\t", 1)[1] for e in staged.split("\0") if e.startswith("160000 ")]
+    if not links:
+        return
+    status = repository.git(
+        worktree, "status", "--porcelain=2", "-z", "--ignore-submodules=none", "--", *links
+    )
+    for record in status.stdout.split("\0"):
+        fields = record.split(" ", 8)
+        if fields[0] == "1" and fields[2].startswith("S") and fields[2][2:] != "..":
+            raise _Unkeyable(f"uncommitted changes inside the submodule {fields[8]}")
 
 
 def is_input(name: str) -> bool:

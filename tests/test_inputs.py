@@ -7,7 +7,7 @@ from pathlib import Path
 
 from gatekeeper import cache, inputs
 from gatekeeper.config import load
-from tests.conftest import make_project
+from tests.conftest import git, make_project
 
 IGNORED = """\
 __pycache__/
@@ -135,3 +135,17 @@ def test_inputs_past_the_bound_cannot_be_keyed_and_switch_the_cache_off(tmp_path
     assert not opened.enabled
     assert "the result cache is off for this run" in opened.note
     assert "MiB of ignored files" in opened.note
+
+
+def test_uncommitted_changes_inside_a_submodule_cannot_be_keyed(tmp_path: Path) -> None:
+    library = make_project(tmp_path / "library")
+    root = make_project(tmp_path / "p")
+    git(root, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(library), "lib")
+    git(root, "commit", "-q", "-m", "a submodule")
+    assert inputs.scan(root).clean  # the tree id holds its commit: nothing more to key
+
+    (root / "lib" / "pkg" / "__init__.py").write_text("BROKEN = True\n")
+
+    found = inputs.scan(root)
+    assert found.digest is None
+    assert found.problem == "uncommitted changes inside the submodule lib"
