@@ -9,6 +9,7 @@ import traceback
 from collections.abc import Sequence
 from typing import NoReturn
 
+from gatekeeper import childgroup
 from gatekeeper.commands import COMMANDS
 from gatekeeper.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, GatekeeperError
 from gatekeeper.version import installed_version
@@ -46,7 +47,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args, rest = parser().parse_args(argv), []
     command = COMMANDS[args.command]
     try:
-        return int(command.run(args, rest))
+        with childgroup.sigterm_interrupts():
+            return int(command.run(args, rest))
     except GatekeeperError as error:
         print(f"gatekeeper {args.command}: error: {error}", file=sys.stderr)
         return error.exit_code

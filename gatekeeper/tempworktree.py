@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Final
 
+from gatekeeper import childgroup, repository
 from gatekeeper import config as configuration
-from gatekeeper import parentdeath, repository
 from gatekeeper.errors import ConfigError
 
 FINDINGS_SHOWN: Final = 10
@@ -94,18 +94,17 @@ def gate_commit(
         # its arguments, so any extra argument would stop a pass of this tree, stored by a
         # run in another worktree, from being reused here.
         argv = [sys.executable, "-m", "gatekeeper", "run"]
-        done = subprocess.run(
+        # In a process group of its own, stopped with everything it started however this
+        # ends, and dead with this process: a gate must not go on in a worktree that is
+        # about to be removed (gatekeeper.childgroup).
+        status = childgroup.run(
             argv,
             cwd=tree,
             env=gate_env(),
-            # Dies with this process: a killed run's child must not gate on in a worktree
-            # the next run sweeps away.
-            preexec_fn=parentdeath.tie_to_parent(),
             stdout=sys.stderr if output is None else output,
             stderr=None if output is None else subprocess.STDOUT,
-            check=False,
         )
-        return verdict_from(done.returncode, report_path(tree))
+        return verdict_from(status, report_path(tree))
 
 
 def report_path(tree: Path) -> Path:

@@ -19,6 +19,33 @@ from tests.integration.repos import base_repo, branch, gatekeeper, harmless, ren
 # Holds a port for the whole test: the gate child then owns a basetemp, an owner lock and a
 # port lease in the state dir, the state a killed run must not leave behind.
 SLOW_TEST = "import time\n\n\ndef test_slow(gatekeeper_port: int) -> None:\n    time.sleep(120)\n"
+# A test that starts a server of its own which ignores Ctrl-C (as a server that handles its own
+# shutdown does); the server writes its pid to $SERVER_PIDFILE once it is deaf to Ctrl-C.
+SERVER_TEST = """\
+import os
+import subprocess
+import sys
+import time
+
+# Deaf to Ctrl-C before it says it is up.
+SERVER = (
+    "import os, signal, sys, time; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+    "open(sys.argv[1] + '.tmp', 'w').write(str(os.getpid())); "
+    "os.replace(sys.argv[1] + '.tmp', sys.argv[1]); time.sleep(300)"
+)
+
+
+def test_with_a_server() -> None:
+    server = subprocess.Popen([sys.executable, "-c", SERVER, os.environ["SERVER_PIDFILE"]])
+    time.sleep(120)
+    server.kill()
+"""
+# Runs argv with SIGINT at its default: a suite started with SIGINT ignored (a background job of
+# a non-interactive shell) hands that on to every child, and no Ctrl-C could reach them.
+DEFAULT_SIGINT = (
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+    "os.execv(sys.argv[1], sys.argv[1:])"
+)
 
 
 def gate_state(state: Path) -> list[str]:
@@ -37,11 +64,15 @@ def gate_state(state: Path) -> list[str]:
     return sorted(found)
 
 
-def start_slow_integration(repo: Path, env: dict[str, str]) -> subprocess.Popen[str]:
-    """``gatekeeper integrate slow`` in its own process group, returned once its gate runs."""
-    branch(repo, "slow", {"tests/test_slow.py": SLOW_TEST})
+def start_slow_integration(
+    repo: Path, env: dict[str, str], test: str = SLOW_TEST
+) -> subprocess.Popen[str]:
+    """``gatekeeper integrate slow`` in its own process group, with Ctrl-C at its default
+    whatever this process inherited, returned once its gate runs."""
+    branch(repo, "slow", {"tests/test_slow.py": test})
+    argv = [sys.executable, "-m", "gatekeeper", "integrate", "slow", "--onto", "main"]
     process = subprocess.Popen(
-        [sys.executable, "-m", "gatekeeper", "integrate", "slow", "--onto", "main"],
+        [sys.executable, "-c", DEFAULT_SIGINT, *argv],
         cwd=repo,
         env=env,
         stdout=subprocess.PIPE,
@@ -164,3 +195,94 @@ def test_the_gate_child_dies_with_a_killed_integrate(
     assert gatekeeper(repo, "integrate", "docs", "--onto", "main", env=child_env).returncode == 0
     after = state_of(repo)
     assert after["worktrees"] == before["worktrees"] and after["private"] == ""
+
+
+def wait_for_file(path: Path, process: subprocess.Popen[str]) -> str:
+    """The text of ``path`` once it exists (written atomically), while ``process`` runs."""
+    deadline = time.monotonic() + 120
+    while not path.exists():
+        assert process.poll() is None and time.monotonic() < deadline, "it never appeared"
+        time.sleep(0.1)
+    return path.read_text()
+
+
+def wait_until_gone(pid: int) -> bool:
+    """Whether ``pid`` stops running within a minute (killed if not, for the next test)."""
+    deadline = time.monotonic() + 60
+    while is_running(pid):
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            return False
+        time.sleep(0.1)
+    return True
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "terminated"])
+def test_an_interrupted_run_stops_what_its_gate_started(
+    tmp_path: Path, child_env: dict[str, str], sig: signal.Signals
+) -> None:
+    """A server a test started, deaf to Ctrl-C, is stopped with the run, and the gate's own
+    fixtures are torn down: Ctrl-C reaches the run's process group; SIGTERM the run alone."""
+    repo = base_repo(tmp_path / "repo")
+    harmless(repo, "docs")
+    before = state_of(repo)
+    pidfile = tmp_path / "server.pid"
+    env = {**child_env, "SERVER_PIDFILE": str(pidfile)}
+    process = start_slow_integration(repo, env, SERVER_TEST)
+    server = int(wait_for_file(pidfile, process))
+
+    if sig is signal.SIGINT:
+        os.killpg(process.pid, sig)
+    else:
+        process.send_signal(sig)
+    try:
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        stopped = wait_until_gone(server)
+    assert stopped, "the test's server outlived the interrupted run"
+    assert process.returncode == 2 and "interrupted" in stderr, stderr
+    assert "Traceback" not in stderr
+    assert {**state_of(repo), "branches": ""} == {**before, "branches": ""}
+    state = Path(child_env["GATEKEEPER_STATE_DIR"])
+    assert gate_state(state) == []  # the gate tore its fixtures down: nothing for a sweep
+
+
+def test_a_suite_run_with_ctrl_c_ignored_still_interrupts(tmp_path: Path) -> None:
+    """The suite may be started with SIGINT ignored (a background job of a non-interactive
+    shell): the interrupt tests must deliver a real Ctrl-C to the run all the same."""
+    node = (
+        f"{Path(__file__).resolve()}::test_an_interrupted_run_leaves_nothing_after_the_next_run"
+        "[ctrl-c]"
+    )
+    ignore = (
+        "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+        "os.execv(sys.executable, [sys.executable, '-m', 'pytest', *sys.argv[1:]])"
+    )
+    root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "GATEKEEPER_"))}
+    env["GATEKEEPER_STATE_DIR"] = str(tmp_path / "state")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            ignore,
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "--basetemp",
+            str(tmp_path / "basetemp"),
+            "--rootdir",
+            str(root),
+            "-c",
+            str(root / "pyproject.toml"),
+            node,
+        ],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert "1 passed" in done.stdout
