@@ -179,9 +179,9 @@ class Cache:
             return cls.off(settings)
         try:
             tree = tree_id(worktree)
+            found = inputs.scan(worktree)
         except GitError:
             return cls.off(settings)  # no key, so no reuse: every check runs
-        found = inputs.scan(worktree)
         if found.digest is None:
             note = (
                 f"the result cache is off for this run: the ignored files cannot be keyed "

@@ -25,7 +25,7 @@ import importlib.metadata
 import json
 import os
 import sys
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -134,12 +134,12 @@ def is_noise(name: str) -> bool:
     return name in NOISE or name.startswith(NOISE_PREFIXES)
 
 
-def is_passed(name: str, extra: Iterable[str] = ()) -> bool:
+def is_passed(name: str, extra: Collection[str] = ()) -> bool:
     """Whether a gate in a temporary worktree receives ``name`` (``extra``: ``pass-env``)."""
     return name in PASSED or name in LOCATIONS or name.startswith(PASSED_PREFIXES) or name in extra
 
 
-def scrubbed(environ: Mapping[str, str], extra: Iterable[str] = ()) -> dict[str, str]:
+def scrubbed(environ: Mapping[str, str], extra: Collection[str] = ()) -> dict[str, str]:
     """``environ`` reduced to what a gate in a temporary worktree receives.
 
     ``PATH`` loses the directory git puts first for its hooks (``GIT_EXEC_PATH``), so the gate
@@ -153,7 +153,7 @@ def scrubbed(environ: Mapping[str, str], extra: Iterable[str] = ()) -> dict[str,
     return kept
 
 
-def strays(environ: Mapping[str, str], extra: Iterable[str] = ()) -> tuple[str, ...]:
+def strays(environ: Mapping[str, str], extra: Collection[str] = ()) -> tuple[str, ...]:
     """The variables of ``environ`` that keep a run from being scrubbed (names only)."""
     names = frozenset(extra)
     return tuple(
@@ -162,7 +162,7 @@ def strays(environ: Mapping[str, str], extra: Iterable[str] = ()) -> tuple[str, 
 
 
 @contextmanager
-def scrubbed_process(extra: Iterable[str] = ()) -> Iterator[None]:
+def scrubbed_process(extra: Collection[str] = ()) -> Iterator[None]:
     """This process's environment scrubbed for the block, then restored.
 
     For the gate a child runs in a temporary worktree: the child inherits this environment.

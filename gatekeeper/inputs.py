@@ -160,7 +160,7 @@ def _visit(walk: _Walk, name: str) -> None:
     except OSError as error:
         raise _Unkeyable(f"cannot read {name}: {error.strerror}") from None
     if stat.S_ISLNK(mode):
-        walk.add(name, f"link {path.readlink()}")
+        walk.add(name, f"link {_target(name, path)}")
     elif stat.S_ISDIR(mode):
         _visit_folder(walk, name, path)
     elif stat.S_ISREG(mode):
@@ -182,16 +182,23 @@ def _visit_folder(walk: _Walk, name: str, path: Path) -> None:
 
 
 def _file_fact(walk: _Walk, name: str, path: Path, mode: int) -> str:
-    walk.size += path.stat().st_size
-    if walk.size > MAX_BYTES:
-        raise _Unkeyable(f"more than {MAX_BYTES // (1024 * 1024)} MiB of ignored files")
     try:
+        walk.size += path.stat().st_size
+        if walk.size > MAX_BYTES:
+            raise _Unkeyable(f"more than {MAX_BYTES // (1024 * 1024)} MiB of ignored files")
         with path.open("rb") as stream:
             content = hashlib.file_digest(stream, "sha256").hexdigest()
     except OSError as error:
         raise _Unkeyable(f"cannot read {name}: {error.strerror}") from None
     executable = "x" if mode & stat.S_IXUSR else "-"
     return f"file {executable} {content}"
+
+
+def _target(name: str, path: Path) -> str:
+    try:
+        return str(path.readlink())
+    except OSError as error:
+        raise _Unkeyable(f"cannot read the link {name}: {error.strerror}") from None
 
 
 def _is_coverage_data(path: Path) -> bool:
