@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from gatekeeper import cache
+from gatekeeper import cache, environment
 from gatekeeper.config import load
 from gatekeeper.model import CheckResult, Finding, Status
 from tests.conftest import CLEAN_TEST
@@ -90,13 +90,41 @@ def test_entries_round_trip_and_damaged_ones_are_ignored(
 
     assert store.directory is not None
     entry = store.directory / key[:2] / f"{key}.json"
-    for damage in ("{not json", json.dumps({"format": 1, "key": "other", "result": {}}), ""):
+    stored = json.loads(entry.read_text())
+    assert stored["format"] == cache.FORMAT and stored["recorded"] == store.recorded()
+    for damage in ("{not json", json.dumps({**stored, "key": "other"}), ""):
         entry.write_text(damage)
         assert store.load(key) is None
-    document = json.loads(json.dumps({"format": 1, "key": key, "result": cache.to_dict(passed)}))
+    document = json.loads(json.dumps(stored))
     document["result"]["status"] = "failed"  # a stored failure is not trusted either
     entry.write_text(json.dumps(document))
     assert store.load(key) is None
+    entry.write_text(json.dumps(stored))
+    assert store.load(key) is not None  # the untouched entry, to show the damage was the cause
+
+
+def test_a_run_that_judges_as_ci_takes_only_entries_recorded_so(
+    tmp_path: Path, make_repo: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_repo(tmp_path)
+    for name in environment.strays(os.environ):
+        monkeypatch.delenv(name)  # the scrubbed environment the hook's gate gets
+    store = cache.Cache.open(load(root), root, "token")
+    assert store.judges_as_ci and store.recorded() == {"clean": True, "scrubbed": True}
+    key = store.key("lint")
+    store.store(key, CheckResult("lint", Status.PASSED, "ok"))
+    assert store.directory is not None
+    entry = store.directory / key[:2] / f"{key}.json"
+    stored = json.loads(entry.read_text())
+
+    # Under the right key, an entry that does not say it was judged so is not taken.
+    for recorded in ({"clean": True, "scrubbed": False}, {"clean": False, "scrubbed": True}):
+        entry.write_text(json.dumps({**stored, "recorded": recorded}))
+        assert store.load(key) is None
+    entry.write_text(json.dumps({k: v for k, v in stored.items() if k != "recorded"}))
+    assert store.load(key) is None
+    entry.write_text(json.dumps(stored))
+    assert store.load(key) is not None
 
 
 def test_the_key_changes_with_configuration_and_policy(
