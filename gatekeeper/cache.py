@@ -1,11 +1,20 @@
 """The result cache: a check that passed on exactly this content passes again without running.
 
-The key is the git tree id of the worktree as it is (uncommitted and untracked files included,
-ignored files left out), the check's effective configuration, the baseline and scope in force,
-the Python version and every installed distribution with its version (which covers the tools).
-The tree id is computed in a temporary copy of the index, so the user's index is never touched.
+A pass is reused only where everything it rested on is the same (docs/trust.md). The key is:
+
+- the git tree id of the worktree as it is (uncommitted and untracked files included, ignored
+  files left out), computed in a temporary copy of the index, so the user's index is never
+  touched;
+- the ignored inputs: every ignored file the run could read, by content (:mod:`gatekeeper.inputs`);
+- the check's effective configuration, the baseline and scope in force;
+- the environment (:mod:`gatekeeper.environment`): the interpreter, every installed distribution
+  with its version (which covers the tools), and the variables set, including whether the run was
+  scrubbed as the pre-push hook's gate is.
+
 Entries live in the repository's common git dir, shared by every worktree: a tree that passed in
-one worktree passes at once in another.
+one worktree passes at once in another. Each records whether it was judged on a clean tree in a
+scrubbed environment; a run that is both itself (the hook's gate, integration) reuses only such
+entries.
 
 Only passes are stored; failures and errors always run again. An entry that cannot be read, does
 not parse or was stored under another key is ignored, never trusted.
@@ -15,28 +24,28 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib.metadata
 import json
 import os
 import shutil
-import sys
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Final
 
-from gatekeeper import importroots, repository
+from gatekeeper import environment, inputs, repository
 from gatekeeper.config import Settings
+from gatekeeper.environment import Facts
 from gatekeeper.errors import GitError
+from gatekeeper.inputs import Inputs
 from gatekeeper.model import CheckResult, Finding, Severity, Status
 from gatekeeper.paths import relative
 from gatekeeper.reports.json import finding_dict
-from gatekeeper.version import installed_version
 
-FORMAT: Final = 1
+FORMAT: Final = 2
 # Derived files that never change a verdict but change on every run: gatekeeper's own output
-# (reports, coverage data) and bytecode, which a project may forget to ignore.
+# (reports, coverage data) and bytecode, which a project may forget to ignore. Left out only
+# while untracked: a tracked file is the project's, whatever its name, and is keyed.
 EXCLUDED: Final = (
     ":(top).gatekeeper",
     ":(top,glob)**/__pycache__/**",
@@ -44,8 +53,6 @@ EXCLUDED: Final = (
 )
 # Top-level keys that do not change what any check decides.
 _NOT_CONFIG: Final = frozenset({"report", "cache", "checks"})
-# Environment variables the tools read besides their configuration files.
-_ENV_PREFIXES: Final = ("PYTHON", "MYPY", "RUFF_", "COVERAGE_", "PYTEST_ADDOPTS")
 
 
 def tree_id(worktree: Path) -> str:
@@ -64,12 +71,39 @@ def tree_id(worktree: Path) -> str:
             shutil.copy2(index, copy)
         env = {"GIT_INDEX_FILE": str(copy)}
         _unhide(worktree, env)
+        derived = _untracked_derived(worktree, env)
         repository.git(worktree, "add", "-A", "--", ":/", env=env)
         # Dropped afterwards: exclude pathspecs in `add` fail when they name an ignored path.
-        repository.git(
-            worktree, "rm", "-r", "-q", "--cached", "--ignore-unmatch", "--", *EXCLUDED, env=env
-        )
+        if derived:
+            repository.git(
+                worktree,
+                "--literal-pathspecs",
+                "rm",
+                "-q",
+                "--cached",
+                "--ignore-unmatch",
+                "--pathspec-from-file=-",
+                "--pathspec-file-nul",
+                env=env,
+                stdin="\0".join(derived) + "\0",
+            )
         return repository.git(worktree, "write-tree", env=env).stdout.strip()
+
+
+def _untracked_derived(worktree: Path, env: Mapping[str, str]) -> list[str]:
+    """The untracked, not ignored files under :data:`EXCLUDED`, from the top."""
+    listed = repository.git(
+        worktree,
+        "ls-files",
+        "-z",
+        "--others",
+        "--exclude-standard",
+        "--full-name",
+        "--",
+        *EXCLUDED,
+        env=env,
+    )
+    return [name for name in listed.stdout.split("\0") if name]
 
 
 def _unhide(worktree: Path, env: Mapping[str, str]) -> None:
@@ -96,54 +130,16 @@ def _unhide(worktree: Path, env: Mapping[str, str]) -> None:
 def commit_tree(start: Path, commit: str) -> str:
     """The id :func:`tree_id` gives for a worktree holding exactly ``commit``'s content.
 
-    Read from the commit alone, in a temporary index: nothing is checked out. The same paths are
-    left out, so a commit of what was judged in a worktree has the tree id that was judged.
-    Raises :class:`GitError` when git cannot compute it.
+    That is the commit's own tree: every file a commit holds is tracked, and :func:`tree_id`
+    leaves out only untracked derived files. Raises :class:`GitError` when git cannot tell.
     """
-    with tempfile.TemporaryDirectory(prefix="gatekeeper-index-") as scratch:
-        env = {"GIT_INDEX_FILE": str(Path(scratch) / "index")}
-        repository.git(start, "read-tree", f"{commit}^{{tree}}", env=env)
-        # -f: this index matches neither the worktree's HEAD nor its files, and need not.
-        repository.git(
-            start, "rm", "-r", "-q", "-f", "--cached", "--ignore-unmatch", "--", *EXCLUDED, env=env
-        )
-        return repository.git(start, "write-tree", env=env).stdout.strip()
+    found = repository.git(start, "rev-parse", "--verify", "--quiet", f"{commit}^{{tree}}")
+    return found.stdout.strip()
 
 
 def directory(common: Path) -> Path:
     """Where the cache of the repository whose common git dir is ``common`` lives."""
     return common / "gatekeeper" / "cache"
-
-
-def environment(worktree: Path) -> str:
-    """A hash of the interpreter, every installed distribution and the tools' variables.
-
-    The worktree's own path is replaced in those variables (``PYTHONPATH=/path/to/wt``), so
-    worktrees of one repository share entries.
-    """
-    distributions = sorted(
-        f"{dist.metadata['Name']}=={dist.version}"
-        for dist in importlib.metadata.distributions()
-        if dist.metadata["Name"]
-    )
-    here = str(worktree)
-    # Not the import roots a temporary worktree's gate put first (gatekeeper.importroots): they
-    # point into the tree, which the key holds, and were verified to hold the project's code.
-    given = {**os.environ, "PYTHONPATH": importroots.users_pythonpath(os.environ)}
-    variables = {
-        k: v.replace(here, "<worktree>")
-        for k, v in given.items()
-        if k.startswith(_ENV_PREFIXES) and v is not None
-    }
-    facts = {
-        "python": sys.version,
-        "implementation": sys.implementation.name,
-        "platform": sys.platform,
-        "distributions": distributions,
-        "variables": variables,
-        "gatekeeper": installed_version(),
-    }
-    return _digest(facts)
 
 
 def _digest(value: object) -> str:
@@ -162,34 +158,59 @@ def check_config(settings: Settings, check: str) -> dict[str, object]:
 
 @dataclass(frozen=True, slots=True)
 class Cache:
-    """Entries under ``directory``; ``tree`` is the content being judged. ``None``: no caching."""
+    """Entries under ``directory`` (``None``: no caching, ``note`` may say why); ``tree``,
+    ``inputs`` and ``facts`` are what this run's passes rest on (docs/trust.md)."""
 
     directory: Path | None
-    environment: str
+    facts: Facts
     tree: str
+    inputs: Inputs
     settings: Settings
     scope: str
     token: str = ""
+    note: str = ""
 
     @classmethod
     def open(cls, settings: Settings, worktree: Path, token: str) -> Cache:
-        """The cache for this run: disabled by ``cache = false``, or outside git."""
+        """The cache for this run: disabled by ``cache = false``, outside git, or when the
+        ignored inputs cannot be keyed."""
         common = repository.common_dir(worktree) if settings.flag("cache") else None
         if common is None:
-            return cls(None, "", "", settings, "")
+            return cls.off(settings)
         try:
             tree = tree_id(worktree)
+            found = inputs.scan(worktree)
         except GitError:
-            return cls(None, "", "", settings, "")  # no key, so no reuse: every check runs
+            return cls.off(settings)  # no key, so no reuse: every check runs
+        if found.digest is None:
+            note = (
+                f"the result cache is off for this run: the ignored files cannot be keyed "
+                f"({found.problem}), and a pass may rest on them (docs/trust.md)"
+            )
+            return cls.off(settings, note)
         place = relative(settings.root, worktree)
         # Taken now, at the start of the run, never later from a check's thread: by then the
         # test session may have changed sys.path and the variables.
-        facts = environment(worktree.resolve())
-        return cls(directory(common), facts, tree, settings, place, token)
+        facts = environment.facts(os.environ, settings.strings("pass-env"), worktree.resolve())
+        return cls(directory(common), facts, tree, found, settings, place, token)
+
+    @classmethod
+    def off(cls, settings: Settings, note: str = "") -> Cache:
+        """No caching: nothing is reused or stored."""
+        return cls(None, Facts("", ()), "", Inputs((), None), settings, "", note=note)
 
     @property
     def enabled(self) -> bool:
         return self.directory is not None
+
+    @property
+    def judges_as_ci(self) -> bool:
+        """This run sees a clean tree in a scrubbed environment, as the hook's gate does."""
+        return self.inputs.clean and self.facts.scrubbed
+
+    def recorded(self) -> dict[str, bool]:
+        """How this run judges, stored with every entry it writes."""
+        return {"clean": self.inputs.clean, "scrubbed": self.facts.scrubbed}
 
     def key(self, check: str, extra: str = "") -> str:
         """The key of ``check``'s verdict on this content; ``extra`` adds run facts."""
@@ -198,9 +219,10 @@ class Cache:
                 "format": FORMAT,
                 "check": check,
                 "tree": self.tree,
+                "inputs": self.inputs.digest,
                 "project": self.scope,
                 "config": check_config(self.settings, check),
-                "environment": self.environment,
+                "environment": self.facts.digest,
                 "policy": self.token,
                 "extra": extra,
             }
@@ -211,12 +233,17 @@ class Cache:
         return self.directory / key[:2] / f"{key}.json"
 
     def load(self, key: str) -> CheckResult | None:
-        """The stored pass under ``key``, marked cached; None when missing or not trustworthy."""
+        """The stored pass under ``key``, marked cached; None when missing or not trustworthy.
+
+        A run that judges as CI does (:attr:`judges_as_ci`) takes only entries recorded so.
+        """
         if self.directory is None:
             return None
         try:
             data = json.loads(self._path(key).read_text(encoding="utf-8"))
             if data["format"] != FORMAT or data["key"] != key:
+                return None
+            if self.judges_as_ci and data["recorded"] != self.recorded():
                 return None
             result = from_dict(data["result"])
         except (OSError, ValueError, TypeError, KeyError, AttributeError):
@@ -229,14 +256,19 @@ class Cache:
         """Keep ``result`` under ``key`` when it passed; losing an entry only costs speed."""
         if self.directory is None or result.status is not Status.PASSED:
             return
-        path = self._path(key)
-        document = {"format": FORMAT, "key": key, "result": to_dict(result)}
-        with contextlib.suppress(OSError):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".entry-")
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                json.dump(document, stream)
-            Path(temporary).replace(path)
+        document = {"key": key, "recorded": self.recorded(), "result": to_dict(result)}
+        write_entry(self._path(key), FORMAT, document)
+
+
+def write_entry(path: Path, version: int, document: Mapping[str, object]) -> None:
+    """Write ``document`` (with its format ``version``) to ``path`` atomically; a failure only
+    loses the entry, which costs speed, never trust."""
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".entry-")
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            json.dump({"format": version, **document}, stream)
+        Path(temporary).replace(path)
 
 
 def to_dict(result: CheckResult) -> dict[str, object]:

@@ -182,6 +182,15 @@ CORE_OPTIONS: Final[tuple[Option, ...]] = (
         True,
         "Reuse a check's passing result when the same content was already judged.",
     ),
+    # -- trust: what gates in temporary worktrees receive from the shell (docs/trust.md) --
+    Option(
+        "pass-env",
+        "list",
+        [],
+        "Variables the pre-push hook, integrate and land pass to their gate besides the fixed "
+        "list (PATH, HOME, LANG, LC_*, TZ, ...): names only, values from your shell. For what "
+        "your CI job sets too, such as a database URL; never a variable that selects tests.",
+    ),
     Option(
         "coverage.diff-fail-under",
         "float",

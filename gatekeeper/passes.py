@@ -5,17 +5,23 @@ configuration loaded with its plugins, the baseline, the scope). The hook must a
 checkout, so when a whole gate passes the gate also stores one entry keyed by what the hook can
 compute from a commit alone:
 
-- the tree id, normalised as :func:`gatekeeper.cache.tree_id` does (for a commit:
+- the tree id, as :func:`gatekeeper.cache.tree_id` computes it (for a commit:
   :func:`gatekeeper.cache.commit_tree`), so uncommitted changes that were then committed match;
+- the ignored inputs (:mod:`gatekeeper.inputs`): none in a checkout of a commit;
 - the project's place in the worktree (the hook gates at the worktree root: ``.``);
-- the environment facts of :func:`gatekeeper.cache.environment`;
+- the environment facts (:mod:`gatekeeper.environment`): for the hook, those of the scrubbed
+  environment its own gate gets;
 - the run: pytest's exact arguments (``pytest_gatekeeper.selection.whole_suite``). The hook runs
   plain ``gatekeeper run``, which is ``pytest --gatekeeper``: :data:`HOOK_RUN`.
 
+Each entry records whether it was judged on a clean tree in a scrubbed environment, and the hook
+accepts only an entry recorded so (docs/trust.md): the key already differs otherwise, and the
+record says it in words a reader of the entry can check.
+
 The configuration needs no key of its own: ``pyproject.toml`` is in the tree and command-line
-overrides are in the run. The baseline is not in the tree (``.gatekeeper/`` is left out), so the
-entry names the baseline file and its blob id, and a commit is accepted only when it holds exactly
-that file (or, when the gate ran without one, none). Runs with ``scope = "changed"`` or with
+overrides are in the run. An untracked or ignored baseline is not in the tree, so the entry names
+the baseline file and its blob id, and a commit is accepted only when it holds exactly that file
+(or, when the gate ran without one, none). Runs with ``scope = "changed"`` or with
 ``coverage.diff-fail-under`` (their verdict depends on where the base branch is, which the hook
 cannot know from the commit alone), of a selection of tests, or through ``gatekeeper check``
 store nothing.
@@ -23,32 +29,34 @@ store nothing.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Final
 
-from gatekeeper import repository
-from gatekeeper.cache import Cache, commit_tree, directory, environment
-from gatekeeper.errors import GitError
+from gatekeeper import environment, repository
+from gatekeeper.cache import Cache, commit_tree, directory, write_entry
+from gatekeeper.errors import GatekeeperError
 from gatekeeper.hold import Policy
+from gatekeeper.hooks import pushconfig
 from gatekeeper.model import Report
-from gatekeeper.paths import is_tool_cache, relative
+from gatekeeper.paths import relative
 
-FORMAT: Final = 1
+FORMAT: Final = 2
 FOLDER: Final = "passes"
 # What selection.whole_suite makes of `gatekeeper run` (= pytest.main(["--gatekeeper"])).
 HOOK_RUN: Final = json.dumps({"args": ["--gatekeeper"]})
+# How the hook judges: a checkout of the commit, in a scrubbed environment.
+AS_CI: Final = {"clean": True, "scrubbed": True}
 
 
-def key(tree: str, place: str, facts: str, run: str) -> str:
+def key(tree: str, inputs: str | None, place: str, facts: str, run: str) -> str:
     """The key of a whole-gate pass; the gate and the hook both compute it only here."""
     document = {
         "format": FORMAT,
         "tree": tree,
+        "inputs": inputs,
         "project": place,
         "environment": facts,
         "run": run,
@@ -60,60 +68,67 @@ def record(cache: Cache, policy: Policy, run: str | None, report: Report, worktr
     """Store that the whole gate passed on ``cache``'s tree, when such a pass means anything.
 
     Nothing is stored for a failure, a selection (``run`` None), ``scope = "changed"`` or
-    ``diff-fail-under`` (both judged against the base branch), a disabled cache, a baseline
-    outside the worktree, or a worktree holding ignored files other than tools' caches: the tree
-    id leaves ignored files out, so tests that passed only thanks to one (a generated module, a
-    ``.env``) must not vouch for a clean checkout of the commit. Losing an entry only costs speed.
+    ``diff-fail-under`` (both judged against the base branch), a disabled cache, or a baseline
+    outside the worktree. The entry records whether the tree was clean and the environment
+    scrubbed; losing an entry only costs speed.
     """
     if cache.directory is None or run is None or not report.passed or policy.base_dependent:
-        return
-    if not only_tool_caches_ignored(worktree):
         return
     baseline = relative(cache.settings.root / policy.baseline_path, worktree)
     if Path(baseline).is_absolute():
         return
-    found = key(cache.tree, cache.scope, cache.environment, run)
+    found = key(cache.tree, cache.inputs.digest, cache.scope, cache.facts.digest, run)
     blob = None
     if (worktree / baseline).is_file():
         blob = repository.output(worktree, "hash-object", "--", baseline)
         if blob is None:
             return
-    _write(cache.directory / FOLDER / f"{found}.json", {"key": found, "baseline": [baseline, blob]})
+    entry = {"key": found, "baseline": [baseline, blob], "recorded": cache.recorded()}
+    write_entry(cache.directory / FOLDER / f"{found}.json", FORMAT, entry)
 
 
-def only_tool_caches_ignored(worktree: Path) -> bool:
-    """Whether every ignored file in ``worktree`` is a tool's cache (bytecode, pytest's, ...)."""
-    try:
-        listed = repository.ignored(worktree)
-    except GitError:
-        return False
-    return all(is_tool_cache(entry) for entry in listed)
-
-
-def _write(path: Path, entry: dict[str, object]) -> None:
-    with contextlib.suppress(OSError):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".entry-")
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump({"format": FORMAT, **entry}, stream)
-        Path(temporary).replace(path)
+def caveat(cache: Cache, shown: int = 4) -> str | None:
+    """Why a pass this run records will not answer a push from the cache; None when it will
+    (or when nothing is cached). Names variables, never their values."""
+    if not cache.enabled:
+        return cache.note or None
+    reasons = []
+    if not cache.inputs.clean:
+        reasons.append(f"ignored files it could read ({cache.inputs.describe()})")
+    strays = cache.facts.strays
+    if strays:
+        more = f" and {len(strays) - shown} more" if len(strays) > shown else ""
+        names = ", ".join(strays[:shown])
+        reasons.append(f"variables the hook's gate does not get ({names}{more})")
+    if not reasons:
+        return None
+    return (
+        "this pass will not answer a push from the cache: the pre-push hook judges a clean "
+        f"checkout in a scrubbed environment, and this run had {' and '.join(reasons)}. "
+        "See docs/trust.md."
+    )
 
 
 def commit_key(start: Path, commit: str) -> str | None:
-    """The key under which a hook run on ``commit`` would find a pass; None outside git.
+    """The key under which a hook run on ``commit`` would find a pass; None when it cannot
+    be computed (outside git, or a ``pyproject.toml`` the hook cannot read).
 
-    ``start`` is the root of the worktree the push is made from; the environment is this
-    process's, which is the one the hook's own gate run inherits.
+    ``start`` is the root of the worktree the push is made from. The environment is the one the
+    hook's own gate gets: this process's, scrubbed with the commit's ``pass-env``.
     """
     try:
         tree = commit_tree(start, commit)
-    except GitError:
+        names = pushconfig.read(start, commit).pass_env
+    except GatekeeperError:
         return None
-    return key(tree, ".", environment(start.resolve()), HOOK_RUN)
+    scrubbed = environment.scrubbed(os.environ, names)
+    facts = environment.facts(scrubbed, names, start.resolve())
+    return key(tree, "", ".", facts.digest, HOOK_RUN)
 
 
 def accepts(start: Path, commit: str) -> bool:
-    """Whether the whole gate passed before on exactly what ``commit`` holds, as the hook runs it.
+    """Whether the whole gate passed before on exactly what ``commit`` holds, as the hook runs it:
+    on a clean tree, in a scrubbed environment.
 
     Fails closed: anything missing, unreadable or different means False, and the commit is gated.
     """
@@ -125,10 +140,10 @@ def accepts(start: Path, commit: str) -> bool:
         path = directory(common) / FOLDER / f"{found}.json"
         entry = json.loads(path.read_text(encoding="utf-8"))
         baseline, blob = entry["baseline"]
-        valid = bool(entry["format"] == FORMAT and entry["key"] == found)
+        valid = entry["format"] == FORMAT and entry["key"] == found and entry["recorded"] == AS_CI
     except (OSError, ValueError, TypeError, KeyError):
         return False
-    return valid and _blob(start, commit, str(baseline)) == blob
+    return bool(valid) and _blob(start, commit, str(baseline)) == blob
 
 
 def _blob(start: Path, commit: str, path: str) -> str | None:

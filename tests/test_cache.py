@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from gatekeeper import cache
+from gatekeeper import cache, environment
 from gatekeeper.config import load
 from gatekeeper.model import CheckResult, Finding, Status
 from tests.conftest import CLEAN_TEST
@@ -90,13 +90,41 @@ def test_entries_round_trip_and_damaged_ones_are_ignored(
 
     assert store.directory is not None
     entry = store.directory / key[:2] / f"{key}.json"
-    for damage in ("{not json", json.dumps({"format": 1, "key": "other", "result": {}}), ""):
+    stored = json.loads(entry.read_text())
+    assert stored["format"] == cache.FORMAT and stored["recorded"] == store.recorded()
+    for damage in ("{not json", json.dumps({**stored, "key": "other"}), ""):
         entry.write_text(damage)
         assert store.load(key) is None
-    document = json.loads(json.dumps({"format": 1, "key": key, "result": cache.to_dict(passed)}))
+    document = json.loads(json.dumps(stored))
     document["result"]["status"] = "failed"  # a stored failure is not trusted either
     entry.write_text(json.dumps(document))
     assert store.load(key) is None
+    entry.write_text(json.dumps(stored))
+    assert store.load(key) is not None  # the untouched entry, to show the damage was the cause
+
+
+def test_a_run_that_judges_as_ci_takes_only_entries_recorded_so(
+    tmp_path: Path, make_repo: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_repo(tmp_path)
+    for name in environment.strays(os.environ):
+        monkeypatch.delenv(name)  # the scrubbed environment the hook's gate gets
+    store = cache.Cache.open(load(root), root, "token")
+    assert store.judges_as_ci and store.recorded() == {"clean": True, "scrubbed": True}
+    key = store.key("lint")
+    store.store(key, CheckResult("lint", Status.PASSED, "ok"))
+    assert store.directory is not None
+    entry = store.directory / key[:2] / f"{key}.json"
+    stored = json.loads(entry.read_text())
+
+    # Under the right key, an entry that does not say it was judged so is not taken.
+    for recorded in ({"clean": True, "scrubbed": False}, {"clean": False, "scrubbed": True}):
+        entry.write_text(json.dumps({**stored, "recorded": recorded}))
+        assert store.load(key) is None
+    entry.write_text(json.dumps({k: v for k, v in stored.items() if k != "recorded"}))
+    assert store.load(key) is None
+    entry.write_text(json.dumps(stored))
+    assert store.load(key) is not None
 
 
 def test_the_key_changes_with_configuration_and_policy(
@@ -116,10 +144,7 @@ def test_the_key_changes_with_configuration_and_policy(
 
 
 def test_a_second_run_on_the_same_tree_reuses_every_pass(
-    project: Callable[..., Path],
-    pytester: pytest.Pytester,
-    monkeypatch: pytest.MonkeyPatch,
-    run_git: Callable[..., str],
+    project: Callable[..., Path], pytester: pytest.Pytester, run_git: Callable[..., str]
 ) -> None:
     root = project(IGNORE, gatekeeper=GATEKEEPER)
     first = gate(pytester)
@@ -133,12 +158,15 @@ def test_a_second_run_on_the_same_tree_reuses_every_pass(
     second.stdout.fnmatch_lines(["*tests not run again*", "PASSED*lint*cached)"])
     assert "passed" not in second.parseoutcomes()  # no test ran
 
-    # Another worktree checked out at the same commit hits the same entries.
+    # Another worktree checked out at the same commit hits the same entries, when the content
+    # is the same: pytester's captured stdout and stderr are ignored files the run could read,
+    # which the other worktree does not hold.
+    for name in ("stdout", "stderr"):
+        (root / name).unlink()
+    assert gate_with(root) == 0
     other = root.parent / "second-worktree"
     run_git(root, "worktree", "add", "-q", "--detach", str(other), "HEAD")
-    monkeypatch.chdir(other)
-    third = gate(pytester)
-    assert third.ret == 0
+    assert gate_with(other) == 0
     assert all(cached(other).values()), cached(other)
 
 
@@ -226,12 +254,15 @@ FAILING_TEST = "def test_broken() -> None:\n    assert False\n"
 TESTS_ONLY = '[tool.gatekeeper]\nchecks = ["tests"]\n'
 
 
-def gate_in(cwd: Path) -> int:
-    """``pytest --gatekeeper`` run from ``cwd`` with the same environment wherever it runs.
+def gate_with(cwd: Path, **extra: str) -> int:
+    """``pytest --gatekeeper`` run from ``cwd`` with the same environment wherever it runs, plus
+    ``extra``.
 
-    Not pytester: it puts the working directory on PYTHONPATH, which is part of the key.
+    Not pytester: it puts the working directory on PYTHONPATH, which is part of the key, and
+    leaves its captured output in the project, an ignored file the run could read.
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "GIT_", "PYTHON"))}
+    env.update(extra)
     argv = [sys.executable, "-m", "pytest", "--gatekeeper", "-p", "no:cacheprovider"]
     return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, check=False).returncode
 
@@ -245,8 +276,8 @@ def test_a_run_from_a_subdirectory_is_not_stored_as_a_whole_suite_pass(
         {"tests/good/test_good.py": CLEAN_TEST, "tests/test_broken.py": FAILING_TEST},
         TESTS_ONLY,
     )
-    assert gate_in(root / "tests" / "good") == 0
-    assert gate_in(root) == 1
+    assert gate_with(root / "tests" / "good") == 0
+    assert gate_with(root) == 1
     assert cached(root) == {"tests": False}
 
 
@@ -327,3 +358,106 @@ def test_assume_unchanged_and_skip_worktree_files_are_hashed_anyway(
     assert index.read_bytes() == before
     assert run_git(root, "ls-files", "-v", "pkg/__init__.py").startswith("h ")
     assert run_git(root, "ls-files", "-v", "tests/test_add.py").startswith("S ")
+
+
+# -- what a pass rests on besides the tree: ignored inputs, the environment (docs/trust.md) ----
+
+
+READS_DOTENV = """\
+from pathlib import Path
+
+
+def test_mode() -> None:
+    assert Path(".env").read_text() == "MODE=good\\n"
+"""
+
+
+def test_an_edit_to_an_ignored_file_the_suite_reads_runs_it_again(
+    tmp_path: Path, make_repo: Callable[..., Path]
+) -> None:
+    root = make_repo(
+        tmp_path,
+        {".gitignore": IGNORE[".gitignore"] + ".env\n", "tests/test_mode.py": READS_DOTENV},
+        TESTS_ONLY,
+    )
+    (root / ".env").write_text("MODE=good\n")
+    assert gate_with(root) == 0
+    assert gate_with(root) == 0
+    assert cached(root) == {"tests": True}  # nothing changed: reused
+
+    (root / ".env").write_text("MODE=bad!\n")  # same size, ignored by git
+
+    assert gate_with(root) == 1
+    assert cached(root) == {"tests": False}
+
+
+SKIPPED_UNDER_FAST = """\
+import os
+
+import pytest
+
+
+@pytest.mark.skipif(os.environ.get("FAST") == "1", reason="FAST=1 skips the slow tests")
+def test_slow() -> None:
+    assert 1 + 1 == 3
+"""
+
+
+def test_a_variable_the_suite_may_read_is_part_of_the_key(
+    tmp_path: Path, make_repo: Callable[..., Path]
+) -> None:
+    root = make_repo(tmp_path, {"tests/test_slow.py": SKIPPED_UNDER_FAST}, TESTS_ONLY)
+    assert gate_with(root, FAST="1") == 0  # the slow test was skipped
+
+    assert gate_with(root) == 1  # not the pass judged with FAST=1
+    assert cached(root) == {"tests": False}
+
+
+READS_DATA = """\
+from pathlib import Path
+
+
+def test_data() -> None:
+    assert Path("{path}").read_bytes() == b"good"
+"""
+
+
+@pytest.mark.parametrize(
+    "path", ["tests/data/sample.pyc", "tests/data/__pycache__/sample.txt", ".gatekeeper/data.bin"]
+)
+def test_tracked_files_under_left_out_paths_stay_in_the_key(
+    tmp_path: Path, make_repo: Callable[..., Path], run_git: Callable[..., str], path: str
+) -> None:
+    # Only untracked bytecode and gatekeeper's own files are left out of the tree id: a tracked
+    # file is the project's, whatever its name.
+    root = make_repo(tmp_path, {"tests/test_data.py": READS_DATA.format(path=path)}, TESTS_ONLY)
+    (root / path).parent.mkdir(parents=True, exist_ok=True)
+    (root / path).write_bytes(b"good")
+    run_git(root, "add", "-f", path)
+    run_git(root, "commit", "-q", "-m", "test data")
+    assert gate_with(root) == 0
+
+    (root / path).write_bytes(b"bad!")
+
+    assert gate_with(root) == 1
+    assert cached(root) == {"tests": False}
+
+
+def test_tool_caches_virtualenvs_and_editor_files_change_nothing(
+    tmp_path: Path, make_repo: Callable[..., Path]
+) -> None:
+    ignores = IGNORE[".gitignore"] + ".venv/\n.idea/\n.coverage\n"
+    root = make_repo(tmp_path, {".gitignore": ignores}, TESTS_ONLY)
+    assert gate_with(root) == 0
+
+    (root / ".venv" / "lib").mkdir(parents=True)
+    (root / ".venv" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    (root / ".venv" / "lib" / "installed.py").write_text("X = 1\n")
+    (root / ".idea").mkdir()
+    (root / ".idea" / "workspace.xml").write_text("<project/>\n")
+    (root / ".mypy_cache").mkdir()
+    (root / ".mypy_cache" / "x.json").write_text("{}\n")
+    (root / ".coverage").write_bytes(b"SQLite format 3\x00 and more")
+
+    assert gate_with(root) == 0
+    assert cached(root) == {"tests": True}

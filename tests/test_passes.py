@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-from gatekeeper import cache, passes
+from gatekeeper import cache, environment, passes
 from tests.conftest import git, make_project
 
 FAST_GATE = '\n[tool.gatekeeper]\nchecks = ["tests", "lint"]\n'
 
 
-def gate(root: Path, *args: str) -> int:
-    """``pytest --gatekeeper args`` as a developer runs it in ``root``; its exit status."""
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "GATEKEEPER_", "GIT_"))
-    }
+def gate(root: Path, *args: str, **extra: str) -> int:
+    """``pytest --gatekeeper args`` in ``root``, in the environment the hook's gate would get
+    from this process (plus ``extra``); its exit status."""
+    env = {**environment.scrubbed(os.environ), **extra}
     argv = [sys.executable, "-m", "pytest", "--gatekeeper", *args]
     done = subprocess.run(argv, cwd=root, env=env, capture_output=True, check=False)
     return done.returncode
@@ -37,9 +37,9 @@ def commit_all(root: Path, message: str) -> str:
 
 def test_commit_tree_equals_the_tree_id_of_that_content_in_a_worktree(tmp_path: Path) -> None:
     root = make_project(tmp_path / "p")
-    # Committed by mistake: gatekeeper's own directory and bytecode are left out on both sides.
+    # Committed on purpose: tracked files count on both sides, whatever their names.
     (root / ".gatekeeper").mkdir()
-    (root / ".gatekeeper" / "report.json").write_text("{}")
+    (root / ".gatekeeper" / "data.json").write_text("{}")
     (root / "pkg" / "__pycache__").mkdir()
     (root / "pkg" / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"\0")
     git(root, "add", "-f", ".gatekeeper", "pkg/__pycache__")
@@ -49,8 +49,7 @@ def test_commit_tree_equals_the_tree_id_of_that_content_in_a_worktree(tmp_path: 
     judged = cache.tree_id(root)
     head = commit_all(root, "more")
 
-    assert cache.commit_tree(root, head) == judged
-    assert judged != git(root, "rev-parse", "HEAD^{tree}")  # so the raw tree id would not do
+    assert cache.commit_tree(root, head) == judged == git(root, "rev-parse", "HEAD^{tree}")
 
 
 def test_the_key_the_gate_stored_is_the_key_the_hook_computes(tmp_path: Path) -> None:
@@ -65,16 +64,16 @@ def test_the_key_the_gate_stored_is_the_key_the_hook_computes(tmp_path: Path) ->
     assert not passes.accepts(root, git(root, "rev-parse", "HEAD~1"))  # other content
 
 
-def test_a_commit_with_another_baseline_is_not_accepted(tmp_path: Path) -> None:
+def test_a_commit_without_the_baseline_the_gate_ran_with_is_not_accepted(tmp_path: Path) -> None:
     root = make_project(tmp_path / "p", gatekeeper=FAST_GATE)
+    # An ignored baseline: not in the tree, so the key alone cannot tell it is there.
+    (root / ".gatekeeper").mkdir()
+    (root / ".gatekeeper" / "baseline.json").write_text('{"format": 1, "findings": []}\n')
     assert gate(root) == 0
-    (root / ".gatekeeper" / "baseline.json").write_text('{"version": 1, "entries": []}\n')
-    git(root, "add", "-f", ".gatekeeper/baseline.json")
-    head = commit_all(root, "a baseline")
+    head = git(root, "rev-parse", "HEAD")
 
-    # .gatekeeper/ is not in the tree, so the key still matches; the baseline's blob does not.
     assert stored(root) == [passes.commit_key(root, head)]
-    assert not passes.accepts(root, head)
+    assert not passes.accepts(root, head)  # the commit holds no baseline
 
 
 def test_failures_selections_and_changed_scope_store_nothing(tmp_path: Path) -> None:
@@ -101,7 +100,17 @@ def test_a_gate_with_diff_coverage_stores_no_whole_gate_pass(tmp_path: Path) -> 
     assert stored(root) == []
 
 
-def test_a_pass_that_may_rest_on_an_ignored_file_is_not_stored(tmp_path: Path) -> None:
+def entry(root: Path) -> dict[str, object]:
+    (name,) = stored(root)
+    path = cache.directory(root / ".git") / passes.FOLDER / f"{name}.json"
+    found = json.loads(path.read_text())
+    assert isinstance(found, dict)
+    return found
+
+
+def test_a_pass_that_may_rest_on_an_ignored_file_records_so_and_is_not_accepted(
+    tmp_path: Path,
+) -> None:
     root = make_project(tmp_path / "p", gatekeeper=FAST_GATE)
     (root / ".gitignore").write_text((root / ".gitignore").read_text() + "pkg/generated.py\n")
     (root / "pkg" / "generated.py").write_text("VALUE = 1\n")  # ignored: not in the tree id
@@ -109,6 +118,33 @@ def test_a_pass_that_may_rest_on_an_ignored_file_is_not_stored(tmp_path: Path) -
 
     assert gate(root) == 0
 
-    assert stored(root) == []
+    assert entry(root)["recorded"] == {"clean": False, "scrubbed": True}
+    assert stored(root) != [passes.commit_key(root, head)]
     assert not passes.accepts(root, head)
-    assert passes.only_tool_caches_ignored(make_project(tmp_path / "q"))
+
+
+def test_a_pass_recorded_with_a_variable_the_hook_drops_records_so_and_is_not_accepted(
+    tmp_path: Path,
+) -> None:
+    root = make_project(tmp_path / "p", gatekeeper=FAST_GATE)
+
+    assert gate(root, FAST="1") == 0
+
+    assert entry(root)["recorded"] == {"clean": True, "scrubbed": False}
+    assert not passes.accepts(root, git(root, "rev-parse", "HEAD"))
+
+
+def test_the_hook_accepts_only_an_entry_recorded_as_it_judges(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p", gatekeeper=FAST_GATE)
+    assert gate(root) == 0
+    head = git(root, "rev-parse", "HEAD")
+    assert passes.accepts(root, head)
+    (name,) = stored(root)
+    path = cache.directory(root / ".git") / passes.FOLDER / f"{name}.json"
+
+    # An entry under the right key that does not say it was judged as the hook judges.
+    document = entry(root)
+    path.write_text(json.dumps({**document, "recorded": {"clean": True, "scrubbed": False}}))
+    assert not passes.accepts(root, head)
+    path.write_text(json.dumps({k: v for k, v in document.items() if k != "recorded"}))
+    assert not passes.accepts(root, head)

@@ -2,8 +2,8 @@
 
 What is pushed decides, not the working tree the push is made from (whose ``pyproject.toml`` may
 hold uncommitted edits): the hook reads ``pyproject.toml`` at the root of the pushed commit,
-where it gates. Only ``push-merge`` and ``base`` are read here, and checked against their
-:class:`~gatekeeper.config.Option`; the rest of the table is the gate's to validate, which it
+where it gates. Only ``push-merge``, ``base`` and ``pass-env`` are read here, and checked against
+their :class:`~gatekeeper.config.Option`; the rest of the table is the gate's to validate, which it
 does in the temporary worktree (so a key a plugin declares is not an error here).
 """
 
@@ -22,10 +22,12 @@ _OPTIONS: Final = {option.key: option for option in CORE_OPTIONS}
 
 @dataclass(frozen=True, slots=True)
 class PushSettings:
-    """``merge``: gate the commit merged onto the remote's base; ``base``: the configured base."""
+    """``merge``: gate the commit merged onto the remote's base; ``base``: the configured base;
+    ``pass_env``: the variables its gate receives besides the fixed list (docs/trust.md)."""
 
     merge: bool = True
     base: str | None = None
+    pass_env: tuple[str, ...] = ()
 
 
 def read(start: Path, commit: str) -> PushSettings:
@@ -41,8 +43,10 @@ def read(start: Path, commit: str) -> PushSettings:
     table = _gatekeeper_table(text, where)
     merge = _value(table, _OPTIONS["push-merge"], where)
     base = _value(table, _OPTIONS["base"], where)
+    names = _value(table, _OPTIONS["pass-env"], where)
     assert isinstance(merge, bool) and (base is None or isinstance(base, str))
-    return PushSettings(merge, base or None)
+    assert isinstance(names, list)
+    return PushSettings(merge, base or None, tuple(str(name) for name in names))
 
 
 def _blob_text(start: Path, spec: str) -> str | None:
@@ -69,6 +73,10 @@ def _value(table: dict[str, object], option: Option, where: str) -> object:
     if option.name not in table:
         return option.default
     value = table[option.name]
+    if option.kind == "list":
+        if isinstance(value, list) and all(isinstance(item, str) for item in value):
+            return value
+        raise ConfigError(f"{where}: {option.display} must be a list of strings, got {value!r}.")
     expected = bool if option.kind == "bool" else str
     if isinstance(value, expected):
         return value

@@ -19,8 +19,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Final
 
-from gatekeeper import passes, repository, tempworktree
+from gatekeeper import environment, passes, repository, tempworktree
 from gatekeeper.errors import GitError
+from gatekeeper.hooks import pushconfig
 from gatekeeper.integration import childstate
 from gatekeeper.resources.identity import new_run_id
 from gatekeeper.resources.locks import Held, acquire, is_held
@@ -95,14 +96,17 @@ class Workspace:
 
         When the whole gate already passed on exactly ``commit``'s tree (stored by any earlier
         gate run, as the pre-push hook would run it), that pass is the verdict at once: no
-        worktree, no child gate (``Verdict.accepted``).
+        worktree, no child gate (``Verdict.accepted``). Otherwise the gate runs in a scrubbed
+        environment, as the hook's does (docs/trust.md).
         """
         if passes.accepts(self.repo, commit):
             return Verdict(True, cached=True, accepted=True)
+        names = pushconfig.read(self.repo, commit).pass_env
         scratch = self.root / self.run / name
         scratch.mkdir(parents=True)
         try:
-            return tempworktree.gate_commit(self.repo, commit, scratch, output)
+            with environment.scrubbed_process(names):
+                return tempworktree.gate_commit(self.repo, commit, scratch, output)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 

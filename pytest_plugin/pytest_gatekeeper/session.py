@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from gatekeeper import receipt, workfolder
+from gatekeeper import passes, receipt, workfolder
 from gatekeeper.checks.base import TestOutcome
 from gatekeeper.config import Settings
 from gatekeeper.errors import GatekeeperError
@@ -274,6 +274,9 @@ class GateSession:
         nested = os.environ.get(NESTED_ENV) == "1"
         path = None if nested else str(self.gate.setup.report_path())
         terminal.emit(terminal.render(self.report, path), _writer(terminalreporter))
+        caveat = passes.caveat(self.gate.cache) if self.report.passed else self.gate.cache.note
+        if caveat:  # -- trust: why this pass will not serve a push (docs/trust.md) --
+            terminalreporter.write_line(f"note: {caveat}")
         if self.report_problem:
             terminalreporter.write_line(f"gatekeeper failed: {self.report_problem}", red=True)
         self._warn_about_the_hook(terminalreporter)

@@ -52,9 +52,12 @@ def remote_has(remote: Path, ref: str) -> str | None:
     return done.stdout.strip() if done.returncode == 0 else None
 
 
-@pytest.fixture
-def setup(tmp_path: Path) -> Setup:
-    main = make_project(tmp_path / "main", gatekeeper=FAST_GATE)
+def sample(
+    tmp_path: Path, files: dict[str, str] | None = None, gatekeeper: str = FAST_GATE
+) -> Setup:
+    """The sample project on ``main``, pushed to a local bare remote, and a linked worktree on
+    the branch ``feature``."""
+    main = make_project(tmp_path / "main", files, gatekeeper=gatekeeper)
     remote = tmp_path / "remote.git"
     git(tmp_path, "init", "-q", "--bare", str(remote))
     git(main, "remote", "add", "origin", str(remote))
@@ -62,6 +65,11 @@ def setup(tmp_path: Path) -> Setup:
     worktree = tmp_path / "feature"
     git(main, "worktree", "add", "-q", "-b", "feature", str(worktree))
     return Setup(main, worktree, remote)
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> Setup:
+    return sample(tmp_path)
 
 
 def commit(worktree: Path, name: str, text: str, message: str) -> str:

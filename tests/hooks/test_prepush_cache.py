@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import git, make_project
-from tests.hooks.test_prepush import FAST_GATE, FAULT, Setup, commit, remote_has
+from gatekeeper import environment
+from tests.conftest import git
+from tests.hooks.test_prepush import FAST_GATE, FAULT, Setup, commit, remote_has, sample
 
 COUNTING_CONFTEST = '''\
 """Counts pytest sessions for the tests of the pre-push hook."""
@@ -35,17 +36,13 @@ CACHED = "accepted from the cache (no worktree, no tests run)"
 GATED = "in a temporary worktree"
 
 
+# The hook's gate gets the counter's variable: it is on the project's list (docs/trust.md).
+GATE = FAST_GATE + 'pass-env = ["SAMPLE_RUN_LOG"]\n'
+
+
 @pytest.fixture
 def setup(tmp_path: Path) -> Setup:
-    files = {"conftest.py": COUNTING_CONFTEST}
-    main = make_project(tmp_path / "main", files, gatekeeper=FAST_GATE)
-    remote = tmp_path / "remote.git"
-    git(tmp_path, "init", "-q", "--bare", str(remote))
-    git(main, "remote", "add", "origin", str(remote))
-    git(main, "push", "-q", "origin", "main")
-    worktree = tmp_path / "feature"
-    git(main, "worktree", "add", "-q", "-b", "feature", str(worktree))
-    return Setup(main, worktree, remote)
+    return sample(tmp_path, {"conftest.py": COUNTING_CONFTEST}, GATE)
 
 
 @pytest.fixture
@@ -132,12 +129,13 @@ def test_a_pass_of_pytest_gatekeeper_in_the_worktree_serves_the_push(
     setup: Setup, log: Path
 ) -> None:
     install(setup, log)
-    # Judged with the change still uncommitted, as a developer does before committing.
+    # Judged with the change still uncommitted, as a developer does before committing, in a
+    # shell holding only what the hook's gate gets (docs/trust.md).
     (setup.worktree / "pkg/extra.py").write_text("VALUE = 1\n")
     gate = subprocess.run(
         [sys.executable, "-m", "pytest", "--gatekeeper"],
         cwd=setup.worktree,
-        env=user_env(log),
+        env=environment.scrubbed(user_env(log), ["SAMPLE_RUN_LOG"]),
         capture_output=True,
         text=True,
         check=False,

@@ -39,3 +39,14 @@ def test_a_commit_without_pyproject_gets_the_defaults(tmp_path: Path) -> None:
     git(repo, "rm", "-q", "pyproject.toml")
     git(repo, "commit", "-q", "-m", "no pyproject")
     assert pushconfig.read(repo, git(repo, "rev-parse", "HEAD")) == pushconfig.PushSettings()
+
+
+def test_pass_env_is_read_from_the_pushed_commit_and_must_list_names(tmp_path: Path) -> None:
+    gate = '\n[tool.gatekeeper]\npass-env = ["DATABASE_URL", "SERVICE_TOKEN"]\n'
+    repo = make_project(tmp_path / "repo", gatekeeper=gate)
+    head = git(repo, "rev-parse", "HEAD")
+    assert pushconfig.read(repo, head).pass_env == ("DATABASE_URL", "SERVICE_TOKEN")
+    (repo / "pyproject.toml").write_text('[tool.gatekeeper]\npass-env = "DATABASE_URL"\n')
+    git(repo, "commit", "-q", "-am", "a string, not a list")
+    with pytest.raises(ConfigError, match=r"pass-env must be a list of strings, got 'DATA"):
+        pushconfig.read(repo, git(repo, "rev-parse", "HEAD"))

@@ -9,7 +9,13 @@ from pathlib import Path
 
 from tests.conftest import git, make_project
 
-GATE = '\n[tool.gatekeeper]\nchecks = ["tests"]\n'
+# The gates of integration get the variables of the counters and of the server some tests
+# start: they are on the project's list (docs/trust.md).
+GATE = """
+[tool.gatekeeper]
+checks = ["tests"]
+pass-env = ["GATE_RUNS", "GATE_SESSIONS", "SERVER_PIDFILE"]
+"""
 # Every test session that collects appends a line to $GATE_RUNS (a session whose stored pass
 # is reused collects nothing): the gate runs counted from outside gatekeeper.
 # $GATE_SESSIONS gets a line from every pytest process the gate starts, collecting or not.

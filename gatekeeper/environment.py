@@ -1,0 +1,274 @@
+"""The environment a gate runs in: what a pass rests on besides the tree, and what a gate in a
+temporary worktree (the pre-push hook, ``integrate``, ``land``) is given.
+
+Every variable is of one of four kinds:
+
+- **passed**: what a gate in a temporary worktree receives from the shell it was started from,
+  and nothing else, as a CI job has only what its workflow sets: :data:`PASSED` (the values are
+  keyed), :data:`LOCATIONS` (where the user's files and gatekeeper's state are: passed, not
+  keyed, since what is found there is not keyed either), and the project's ``pass-env``.
+- **noise**: the terminal and the login session (:data:`NOISE`, :data:`NOISE_PREFIXES`): never
+  passed, never keyed, and a run is scrubbed with them set. They change from one terminal to the
+  next and say nothing about the code or the selection of tests.
+- **run**: what gatekeeper and pytest set for a run of their own (:func:`is_run_variable`).
+- **anything else** (``FAST``, ``PYTEST_ADDOPTS``, ``PYTHONPATH``, ``CI`` ...): keyed by value,
+  never passed, and a run with one set is not *scrubbed*: its passes are not accepted for a push.
+
+A run is *scrubbed* when it holds only passed, noise and run variables: then it ran as the hook's
+own gate runs, and a pass it recorded may answer a push.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import os
+import sys
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from gatekeeper import importroots, repository
+from gatekeeper.version import installed_version
+
+PASSED: Final = frozenset(
+    {
+        "PATH",
+        "LANG",
+        "LANGUAGE",
+        "TZ",
+        "VIRTUAL_ENV",
+        # gatekeeper's own database fixtures: where the server is (docs/isolation.md)
+        "GATEKEEPER_DATABASE_URL",
+        "NEON_API_KEY",
+    }
+)
+PASSED_PREFIXES: Final = ("LC_",)
+LOCATIONS: Final = frozenset(
+    {
+        "HOME",
+        "USER",
+        "LOGNAME",
+        "TMPDIR",
+        "XDG_CONFIG_HOME",
+        "XDG_CACHE_HOME",
+        "XDG_DATA_HOME",
+        "GATEKEEPER_STATE_DIR",
+    }
+)
+NOISE: Final = frozenset(
+    {
+        "PWD",
+        "OLDPWD",
+        "SHLVL",
+        "_",
+        "TERM",
+        "COLORTERM",
+        "COLUMNS",
+        "LINES",
+        "LS_COLORS",
+        "LSCOLORS",
+        "CLICOLOR",
+        "PS1",
+        "PS2",
+        "PROMPT_COMMAND",
+        "VIRTUAL_ENV_PROMPT",
+        "HISTFILE",
+        "HISTSIZE",
+        "HISTFILESIZE",
+        "HISTCONTROL",
+        "MAIL",
+        "MAILCHECK",
+        "MOTD_SHOWN",
+        "EDITOR",
+        "VISUAL",
+        "PAGER",
+        "LESS",
+        "LESSOPEN",
+        "LESSCLOSE",
+        "GPG_TTY",
+        "WINDOWID",
+        "TMUX",
+        "TMUX_PANE",
+        "STY",
+        "WINDOW",
+        "SECURITYSESSIONID",
+        "COMMAND_MODE",
+    }
+)
+NOISE_PREFIXES: Final = (
+    "TERM_",
+    "SSH_",
+    "XDG_SESSION_",
+    "ITERM_",
+    "KITTY_",
+    "ALACRITTY_",
+    "WEZTERM_",
+    "KONSOLE_",
+    "GNOME_TERMINAL_",
+    "VTE_",
+    "VSCODE_",
+    "XPC_",
+    "__CF",
+)
+# gatekeeper's own variables that configure where things are, not a run: passed.
+_CONFIGURING: Final = frozenset({"GATEKEEPER_DATABASE_URL", "GATEKEEPER_STATE_DIR"})
+_PYTEST_RUN: Final = frozenset({"PYTEST_VERSION", "PYTEST_CURRENT_TEST"})
+
+
+def is_run_variable(name: str) -> bool:
+    """Set by gatekeeper or pytest for a run (its identity, ports, workers), not by the user.
+
+    ``PYTEST_ADDOPTS``, ``PYTEST_PLUGINS`` and the like are not: they change what runs.
+    """
+    if name.startswith("GATEKEEPER_"):
+        return name not in _CONFIGURING
+    return name in _PYTEST_RUN or name.startswith("PYTEST_XDIST_")
+
+
+def is_noise(name: str) -> bool:
+    """A variable of the terminal or the login session (see the module docstring)."""
+    return name in NOISE or name.startswith(NOISE_PREFIXES)
+
+
+def is_passed(name: str, extra: Collection[str] = ()) -> bool:
+    """Whether a gate in a temporary worktree receives ``name`` (``extra``: ``pass-env``)."""
+    return name in PASSED or name in LOCATIONS or name.startswith(PASSED_PREFIXES) or name in extra
+
+
+def scrubbed(environ: Mapping[str, str], extra: Collection[str] = ()) -> dict[str, str]:
+    """``environ`` reduced to what a gate in a temporary worktree receives.
+
+    ``PATH`` loses the directory git puts first for its hooks (``GIT_EXEC_PATH``), so the gate
+    gets the ``PATH`` of the shell that pushed, as a developer's own run has it.
+    """
+    names = frozenset(extra)
+    kept = {k: v for k, v in environ.items() if is_passed(k, names)}
+    own = environ.get("GIT_EXEC_PATH")
+    if own and "PATH" in kept and kept["PATH"].startswith(own + os.pathsep):
+        kept["PATH"] = kept["PATH"][len(own) + len(os.pathsep) :]
+    return kept
+
+
+def as_given(environ: Mapping[str, str]) -> dict[str, str]:
+    """``environ`` without the import roots that a temporary worktree's gate put first on
+    ``PYTHONPATH`` (:mod:`gatekeeper.importroots`): they point into the tree, which the key holds,
+    and were verified to hold the project's code, so they neither key a pass nor unscrub it."""
+    given = dict(environ)
+    path = importroots.users_pythonpath(environ)
+    if path is None:
+        given.pop("PYTHONPATH", None)
+    else:
+        given["PYTHONPATH"] = path
+    return given
+
+
+def strays(environ: Mapping[str, str], extra: Collection[str] = ()) -> tuple[str, ...]:
+    """The variables of ``environ`` that keep a run from being scrubbed (names only)."""
+    names = frozenset(extra)
+    environ = as_given(environ)
+    return tuple(
+        sorted(k for k in environ if not (is_passed(k, names) or is_noise(k) or is_run_variable(k)))
+    )
+
+
+@contextmanager
+def scrubbed_process(extra: Collection[str] = ()) -> Iterator[None]:
+    """This process's environment scrubbed for the block, then restored.
+
+    For the gate a child runs in a temporary worktree: the child inherits this environment.
+    """
+    saved = dict(os.environ)
+    try:
+        os.environ.clear()
+        os.environ.update(scrubbed(saved, extra))
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """The environment a pass rests on: its hash, and whether the run was scrubbed (``strays``
+    names the variables that kept it from being so)."""
+
+    digest: str
+    strays: tuple[str, ...]
+
+    @property
+    def scrubbed(self) -> bool:
+        return not self.strays
+
+
+def facts(environ: Mapping[str, str], extra: Sequence[str], worktree: Path) -> Facts:
+    """The facts of a run in ``worktree`` under ``environ``, with ``pass-env`` = ``extra``.
+
+    Hashed: the interpreter, every installed distribution with its version, gatekeeper's
+    version, the value of every variable that is neither noise, a location nor the run's own,
+    and whether the run was scrubbed. Paths of the repository's worktrees in the values
+    (``PATH=/path/to/wt/.venv/bin:...``) read ``<worktree>``, so worktrees share entries.
+    """
+    roots = worktree_roots(worktree)
+    environ = as_given(environ)
+    keyed = {
+        k: _normalised(v, roots)
+        for k, v in environ.items()
+        if not (is_noise(k) or is_run_variable(k) or k in LOCATIONS)
+    }
+    found = strays(environ, extra)
+    document = {
+        "python": sys.version,
+        "implementation": sys.implementation.name,
+        "platform": sys.platform,
+        "distributions": distributions(roots),
+        "gatekeeper": installed_version(),
+        "variables": keyed,
+        "scrubbed": not found,
+    }
+    text = json.dumps(document, sort_keys=True, default=str)
+    return Facts(hashlib.sha256(text.encode()).hexdigest(), found)
+
+
+def worktree_roots(worktree: Path) -> tuple[str, ...]:
+    """Every worktree root of the repository holding ``worktree``, longest first."""
+    listed = repository.output(worktree, "worktree", "list", "--porcelain") or ""
+    prefix = "worktree "
+    roots = {line[len(prefix) :] for line in listed.splitlines() if line.startswith(prefix)}
+    roots.add(str(worktree))
+    roots |= {str(Path(root).resolve()) for root in roots}
+    return tuple(sorted(roots, key=len, reverse=True))
+
+
+def _normalised(value: str, roots: Sequence[str]) -> str:
+    for root in roots:
+        value = value.replace(root, "<worktree>")
+    return value
+
+
+def distributions(roots: Sequence[str]) -> list[str]:
+    """Every distribution installed for this interpreter, as ``name==version``.
+
+    Found on ``sys.path`` without its entries inside a worktree (the working directory, a
+    ``pythonpath`` setting, an editable install's sources) unless they belong to the running
+    environment: what a tree holds is keyed as the tree, and a process started elsewhere must
+    see the same installed set.
+    """
+    paths = [entry for entry in sys.path if _installed_place(entry, roots)]
+    found = set()
+    for dist in importlib.metadata.distributions(path=paths):
+        metadata = dist.metadata  # parsed on every access: read it once
+        if metadata["Name"]:
+            found.add(f"{metadata['Name']}=={metadata['Version']}")
+    return sorted(found)
+
+
+def _installed_place(entry: str, roots: Sequence[str]) -> bool:
+    place = Path(entry or ".").resolve()
+    prefixes = (Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve())
+    if any(place.is_relative_to(prefix) for prefix in prefixes):
+        return True
+    return not any(place.is_relative_to(root) for root in roots)

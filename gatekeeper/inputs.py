@@ -1,0 +1,220 @@
+"""Ignored inputs: the ignored files a run can read, which a pass therefore rests on.
+
+The tree id (:func:`gatekeeper.cache.tree_id`) leaves ignored files out, as git does. But a
+suite reads what is there: an ignored ``.env``, a generated module, ``_version.py``, a built
+extension, an ignored ``.coveragerc``. So every ignored file in the worktree is an input of the
+run, keyed by its content, except what is known to be none:
+
+- tools' output: their caches (``__pycache__``, ``.pytest_cache``, ``.mypy_cache``,
+  ``.ruff_cache``, ``.hypothesis``), gatekeeper's own ``.gatekeeper/``, coverage.py's data files
+  (``.coverage``, ``.coverage.*``: SQLite databases, told from configuration by their header),
+  ``htmlcov/``;
+- environments: a virtual environment (any folder holding ``pyvenv.cfg``), a conda environment
+  (``conda-meta/``), ``.tox/`` and ``.nox/``. What is installed is keyed as the environment
+  (every distribution with its version: :mod:`gatekeeper.environment`);
+- editor and system metadata: ``.idea/``, ``.vscode/``, ``.DS_Store``, ``Thumbs.db``;
+- the ``.git`` of a repository nested in the worktree.
+
+A submodule's files are not inputs: the tree id holds its commit. Uncommitted changes inside a
+submodule are seen by nothing, so they make the inputs unkeyable.
+
+Bytecode counts only inside ``__pycache__``: a ``.pyc`` beside the sources can be imported
+without one. A worktree holding no ignored input is *clean*: it holds exactly what a fresh
+checkout of its tree holds, which is what the pre-push hook and CI judge.
+
+Hashing is bounded (:data:`MAX_FILES`, :data:`MAX_BYTES`). Past that bound, or when a file
+cannot be read, the inputs cannot be keyed: :attr:`Inputs.digest` is None, and the run's passes
+are neither reused nor stored. Symbolic links are keyed by their target, never followed; other
+special files (sockets, pipes) by their kind, never opened.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Final
+
+from gatekeeper import repository
+
+MAX_FILES: Final = 20_000
+MAX_BYTES: Final = 64 * 1024 * 1024
+
+TOOL_OUTPUT: Final = frozenset(
+    {
+        ".gatekeeper",
+        "__pycache__",
+        ".pytest_cache",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".hypothesis",
+        "htmlcov",
+        ".git",
+    }
+)
+ENVIRONMENTS: Final = frozenset({".tox", ".nox"})
+METADATA: Final = frozenset({".idea", ".vscode", ".DS_Store", "Thumbs.db"})
+_NOT_INPUTS: Final = TOOL_OUTPUT | ENVIRONMENTS | METADATA
+_SQLITE: Final = b"SQLite format 3\x00"
+
+
+@dataclass(frozen=True, slots=True)
+class Inputs:
+    """The ignored inputs of a worktree.
+
+    ``paths`` lists them (POSIX, relative to the worktree root, at most a few shown in
+    messages); ``digest`` hashes their paths and content (``""`` when there are none, None when
+    they could not be keyed, ``problem`` saying why).
+    """
+
+    paths: tuple[str, ...]
+    digest: str | None
+    problem: str = ""
+
+    @property
+    def clean(self) -> bool:
+        """No ignored input at all: what a fresh checkout of the tree holds."""
+        return not self.paths and self.digest == ""
+
+    def describe(self, limit: int = 3) -> str:
+        """``.env, pkg/_version.py and 2 more``: for messages."""
+        shown = ", ".join(self.paths[:limit])
+        more = len(self.paths) - limit
+        return f"{shown} and {more} more" if more > 0 else shown
+
+
+class _Unkeyable(Exception):
+    """The inputs cannot be keyed: too many, too large, or unreadable."""
+
+
+@dataclass(slots=True)
+class _Walk:
+    root: Path
+    found: list[tuple[str, str]] = field(default_factory=list)
+    size: int = 0
+
+    def add(self, name: str, fact: str) -> None:
+        self.found.append((name, fact))
+        if len(self.found) > MAX_FILES:
+            raise _Unkeyable(f"more than {MAX_FILES} ignored files")
+
+
+def scan(worktree: Path) -> Inputs:
+    """The ignored inputs of the worktree whose root is ``worktree``."""
+    listed = repository.git(
+        worktree,
+        "ls-files",
+        "-z",
+        "--others",
+        "--ignored",
+        "--exclude-standard",
+        "--directory",
+        check=False,
+    )
+    if listed.returncode != 0:
+        return Inputs((), None, f"git could not list the ignored files: {listed.stderr.strip()}")
+    walk = _Walk(worktree)
+    try:
+        for entry in sorted(filter(None, listed.stdout.split("\0"))):
+            _visit(walk, entry.rstrip("/"))
+        _refuse_edited_submodules(worktree)
+    except _Unkeyable as error:
+        return Inputs(tuple(name for name, _ in walk.found), None, str(error))
+    return Inputs(tuple(name for name, _ in walk.found), _digest(walk.found))
+
+
+def _refuse_edited_submodules(worktree: Path) -> None:
+    """The tree id holds a submodule's commit, not its files: uncommitted edits (or untracked
+    files) inside one cannot be keyed."""
+    staged = repository.git(worktree, "ls-files", "-z", "--stage", check=False).stdout
+    links = [e.split("\t", 1)[1] for e in staged.split("\0") if e.startswith("160000 ")]
+    if not links:
+        return
+    status = repository.git(
+        worktree, "status", "--porcelain=2", "-z", "--ignore-submodules=none", "--", *links
+    )
+    for record in status.stdout.split("\0"):
+        fields = record.split(" ", 8)
+        if fields[0] == "1" and fields[2].startswith("S") and fields[2][2:] != "..":
+            raise _Unkeyable(f"uncommitted changes inside the submodule {fields[8]}")
+
+
+def is_input(name: str) -> bool:
+    """Whether the ignored path ``name`` (relative, POSIX) may be an input, by its name alone."""
+    parts = PurePosixPath(name).parts
+    if set(parts) & _NOT_INPUTS:
+        return False
+    return not (parts and parts[-1].endswith((".pyc", ".pyo")) and "__pycache__" in parts)
+
+
+def _visit(walk: _Walk, name: str) -> None:
+    path = walk.root / name
+    if not is_input(name):
+        return
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        return  # gone since git listed it (a tool's temporary file): nothing to read
+    except OSError as error:
+        raise _Unkeyable(f"cannot read {name}: {error.strerror}") from None
+    if stat.S_ISLNK(mode):
+        walk.add(name, f"link {_target(name, path)}")
+    elif stat.S_ISDIR(mode):
+        _visit_folder(walk, name, path)
+    elif stat.S_ISREG(mode):
+        if not _is_coverage_data(path):
+            walk.add(name, _file_fact(walk, name, path, mode))
+    else:
+        walk.add(name, f"special {stat.S_IFMT(mode)}")
+
+
+def _visit_folder(walk: _Walk, name: str, path: Path) -> None:
+    if (path / "pyvenv.cfg").is_file() or (path / "conda-meta").is_dir():
+        return  # an environment: keyed by what is installed, not file by file
+    try:
+        children = sorted(entry.name for entry in os.scandir(path))
+    except OSError as error:
+        raise _Unkeyable(f"cannot read {name}/: {error.strerror}") from None
+    for child in children:
+        _visit(walk, f"{name}/{child}")
+
+
+def _file_fact(walk: _Walk, name: str, path: Path, mode: int) -> str:
+    try:
+        walk.size += path.stat().st_size
+        if walk.size > MAX_BYTES:
+            raise _Unkeyable(f"more than {MAX_BYTES // (1024 * 1024)} MiB of ignored files")
+        with path.open("rb") as stream:
+            content = hashlib.file_digest(stream, "sha256").hexdigest()
+    except OSError as error:
+        raise _Unkeyable(f"cannot read {name}: {error.strerror}") from None
+    executable = "x" if mode & stat.S_IXUSR else "-"
+    return f"file {executable} {content}"
+
+
+def _target(name: str, path: Path) -> str:
+    try:
+        return str(path.readlink())
+    except OSError as error:
+        raise _Unkeyable(f"cannot read the link {name}: {error.strerror}") from None
+
+
+def _is_coverage_data(path: Path) -> bool:
+    """coverage.py's data file (``.coverage``, ``.coverage.<suffix>``), not its configuration:
+    data files are SQLite databases."""
+    if not (path.name == ".coverage" or path.name.startswith(".coverage.")):
+        return False
+    try:
+        with path.open("rb") as stream:
+            return stream.read(len(_SQLITE)) == _SQLITE
+    except OSError:
+        return False
+
+
+def _digest(found: list[tuple[str, str]]) -> str:
+    if not found:
+        return ""
+    text = "".join(f"{name}\0{fact}\n" for name, fact in sorted(found))
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()

@@ -1,0 +1,251 @@
+"""What a push may be accepted on: real `git push` to a local bare remote, real gate runs.
+
+A pass serves a push only when it was recorded the way the hook judges: a clean tree (no ignored
+file the tests could read) and a scrubbed environment (nothing set that the hook's own gate does
+not get). And the hook's own gate runs scrubbed, so no variable exported in a shell narrows it.
+See docs/trust.md.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import git
+from tests.hooks.test_prepush import Setup, remote_has, sample
+
+CACHED = "accepted from the cache (no worktree, no tests run)"
+GATED = "in a temporary worktree"
+TESTS_AND_LINT = '\n[tool.gatekeeper]\nchecks = ["tests", "lint"]\n'
+# Continues the sample's [tool.pytest.ini_options]: the marker is registered.
+SLOW_MARKER = 'markers = ["slow: the slow tests"]\n' + TESTS_AND_LINT
+IGNORES = ".gatekeeper/\n__pycache__/\n.mypy_cache/\n.ruff_cache/\n.pytest_cache/\n"
+
+
+def minimal_env() -> dict[str, str]:
+    """A shell that holds only what the hook's gate is given: ``env -i PATH=... HOME=...``."""
+    env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/")}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    return env
+
+
+def developer_env(**extra: str) -> dict[str, str]:
+    """A developer's shell: everything the runner has except its own pytest, gatekeeper and
+    git variables, plus ``extra``."""
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "GATEKEEPER_", "GIT_"))
+    }
+    return {**env, **extra}
+
+
+def with_hook(tmp_path: Path, files: dict[str, str], gatekeeper: str) -> Setup:
+    """The pushed sample with ``files``, the hook installed."""
+    setup = sample(tmp_path, files, gatekeeper)
+    installed = subprocess.run(
+        [sys.executable, "-m", "gatekeeper", "hook", "install"],
+        cwd=setup.worktree,
+        env=developer_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert installed.returncode == 0, installed.stderr
+    return setup
+
+
+def gate(cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``pytest --gatekeeper`` as the developer runs it in ``cwd``."""
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "--gatekeeper"],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def push(setup: Setup, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["git", "push", "origin", "feature"],
+        cwd=setup.worktree,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def commit_everything(setup: Setup, message: str) -> None:
+    git(setup.worktree, "add", "-A")
+    git(setup.worktree, "commit", "-q", "--allow-empty", "-m", message)
+
+
+def assert_rejected(pushed: subprocess.CompletedProcess[str], setup: Setup) -> None:
+    assert pushed.returncode != 0, pushed.stderr
+    assert CACHED not in pushed.stderr
+    assert "push rejected" in pushed.stderr
+    assert remote_has(setup.remote, "refs/heads/feature") is None
+
+
+GENERATED_TEST = """\
+from pkg._generated import VALUE
+
+
+def test_generated() -> None:
+    assert VALUE == 1
+"""
+
+
+def test_a_pass_that_needed_an_ignored_module_does_not_serve_the_push(tmp_path: Path) -> None:
+    # A generated module the build writes and git ignores: a clean clone does not have it.
+    files = {
+        ".gitignore": IGNORES + "pkg/_generated.py\n",
+        "tests/test_generated.py": GENERATED_TEST,
+    }
+    setup = with_hook(tmp_path, files, TESTS_AND_LINT)
+    (setup.worktree / "pkg" / "_generated.py").write_text("VALUE = 1\n")
+    env = minimal_env()
+    judged = gate(setup.worktree, env)
+    assert judged.returncode == 0  # here, the suite passes, and the developer is told
+    assert "will not answer a push from the cache" in judged.stdout
+    assert "ignored files it could read (pkg/_generated.py)" in judged.stdout
+    commit_everything(setup, "nothing new: the ignored module stays out")
+
+    pushed = push(setup, env)
+
+    # The hook judges a clean checkout: without the module, the tests fail, and no entry the
+    # worktree recorded (whole gate or per check) may say otherwise.
+    assert_rejected(pushed, setup)
+    assert "(cached)" not in pushed.stderr
+    assert "ModuleNotFoundError" in pushed.stderr or "pkg._generated" in pushed.stderr
+
+
+COVERAGE_GATE = """
+[tool.gatekeeper]
+checks = ["tests", "coverage"]
+
+[tool.gatekeeper.coverage]
+fail-under = 100
+"""
+
+
+def test_a_pass_recorded_under_an_ignored_coveragerc_does_not_serve_the_push(
+    tmp_path: Path,
+) -> None:
+    # coverage.py reads .coveragerc first: an ignored one is configuration, not a tool's cache.
+    files = {
+        ".gitignore": IGNORES + ".coveragerc\n",
+        "pkg/untested.py": "def never_called() -> int:\n    return 1\n",
+    }
+    setup = with_hook(tmp_path, files, COVERAGE_GATE)
+    (setup.worktree / ".coveragerc").write_text("[run]\nomit = pkg/untested.py\n")
+    env = minimal_env()
+    assert gate(setup.worktree, env).returncode == 0
+
+    pushed = push(setup, env)
+
+    assert_rejected(pushed, setup)
+    assert "coverage failed" in pushed.stderr
+
+
+SKIPPED_UNDER_FAST = """\
+import os
+
+import pytest
+
+
+@pytest.mark.skipif(os.environ.get("FAST") == "1", reason="FAST=1 skips the slow tests")
+def test_slow() -> None:
+    assert 1 + 1 == 3, "the slow test finds the bug"
+"""
+
+
+@pytest.mark.parametrize("fast_when_pushing", [False, True], ids=["push-clean", "push-fast"])
+def test_a_pass_of_a_suite_narrowed_by_a_variable_does_not_serve_the_push(
+    tmp_path: Path, fast_when_pushing: bool
+) -> None:
+    setup = with_hook(tmp_path, {"tests/test_slow.py": SKIPPED_UNDER_FAST}, TESTS_AND_LINT)
+    fast = {**minimal_env(), "FAST": "1"}
+    narrowed = gate(setup.worktree, fast)
+    assert narrowed.returncode == 0, narrowed.stdout  # the slow test was skipped
+    assert "variables the hook's gate does not get (FAST)" in narrowed.stdout
+    commit_everything(setup, "judged with FAST=1")
+
+    pushed = push(setup, fast if fast_when_pushing else minimal_env())
+
+    # Neither the stored pass nor a FAST exported in the pushing shell skips the slow test.
+    assert_rejected(pushed, setup)
+    assert "the slow test finds the bug" in pushed.stderr
+
+
+NARROWABLE = """\
+import pytest
+
+
+@pytest.mark.slow
+def test_slow() -> None:
+    assert 1 + 1 == 3, "the slow test finds the bug"
+"""
+
+
+@pytest.mark.parametrize("addopts", ['-m "not slow"', '-k "not slow"'])
+def test_pytest_addopts_exported_in_the_shell_does_not_narrow_the_hooks_gate(
+    tmp_path: Path, addopts: str
+) -> None:
+    setup = with_hook(tmp_path, {"tests/test_slow.py": NARROWABLE}, SLOW_MARKER)
+    git(setup.worktree, "commit", "-q", "--allow-empty", "-m", "nothing judged yet")
+
+    pushed = push(setup, developer_env(PYTEST_ADDOPTS=addopts))
+
+    assert GATED in pushed.stderr
+    assert_rejected(pushed, setup)
+    assert "the slow test finds the bug" in pushed.stderr
+    assert "every pushed ref passed" not in pushed.stderr
+
+
+def test_a_clean_scrubbed_pass_serves_the_push_despite_a_venv_caches_and_editor_files(
+    tmp_path: Path,
+) -> None:
+    # A developer's ordinary worktree: a virtual environment, tools' caches, an editor's
+    # folder. None of it is an input of the gate, so a pass recorded there serves the push.
+    ignores = IGNORES + ".venv/\n.idea/\n"
+    setup = with_hook(tmp_path, {".gitignore": ignores}, TESTS_AND_LINT)
+    venv = setup.worktree / ".venv"
+    (venv / "lib" / "site-packages").mkdir(parents=True)
+    (venv / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    (venv / "lib" / "site-packages" / "anything.py").write_text("X = 1\n")
+    (setup.worktree / ".idea").mkdir()
+    (setup.worktree / ".idea" / "workspace.xml").write_text("<project/>\n")
+    (setup.worktree / ".mypy_cache").mkdir()
+    (setup.worktree / ".mypy_cache" / "3.11.json").write_text("{}\n")
+    (setup.worktree / "pkg" / "extra.py").write_text("VALUE = 1\n")
+    env = minimal_env()
+    judged = gate(setup.worktree, env)
+    assert judged.returncode == 0
+    assert "will not answer a push" not in judged.stdout
+    commit_everything(setup, "a new module")
+
+    pushed = push(setup, env)
+
+    assert pushed.returncode == 0, pushed.stderr
+    assert CACHED in pushed.stderr and GATED not in pushed.stderr
+    assert remote_has(setup.remote, "refs/heads/feature") is not None
+
+
+def test_a_pass_recorded_in_a_shell_the_hook_does_not_reproduce_is_gated_again(
+    tmp_path: Path,
+) -> None:
+    setup = with_hook(tmp_path, {}, TESTS_AND_LINT)
+    (setup.worktree / "pkg" / "extra.py").write_text("VALUE = 1\n")
+    assert gate(setup.worktree, {**minimal_env(), "SOME_SETTING": "on"}).returncode == 0
+    commit_everything(setup, "a new module")
+
+    pushed = push(setup, minimal_env())
+
+    assert pushed.returncode == 0, pushed.stderr  # the tree is good: gated, and it passes
+    assert GATED in pushed.stderr and CACHED not in pushed.stderr

@@ -1,0 +1,106 @@
+"""The environment a pass rests on, and what a gate in a temporary worktree is given."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from gatekeeper import environment
+from tests.conftest import git, make_project
+
+SHELL = {
+    "PATH": "/usr/lib/git-core:/home/dev/bin:/usr/bin",
+    "GIT_EXEC_PATH": "/usr/lib/git-core",
+    "HOME": "/home/dev",
+    "LANG": "en_US.UTF-8",
+    "LC_ALL": "en_US.UTF-8",
+    "TERM": "xterm-256color",
+    "SSH_AUTH_SOCK": "/tmp/ssh-x/agent.1",
+    "PYTEST_ADDOPTS": '-m "not slow"',
+    "FAST": "1",
+    "DATABASE_URL": "postgresql://db/app",
+    "GATEKEEPER_RUN_ID": "abc",
+    "PYTEST_XDIST_WORKER": "gw0",
+}
+
+
+def test_a_gate_in_a_temporary_worktree_gets_only_the_fixed_list_and_pass_env() -> None:
+    assert environment.scrubbed(SHELL, ["DATABASE_URL"]) == {
+        "PATH": "/home/dev/bin:/usr/bin",  # without the directory git puts first for hooks
+        "HOME": "/home/dev",
+        "LANG": "en_US.UTF-8",
+        "LC_ALL": "en_US.UTF-8",
+        "DATABASE_URL": "postgresql://db/app",
+    }
+
+
+def test_terminal_and_run_variables_do_not_unscrub_a_run_and_the_rest_does() -> None:
+    assert environment.strays(SHELL, ["DATABASE_URL"]) == (
+        "FAST",
+        "GIT_EXEC_PATH",
+        "PYTEST_ADDOPTS",
+    )
+    assert environment.strays(SHELL) == ("DATABASE_URL", "FAST", "GIT_EXEC_PATH", "PYTEST_ADDOPTS")
+    quiet = {k: SHELL[k] for k in ("PATH", "HOME", "TERM", "SSH_AUTH_SOCK", "GATEKEEPER_RUN_ID")}
+    assert environment.strays(quiet) == ()
+
+
+def test_facts_key_values_not_terminals_and_say_whether_the_run_was_scrubbed(
+    tmp_path: Path,
+) -> None:
+    root = make_project(tmp_path / "p")
+    base = {"PATH": "/usr/bin", "HOME": "/home/dev", "LANG": "C.UTF-8"}
+    plain = environment.facts(base, [], root)
+    assert plain.scrubbed
+
+    assert environment.facts({**base, "TERM": "dumb"}, [], root) == plain
+    assert environment.facts({**base, "HOME": "/home/other"}, [], root) == plain  # a location
+    assert environment.facts({**base, "LANG": "de_DE.UTF-8"}, [], root) != plain
+    fast = environment.facts({**base, "FAST": "1"}, [], root)
+    assert not fast.scrubbed and fast.strays == ("FAST",) and fast.digest != plain.digest
+    # The same value, on the project's list or not, is another run: scrubbed or not.
+    listed = environment.facts({**base, "FAST": "1"}, ["FAST"], root)
+    assert listed.scrubbed and listed.digest != fast.digest
+
+
+def test_worktree_paths_in_values_are_shared_by_every_worktree(tmp_path: Path) -> None:
+    first = make_project(tmp_path / "one")
+    second = tmp_path / "two"
+    git(first, "worktree", "add", "-q", "--detach", str(second))
+
+    def run_in(root: Path) -> environment.Facts:
+        return environment.facts({"PATH": f"{root}/.venv/bin:/usr/bin"}, [], root)
+
+    assert run_in(first) == run_in(second)
+    assert run_in(first) != environment.facts({"PATH": "/elsewhere/bin:/usr/bin"}, [], first)
+
+
+def test_distributions_inside_a_worktree_are_the_trees_not_the_environments(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_project(tmp_path / "p")
+    outside = tmp_path / "site"
+    for folder in (root, outside):
+        metadata = folder / f"planted_{folder.name}-1.0.dist-info" / "METADATA"
+        metadata.parent.mkdir(parents=True)
+        metadata.write_text(f"Metadata-Version: 2.1\nName: planted-{folder.name}\nVersion: 1.0\n")
+        monkeypatch.syspath_prepend(str(folder))
+
+    found = environment.distributions(environment.worktree_roots(root))
+
+    assert "planted-site==1.0" in found  # installed where no worktree is
+    assert "planted-p==1.0" not in found  # in the tree (a working directory on sys.path)
+
+
+def test_the_scrubbed_process_environment_is_restored_after_the_block(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-k nothing")
+    monkeypatch.setenv("KEPT_FOR_THE_GATE", "yes")
+    before = dict(os.environ)
+    with environment.scrubbed_process(["KEPT_FOR_THE_GATE"]):
+        inside = dict(os.environ)
+    assert "PYTEST_ADDOPTS" not in inside and inside["KEPT_FOR_THE_GATE"] == "yes"
+    assert dict(os.environ) == before

@@ -1,0 +1,151 @@
+"""Ignored inputs: every ignored file a run could read is keyed by content (real git repos)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from gatekeeper import cache, inputs
+from gatekeeper.config import load
+from tests.conftest import git, make_project
+
+IGNORED = """\
+__pycache__/
+.mypy_cache/
+.gatekeeper/
+.env
+build/
+*.egg-info/
+.venv/
+envs/
+conda/
+.tox/
+.idea/
+.coverage
+.coverage.*
+.coveragerc
+htmlcov/
+legacy.pyc
+"""
+SQLITE = b"SQLite format 3\x00" + b"\x00" * 84
+
+
+def write(root: Path, files: dict[str, str | bytes]) -> None:
+    for name, content in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content)
+
+
+def test_every_ignored_file_is_an_input_but_tools_output_environments_and_metadata(
+    tmp_path: Path,
+) -> None:
+    root = make_project(tmp_path / "p", {".gitignore": IGNORED})
+    write(
+        root,
+        {
+            # inputs: what a suite may read
+            ".env": "MODE=dev\n",
+            "build/lib/pkg/__init__.py": "X = 1\n",
+            "sample.egg-info/PKG-INFO": "Name: sample\n",
+            "envs/notes.txt": "which environment is which\n",
+            ".coveragerc": "[run]\nomit = pkg/*\n",  # configuration, not data
+            "legacy.pyc": b"\x00",  # importable: no source beside it
+            # not inputs
+            "pkg/__pycache__/x.cpython-311.pyc": b"\x00",
+            ".mypy_cache/3.11/x.json": "{}",
+            ".gatekeeper/report.json": "{}",
+            ".venv/pyvenv.cfg": "home = /usr/bin\n",
+            ".venv/lib/site.py": "X = 1\n",
+            "envs/py311/pyvenv.cfg": "home = /usr/bin\n",
+            "envs/py311/lib/site.py": "X = 1\n",
+            "conda/conda-meta/history": "\n",
+            "conda/lib/site.py": "X = 1\n",
+            ".tox/py311/log.txt": "\n",
+            ".idea/workspace.xml": "<project/>\n",
+            ".coverage": SQLITE,
+            ".coverage.host.pid12.Xabc": SQLITE,
+            "htmlcov/index.html": "<html/>\n",
+        },
+    )
+
+    found = inputs.scan(root)
+
+    assert found.paths == tuple(
+        sorted(
+            [
+                ".coveragerc",
+                ".env",
+                "build/lib/pkg/__init__.py",
+                "envs/notes.txt",
+                "legacy.pyc",
+                "sample.egg-info/PKG-INFO",
+            ]
+        )
+    )
+    assert found.digest and not found.clean
+
+
+def test_the_digest_follows_content_mode_and_presence(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p", {".gitignore": IGNORED})
+    clean = inputs.scan(root)
+    assert clean.clean and clean.digest == "" and clean.paths == ()
+    dotenv = root / ".env"
+
+    dotenv.write_text("MODE=good\n")
+    good = inputs.scan(root).digest
+    dotenv.write_text("MODE=good\n")
+    assert inputs.scan(root).digest == good  # rewritten alike: the same
+    dotenv.write_text("MODE=bad!\n")
+    assert inputs.scan(root).digest not in (good, "")  # same size, other content
+    dotenv.write_text("MODE=good\n")
+    dotenv.chmod(0o755)
+    assert inputs.scan(root).digest != good
+    dotenv.unlink()
+    assert inputs.scan(root).clean
+
+
+def test_links_are_keyed_by_target_and_special_files_are_never_opened(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p", {".gitignore": "data\nrun/\n"})
+    (root / "data").symlink_to("/nowhere/one")
+    (root / "run").mkdir()
+    os.mkfifo(root / "run" / "pipe")  # opening it to read would wait for a writer forever
+
+    first = inputs.scan(root)
+    (root / "data").unlink()
+    (root / "data").symlink_to("/nowhere/two")
+
+    assert first.paths == ("data", "run/pipe")
+    assert inputs.scan(root).digest != first.digest
+
+
+def test_inputs_past_the_bound_cannot_be_keyed_and_switch_the_cache_off(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p", {".gitignore": IGNORED})
+    (root / "build").mkdir()
+    with (root / "build" / "big.bin").open("wb") as stream:
+        stream.truncate(inputs.MAX_BYTES + 1)  # sparse: nothing is read to find it too large
+
+    found = inputs.scan(root)
+    opened = cache.Cache.open(load(root), root, "token")
+
+    assert found.digest is None and "MiB of ignored files" in found.problem
+    assert not opened.enabled
+    assert "the result cache is off for this run" in opened.note
+    assert "MiB of ignored files" in opened.note
+
+
+def test_uncommitted_changes_inside_a_submodule_cannot_be_keyed(tmp_path: Path) -> None:
+    library = make_project(tmp_path / "library")
+    root = make_project(tmp_path / "p")
+    git(root, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(library), "lib")
+    git(root, "commit", "-q", "-m", "a submodule")
+    assert inputs.scan(root).clean  # the tree id holds its commit: nothing more to key
+
+    (root / "lib" / "pkg" / "__init__.py").write_text("BROKEN = True\n")
+
+    found = inputs.scan(root)
+    assert found.digest is None
+    assert found.problem == "uncommitted changes inside the submodule lib"
