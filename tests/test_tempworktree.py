@@ -21,6 +21,7 @@ version = "0"
 
 [tool.gatekeeper]
 checks = ["tests"]
+pass-env = ["WHERE_LOG"]  # the scrubbed gate of the hook gets only what is listed
 """
 INTEGRATE_BROKEN = [sys.executable, "-m", "gatekeeper", "integrate", "broken", "--onto", "main"]
 # What another local user plants above a shared temp dir: every test passes, whatever it does.
