@@ -63,6 +63,24 @@ NOISE: Final = frozenset(
     {
         "PWD",
         "OLDPWD",
+        # the login session and the desktop: set in every real shell, read by no test suite
+        "SHELL",
+        "HOSTNAME",
+        "HOSTTYPE",
+        "OSTYPE",
+        "MACHTYPE",
+        "DISPLAY",
+        "WAYLAND_DISPLAY",
+        "XAUTHORITY",
+        "XDG_RUNTIME_DIR",
+        "XDG_CURRENT_DESKTOP",
+        "XDG_SEAT",
+        "XDG_VTNR",
+        "DESKTOP_SESSION",
+        "DBUS_SESSION_BUS_ADDRESS",
+        "COLORFGBG",
+        "GIT_ASKPASS",
+        "SSH_ASKPASS",
         "SHLVL",
         "_",
         "TERM",
@@ -153,11 +171,15 @@ def scrubbed(environ: Mapping[str, str], extra: Collection[str] = ()) -> dict[st
     return kept
 
 
-def as_given(environ: Mapping[str, str]) -> dict[str, str]:
+def as_given(environ: Mapping[str, str], worktree: Path) -> dict[str, str]:
     """``environ`` without the import roots that a temporary worktree's gate put first on
     ``PYTHONPATH`` (:mod:`gatekeeper.importroots`): they point into the tree, which the key holds,
-    and were verified to hold the project's code, so they neither key a pass nor unscrub it."""
+    and were verified to hold the project's code, so they neither key a pass nor unscrub it.
+    Roots that are not all inside ``worktree`` were not put there by such a gate: kept."""
     given = dict(environ)
+    added = [p for p in environ.get(importroots.ENV, "").split(os.pathsep) if p]
+    if not all(Path(p).resolve().is_relative_to(worktree.resolve()) for p in added):
+        return given
     path = importroots.users_pythonpath(environ)
     if path is None:
         given.pop("PYTHONPATH", None)
@@ -169,7 +191,6 @@ def as_given(environ: Mapping[str, str]) -> dict[str, str]:
 def strays(environ: Mapping[str, str], extra: Collection[str] = ()) -> tuple[str, ...]:
     """The variables of ``environ`` that keep a run from being scrubbed (names only)."""
     names = frozenset(extra)
-    environ = as_given(environ)
     return tuple(
         sorted(k for k in environ if not (is_passed(k, names) or is_noise(k) or is_run_variable(k)))
     )
@@ -213,7 +234,7 @@ def facts(environ: Mapping[str, str], extra: Sequence[str], worktree: Path) -> F
     (``PATH=/path/to/wt/.venv/bin:...``) read ``<worktree>``, so worktrees share entries.
     """
     roots = worktree_roots(worktree)
-    environ = as_given(environ)
+    environ = as_given(environ, worktree)
     keyed = {
         k: _normalised(v, roots)
         for k, v in environ.items()

@@ -104,3 +104,34 @@ def test_the_scrubbed_process_environment_is_restored_after_the_block(
         inside = dict(os.environ)
     assert "PYTEST_ADDOPTS" not in inside and inside["KEPT_FOR_THE_GATE"] == "yes"
     assert dict(os.environ) == before
+
+
+def test_a_real_login_shell_is_still_scrubbed(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p")
+    base = {"PATH": "/usr/bin", "HOME": "/home/dev", "LANG": "C.UTF-8"}
+    login = {
+        **base,
+        "SHELL": "/bin/bash",
+        "HOSTNAME": "laptop",
+        "DISPLAY": ":0",
+        "XDG_RUNTIME_DIR": "/run/user/1000",
+        "DBUS_SESSION_BUS_ADDRESS": "unix:path=/run/user/1000/bus",
+        "GIT_ASKPASS": "/opt/editor/askpass.sh",
+    }
+    assert environment.facts(login, [], root) == environment.facts(base, [], root)
+
+
+def test_import_roots_outside_the_worktree_key_the_pass_and_unscrub_it(tmp_path: Path) -> None:
+    """Only roots a temporary worktree's gate put into its own tree are left out of the key: a
+    shell that names others (or leaves them behind) runs with code from elsewhere."""
+    root = make_project(tmp_path / "p")
+    base = {"PATH": "/usr/bin", "HOME": "/home/dev"}
+    inside = str(root / "src")
+    gated = {**base, "PYTHONPATH": inside, "GATEKEEPER_IMPORT_ROOTS": inside}
+    assert environment.facts(gated, [], root) == environment.facts(base, [], root)
+
+    elsewhere = str(tmp_path / "elsewhere")
+    rigged = {**base, "PYTHONPATH": elsewhere, "GATEKEEPER_IMPORT_ROOTS": elsewhere}
+    facts = environment.facts(rigged, [], root)
+    assert facts.strays == ("PYTHONPATH",)
+    assert facts.digest != environment.facts(base, [], root).digest
