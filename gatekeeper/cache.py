@@ -169,6 +169,9 @@ class Cache:
     scope: str
     token: str = ""
     note: str = ""
+    # The project's packages the session imported from outside the tree (an editable install
+    # of another checkout): its passes are not what a checkout of the tree would get.
+    outside: tuple[str, ...] = ()
 
     @classmethod
     def open(cls, settings: Settings, worktree: Path, token: str) -> Cache:
@@ -206,11 +209,16 @@ class Cache:
     @property
     def judges_as_ci(self) -> bool:
         """This run sees a clean tree in a scrubbed environment, as the hook's gate does."""
-        return self.inputs.clean and self.facts.scrubbed
+        return self.clean and self.facts.scrubbed
+
+    @property
+    def clean(self) -> bool:
+        """What a fresh checkout of the tree holds, and nothing else, was judged."""
+        return self.inputs.clean and not self.outside
 
     def recorded(self) -> dict[str, bool]:
         """How this run judges, stored with every entry it writes."""
-        return {"clean": self.inputs.clean, "scrubbed": self.facts.scrubbed}
+        return {"clean": self.clean, "scrubbed": self.facts.scrubbed}
 
     def key(self, check: str, extra: str = "") -> str:
         """The key of ``check``'s verdict on this content; ``extra`` adds run facts."""

@@ -6,6 +6,7 @@ Both adapters drive this one class: the pytest plugin for ``pytest --gatekeeper`
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 import traceback
@@ -16,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from gatekeeper import config as configuration
-from gatekeeper import fingerprint, passes, repository
+from gatekeeper import fingerprint, importroots, passes, repository
 from gatekeeper.cache import Cache
 from gatekeeper.checks.base import Check, CheckContext, TestOutcome
 from gatekeeper.checks.process import RUNNING
@@ -292,6 +293,9 @@ class Gate:
         pending = self.pending()
         if pending and waiting is not None:
             waiting(pending)
+        if session is not None and self.cache.enabled:  # -- trust: whose code the tests ran --
+            outside = importroots.resolved_outside(self.setup.worktree)
+            self.cache = dataclasses.replace(self.cache, outside=outside)
         context = self.context(session)
         results = []
         for check in self.setup.enabled:

@@ -16,6 +16,7 @@ The roots are also named in :data:`ENV`, so the result cache can tell them from 
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -171,3 +172,30 @@ def _explain(outside: Mapping[str, str], tree: Path) -> str:
         "project in that environment as a plain editable install (`pip install -e .`) or not "
         "at all, or name its package folders in [tool.gatekeeper] paths."
     )
+
+
+def resolved_outside(tree: Path) -> tuple[str, ...]:
+    """The project's packages that this process imported, or would import, from outside
+    ``tree`` (an editable install of another checkout, a copy in site-packages).
+
+    Asked once the test session has set ``sys.path`` up: a module already imported counts as
+    where it came from; otherwise where the import system would find it now.
+    """
+    inside = tree.resolve()
+    return tuple(name for name in sorted(packages(tree)) if not _from_inside(name, inside))
+
+
+def _from_inside(name: str, tree: Path) -> bool:
+    module = sys.modules.get(name)
+    if module is not None:
+        places = [getattr(module, "__file__", None), *getattr(module, "__path__", ())]
+    else:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            return True  # nothing importable under that name: nothing from elsewhere either
+        if spec is None:
+            return True
+        places = [spec.origin, *(spec.submodule_search_locations or ())]
+    found = [Path(p).resolve() for p in places if isinstance(p, str) and p not in ("", "built-in")]
+    return all(p.is_relative_to(tree) for p in found)

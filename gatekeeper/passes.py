@@ -95,6 +95,9 @@ def caveat(cache: Cache, shown: int = 4) -> str | None:
     reasons = []
     if not cache.inputs.clean:
         reasons.append(f"ignored files it could read ({cache.inputs.describe()})")
+    if cache.outside:
+        names = ", ".join(cache.outside)
+        reasons.append(f"the project's code imported from outside the worktree ({names})")
     strays = cache.facts.strays
     if strays:
         more = f" and {len(strays) - shown} more" if len(strays) > shown else ""

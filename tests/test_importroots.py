@@ -216,3 +216,42 @@ def test_a_package_found_outside_the_tree_is_named_and_an_unknown_answer_fails_c
     broken = {**env, "PYTHONHOME": str(tmp_path / "no-python-here")}
     said = importroots.misplaced(tree, broken)
     assert said is not None and "could not find out where" in said
+
+
+def test_a_pass_that_imported_another_checkouts_code_does_not_answer_a_push(
+    tmp_path: Path,
+) -> None:
+    """In a linked worktree, the editable install made from the main checkout wins: the
+    developer's own gate tests the main checkout's code. Its pass must not serve a push."""
+    main = src_project(tmp_path)
+    python = make_venv(tmp_path / "venv", main, "pth")
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    git(main, "remote", "add", "origin", str(remote))
+    git(main, "push", "-q", "origin", "main")
+    worktree = tmp_path / "feature"
+    git(main, "worktree", "add", "-q", str(worktree), "broken")
+    # A shell the hook's gate reproduces exactly: a pass made here would count as scrubbed.
+    shell = {k: os.environ[k] for k in ("PATH", "HOME") if k in os.environ}
+    shell["GATEKEEPER_STATE_DIR"] = str(tmp_path / "state")
+
+    def in_shell(*argv: str | Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(a) for a in argv],
+            cwd=worktree,
+            env=shell,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    assert in_shell(python, "-m", "gatekeeper", "hook", "install").returncode == 0
+    own = in_shell(python, "-m", "gatekeeper", "run")
+    assert own.returncode == 0, own.stdout + own.stderr  # the main checkout's code passes
+    assert "imported from outside the worktree (pkg)" in own.stdout
+
+    pushed = in_shell("git", "push", "origin", "broken")
+
+    assert pushed.returncode != 0, pushed.stderr
+    assert "failed the gate" in pushed.stderr and "test_add" in pushed.stderr
+    assert git(remote, "branch", "--list", "broken") == ""
