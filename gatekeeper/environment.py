@@ -79,6 +79,18 @@ NOISE: Final = frozenset(
         "DESKTOP_SESSION",
         "DBUS_SESSION_BUS_ADDRESS",
         "COLORFGBG",
+        "TERM_PROGRAM",
+        "TERM_PROGRAM_VERSION",
+        "TERM_SESSION_ID",
+        "SSH_AUTH_SOCK",
+        "SSH_AGENT_PID",
+        "SSH_CLIENT",
+        "SSH_CONNECTION",
+        "SSH_TTY",
+        "XDG_SESSION_ID",
+        "XDG_SESSION_TYPE",
+        "XDG_SESSION_CLASS",
+        "XDG_SESSION_DESKTOP",
         "GIT_ASKPASS",
         "SSH_ASKPASS",
         "SHLVL",
@@ -118,9 +130,8 @@ NOISE: Final = frozenset(
     }
 )
 NOISE_PREFIXES: Final = (
-    "TERM_",
-    "SSH_",
-    "XDG_SESSION_",
+    # Only families named for one terminal or editor: a prefix as general as TERM_ or SSH_
+    # would also cover a TERM_FAST that a suite reads (their members are named in NOISE).
     "ITERM_",
     "KITTY_",
     "ALACRITTY_",
@@ -132,9 +143,29 @@ NOISE_PREFIXES: Final = (
     "XPC_",
     "__CF",
 )
-# gatekeeper's own variables that configure where things are, not a run: passed.
-_CONFIGURING: Final = frozenset({"GATEKEEPER_DATABASE_URL", "GATEKEEPER_STATE_DIR"})
-_PYTEST_RUN: Final = frozenset({"PYTEST_VERSION", "PYTEST_CURRENT_TEST"})
+# What gatekeeper, pytest and pytest-xdist set for a run of their own, by name: any other
+# GATEKEEPER_* or PYTEST_XDIST_* variable is the user's, and keyed.
+_RUN: Final = frozenset(
+    {
+        "GATEKEEPER_RUN_ID",
+        "GATEKEEPER_WORKER",
+        "GATEKEEPER_WORKTREE",
+        "GATEKEEPER_WORKTREE_NAME",
+        "GATEKEEPER_COVERAGE",
+        "GATEKEEPER_NESTED",
+        "GATEKEEPER_IMPORT_ROOTS",
+        "GATEKEEPER_RECEIPT",
+        "GATEKEEPER_WORKER_DATABASE_URL",
+        "GATEKEEPER_SKIP",
+        "PYTEST_VERSION",
+        "PYTEST_CURRENT_TEST",
+        "PYTEST_XDIST_WORKER",
+        "PYTEST_XDIST_WORKER_COUNT",
+        "PYTEST_XDIST_TESTRUNUID",
+    }
+)
+# The ports a worktree's env file exports (gatekeeper.resources.ports): GATEKEEPER_PORT_<NAME>.
+_RUN_PREFIXES: Final = ("GATEKEEPER_PORT_",)
 
 
 def is_run_variable(name: str) -> bool:
@@ -142,9 +173,7 @@ def is_run_variable(name: str) -> bool:
 
     ``PYTEST_ADDOPTS``, ``PYTEST_PLUGINS`` and the like are not: they change what runs.
     """
-    if name.startswith("GATEKEEPER_"):
-        return name not in _CONFIGURING
-    return name in _PYTEST_RUN or name.startswith("PYTEST_XDIST_")
+    return name in _RUN or name.startswith(_RUN_PREFIXES)
 
 
 def is_noise(name: str) -> bool:

@@ -135,3 +135,19 @@ def test_import_roots_outside_the_worktree_key_the_pass_and_unscrub_it(tmp_path:
     facts = environment.facts(rigged, [], root)
     assert facts.strays == ("PYTHONPATH",)
     assert facts.digest != environment.facts(base, [], root).digest
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["GATEKEEPER_FAST", "PYTEST_XDIST_FAST", "TERM_FAST", "SSH_FAST", "XDG_SESSION_FAST"],
+)
+def test_a_variable_that_only_looks_like_a_runs_or_a_terminals_is_keyed(
+    tmp_path: Path, name: str
+) -> None:
+    """Only the names gatekeeper, pytest and the terminal really set are left out: a suite may
+    read any other, so a pass recorded with it must not answer a push."""
+    root = make_project(tmp_path / "p")
+    base = {"PATH": "/usr/bin", "HOME": "/home/dev"}
+    facts = environment.facts({**base, name: "1"}, [], root)
+    assert facts.strays == (name,)
+    assert facts.digest != environment.facts(base, [], root).digest
