@@ -11,10 +11,11 @@ from pathlib import Path
 
 
 def time_command(argv: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None) -> float:
-    """Wall time of one run; a run that fails for a reason other than findings aborts."""
+    """Wall time of one run in ``env`` (the whole environment; default: this process's); a run
+    that fails for a reason other than findings aborts."""
     started = time.perf_counter()
     done = subprocess.run(
-        list(argv), cwd=cwd, env={**os.environ, **(env or {})}, capture_output=True, check=False
+        list(argv), cwd=cwd, env=dict(env or os.environ), capture_output=True, check=False
     )
     elapsed = time.perf_counter() - started
     if done.returncode not in (0, 1):
