@@ -30,11 +30,24 @@ checks = ["tests"]
 """
 PACKAGE = '"""A tiny package."""\n\n\ndef add(a: int, b: int) -> int:\n    return a + b\n'
 BROKEN = PACKAGE.replace("a + b", "a - b")
+# An editable install's import hook, as build backends write them: a finder appended to
+# sys.meta_path, so it answers only for what nothing on sys.path provides.
 HOOK_MODULE = """\
-from editables.redirector import RedirectingFinder as F
+import importlib.util
+import sys
 
-F.install()
-F.map_module("pkg", {init!r})
+
+class Redirect:
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if name != "pkg":
+            return None
+        return importlib.util.spec_from_file_location(
+            name, {init!r}, submodule_search_locations=[{folder!r}]
+        )
+
+
+sys.meta_path.append(Redirect)
 """
 # An import hook that puts itself ahead of sys.path: no import root can win against it.
 FIRST_HOOK = """\
