@@ -15,8 +15,10 @@ run, keyed by its content, except what is known to be none:
 - editor and system metadata: ``.idea/``, ``.vscode/``, ``.DS_Store``, ``Thumbs.db``;
 - the ``.git`` of a repository nested in the worktree.
 
-A submodule's files are not inputs: the tree id holds its commit. Uncommitted changes inside a
-submodule are seen by nothing, so they make the inputs unkeyable.
+A submodule's files are not hashed: the tree id holds its commit. But a fresh checkout (the
+pre-push hook's, a plain clone's) holds a submodule's folder empty, so a populated one is an
+input of its own: the worktree is not clean, and a pass made there does not answer a push.
+Uncommitted changes inside a submodule are seen by nothing, so they make the inputs unkeyable.
 
 Bytecode counts only inside ``__pycache__``: a ``.pyc`` beside the sources can be imported
 without one. A worktree holding no ignored input is *clean*: it holds exactly what a fresh
@@ -119,19 +121,27 @@ def scan(worktree: Path) -> Inputs:
     try:
         for entry in sorted(filter(None, listed.stdout.split("\0"))):
             _visit(walk, entry.rstrip("/"))
-        _refuse_edited_submodules(worktree)
+        for link in _populated_submodules(worktree, _refuse_edited_submodules(worktree)):
+            walk.add(f"{link}/", "populated submodule")
     except _Unkeyable as error:
         return Inputs(tuple(name for name, _ in walk.found), None, str(error))
     return Inputs(tuple(name for name, _ in walk.found), _digest(walk.found))
 
 
-def _refuse_edited_submodules(worktree: Path) -> None:
+def _populated_submodules(worktree: Path, links: list[str]) -> list[str]:
+    """The submodules (and embedded repositories) whose folder holds anything."""
+    return [
+        link for link in links if (worktree / link).is_dir() and any((worktree / link).iterdir())
+    ]
+
+
+def _refuse_edited_submodules(worktree: Path) -> list[str]:
     """The tree id holds a submodule's commit, not its files: uncommitted edits (or untracked
-    files) inside one cannot be keyed."""
+    files) inside one cannot be keyed. Returns the submodules' paths."""
     staged = repository.git(worktree, "ls-files", "-z", "--stage", check=False).stdout
     links = [e.split("\t", 1)[1] for e in staged.split("\0") if e.startswith("160000 ")]
     if not links:
-        return
+        return links
     status = repository.git(
         worktree, "status", "--porcelain=2", "-z", "--ignore-submodules=none", "--", *links
     )
@@ -139,6 +149,7 @@ def _refuse_edited_submodules(worktree: Path) -> None:
         fields = record.split(" ", 8)
         if fields[0] == "1" and fields[2].startswith("S") and fields[2][2:] != "..":
             raise _Unkeyable(f"uncommitted changes inside the submodule {fields[8]}")
+    return links
 
 
 def is_input(name: str) -> bool:

@@ -142,10 +142,23 @@ def test_uncommitted_changes_inside_a_submodule_cannot_be_keyed(tmp_path: Path) 
     root = make_project(tmp_path / "p")
     git(root, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(library), "lib")
     git(root, "commit", "-q", "-m", "a submodule")
-    assert inputs.scan(root).clean  # the tree id holds its commit: nothing more to key
-
     (root / "lib" / "pkg" / "__init__.py").write_text("BROKEN = True\n")
 
     found = inputs.scan(root)
     assert found.digest is None
     assert found.problem == "uncommitted changes inside the submodule lib"
+
+
+def test_a_populated_submodule_is_what_a_fresh_checkout_lacks(tmp_path: Path) -> None:
+    """A clone (and the pre-push hook's checkout) holds a submodule's folder empty: a pass that
+    could read its files is not a clean tree's, whatever commit the tree id pins."""
+    library = make_project(tmp_path / "library")
+    root = make_project(tmp_path / "p")
+    git(root, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(library), "lib")
+    git(root, "commit", "-q", "-m", "a submodule")
+
+    populated = inputs.scan(root)
+    assert not populated.clean and populated.paths == ("lib/",)
+
+    git(root, "submodule", "deinit", "-q", "-f", "lib")  # as a fresh checkout has it
+    assert inputs.scan(root).clean
