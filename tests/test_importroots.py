@@ -30,8 +30,9 @@ checks = ["tests"]
 """
 PACKAGE = '"""A tiny package."""\n\n\ndef add(a: int, b: int) -> int:\n    return a + b\n'
 BROKEN = PACKAGE.replace("a + b", "a - b")
-# An editable install's import hook, as build backends write them: a finder appended to
-# sys.meta_path, so it answers only for what nothing on sys.path provides.
+# An editable install's import hook: a finder for ``pkg`` that build backends append to
+# sys.meta_path (``append(Redirect)``), so it answers only for what nothing on sys.path
+# provides; one that inserts itself first (``insert(0, Redirect)``) wins against any import root.
 HOOK_MODULE = """\
 import importlib.util
 import sys
@@ -47,25 +48,7 @@ class Redirect:
         )
 
 
-sys.meta_path.append(Redirect)
-"""
-# An import hook that puts itself ahead of sys.path: no import root can win against it.
-FIRST_HOOK = """\
-import importlib.util
-import sys
-
-
-class First:
-    @staticmethod
-    def find_spec(name, path=None, target=None):
-        if name != "pkg":
-            return None
-        return importlib.util.spec_from_file_location(
-            name, {init!r}, submodule_search_locations=[{folder!r}]
-        )
-
-
-sys.meta_path.insert(0, First)
+sys.meta_path.{place}
 """
 
 
@@ -86,9 +69,9 @@ def make_venv(root: Path, main: Path, kind: str) -> Path:
         (site / "__editable__.sample-0.pth").write_text(f"{main / 'src'}\n")
     else:
         init = main / "src" / "pkg" / "__init__.py"
-        hook = FIRST_HOOK if kind == "first" else HOOK_MODULE
+        place = "insert(0, Redirect)" if kind == "first" else "append(Redirect)"
         (site / "_editable_impl_sample.py").write_text(
-            hook.format(init=str(init), folder=str(init.parent))
+            HOOK_MODULE.format(init=str(init), folder=str(init.parent), place=place)
         )
         (site / "_editable_impl_sample.pth").write_text("import _editable_impl_sample\n")
     return python
