@@ -35,6 +35,7 @@ PR_SET_PDEATHSIG: Final = 1  # from <linux/prctl.h>
 # How long an interrupted child may take to tear down before its group is killed.
 GRACE: Final = 5.0
 _POLL: Final = 0.05
+_STOPPING: Final = frozenset({signal.SIGINT, signal.SIGTERM})
 
 Output = IO[str] | int | None
 
@@ -52,18 +53,26 @@ def run(
     However this call ends (the child exits, Ctrl-C, SIGTERM turned into an interrupt), nothing
     the child started is left running in its group when it returns or raises.
     """
-    process = subprocess.Popen(
-        list(argv),
-        cwd=cwd,
-        env=dict(env),
-        stdout=stdout,
-        stderr=stderr,
-        process_group=0,
-        # Between fork and exec it makes one C call, looked up beforehand, and allocates
-        # nothing a lock held by another thread could block.
-        preexec_fn=tie_to_parent(),  # noqa: PLW1509
-    )
+    # Ctrl-C and SIGTERM are held back until the block that stops the child's group is entered:
+    # one arriving between the start and that block would leave the group running.
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPPING)
     try:
+        process = subprocess.Popen(
+            list(argv),
+            cwd=cwd,
+            env=dict(env),
+            stdout=stdout,
+            stderr=stderr,
+            process_group=0,
+            # Between fork and exec it makes two C calls, looked up beforehand, and allocates
+            # nothing a lock held by another thread could block.
+            preexec_fn=_started_child(held, tie_to_parent()),  # noqa: PLW1509
+        )
+    except BaseException:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        raise
+    try:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)  # a held-back signal arrives here
         _wait_exited(process.pid, None)
     except BaseException:
         _interrupt(process.pid, grace)
@@ -73,6 +82,20 @@ def run(
         _kill_group(process.pid, signal.SIGKILL)
         process.wait()
     return process.returncode
+
+
+def _started_child(
+    held: set[int | signal.Signals], tie: Callable[[], None] | None
+) -> Callable[[], None]:
+    """The child's ``preexec_fn``: the signal mask the parent had before it held Ctrl-C back (a
+    mask is inherited across exec), then tied to the parent where it can be."""
+
+    def preexec() -> None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        if tie is not None:
+            tie()
+
+    return preexec
 
 
 def _wait_exited(pid: int, timeout: float | None) -> bool:

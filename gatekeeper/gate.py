@@ -202,8 +202,13 @@ class Gate:
         return hits, None
 
     def _nothing_to_judge(self, check: Check) -> bool:
-        """Whether a session check skips without any session: what it would judge is absent
-        from the tree (evals without datasets). Decided now, never read from the cache."""
+        """Whether the built-in evals check skips without any session: the tree has no
+        datasets to judge. Decided now, never read from the cache. Any other session check
+        (a plugin's) is run only with its session, so without a stored pass the session runs."""
+        from gatekeeper.checks.evals import EvalsCheck
+
+        if not isinstance(check, EvalsCheck):
+            return False
         return run_check(check, self.context()).status is Status.SKIPPED
 
     def _cache_off(self) -> str:

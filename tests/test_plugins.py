@@ -229,3 +229,49 @@ def test_a_project_local_plugin_module_is_imported_from_the_root(
     assert checks["docstrings"].description == "every module has a docstring"
     assert sys.modules["docplugin"].__file__ == str(root / "docplugin.py")
     assert sys.path == path_before  # the root is searched for the import only
+
+
+SESSION_PLUGIN = '''\
+"""A session check that skips without a session and fails with one."""
+
+from __future__ import annotations
+
+import gatekeeper
+
+
+class StrictCheck:
+    name = "strict"
+    description = "fails whenever a session ran"
+    needs_session = True
+
+    def options(self) -> list[gatekeeper.Option]:
+        return []
+
+    def run(self, context: gatekeeper.CheckContext) -> gatekeeper.CheckResult:
+        if context.session is None:
+            return gatekeeper.CheckResult(self.name, gatekeeper.Status.SKIPPED, "no session")
+        return gatekeeper.CheckResult(self.name, gatekeeper.Status.FAILED, "a session ran")
+
+
+@gatekeeper.hookimpl
+def gatekeeper_checks() -> list[StrictCheck]:
+    return [StrictCheck()]
+'''
+
+
+def test_a_plugin_session_check_that_never_passed_keeps_the_session_running(
+    pytester: pytest.Pytester, project: ProjectFactory
+) -> None:
+    """Only the evals check may be found to have nothing to judge before the session: a plugin
+    check that skips without a session has no stored pass, so the session runs again."""
+    gate = '\n[tool.gatekeeper]\nplugins = ["strictplugin"]\nchecks = ["tests", "strict"]\n'
+    project({"strictplugin.py": SESSION_PLUGIN}, gatekeeper=gate)
+    pytester.syspathinsert()
+    assert run_gate(pytester).status("strict") == "failed"
+
+    again = run_gate(pytester)
+
+    assert again.result.ret == 1
+    assert again.status("strict") == "failed"
+    assert "tests ran again: no stored pass of strict" in again.result.stdout.str()
+    assert not again.check("tests").get("cached")
