@@ -14,6 +14,7 @@ import io
 import json
 import os
 import shutil
+import sys
 import threading
 import uuid
 import warnings
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gatekeeper import earlycoverage
 from gatekeeper.errors import ToolError
 from gatekeeper.resources.locks import Held, acquire, is_held
 
@@ -109,19 +111,28 @@ class Measurement:
         self._paused = False
 
     def start(self) -> None:
-        import coverage
-
         self.plan.directory.mkdir(parents=True, exist_ok=True)
-        with _quiet():
-            cov = coverage.Coverage(
-                data_file=str(self.plan.directory / ".coverage"),
-                data_suffix=True,
-                config_file=True,
-            )
-            if not cov.get_option("run:source"):
-                cov.set_option("run:source", list(self.plan.source))
-            cov.start()
+        cov = earlycoverage.new_coverage(str(self.plan.directory / ".coverage"), self.plan.source)
+        earlycoverage.start(cov)
         self._coverage = cov
+
+    def adopt(self, cov: Any) -> None:
+        """Measure with ``cov``, started for this plan before pytest was imported
+        (:mod:`gatekeeper.earlycoverage`)."""
+        self._coverage = cov
+
+    def imported_early(self) -> list[str]:
+        """Measured modules that were imported before measuring started."""
+        if self._coverage is None:
+            return []
+        return earlycoverage.imported_early(self._coverage, sys.modules)
+
+    def discard(self) -> None:
+        """Stop measuring and keep nothing: the run starts again (an exec follows)."""
+        if self._coverage is not None:
+            with _quiet():
+                self._coverage.stop()
+            self._coverage = None
 
     def stop(self) -> None:
         if self._coverage is None:

@@ -30,6 +30,9 @@ class TestOutcome:
     failures: tuple[Finding, ...] = ()
     coverage_dir: Path | None = None
     coverage_problem: str | None = None
+    # Measured modules imported before measuring started: their import-time lines read as
+    # not run (said beside the figure).
+    coverage_note: str | None = None
     duration: float = 0.0
     evals: EvalOutcome | None = None  # eval case results, for the evals check
     # Collected tests that never ran (the session ended first: pytest.exit(), a crash, -x), and

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from gatekeeper import diffcoverage, scope
@@ -27,6 +28,8 @@ class CoverageCheck:
             problem = outcome.coverage_problem if outcome else None
             raise ToolError(problem or "coverage was not measured: no test session ran.")
         total = judge_total(context, combine(outcome.coverage_dir, context.paths))
+        if outcome.coverage_note:  # under-measured: said beside the figure, never hidden
+            total = replace(total, summary=f"{total.summary} ({outcome.coverage_note})")
         threshold = context.settings.number("coverage.diff-fail-under")
         if threshold is None:
             return total

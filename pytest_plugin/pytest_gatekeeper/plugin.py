@@ -7,12 +7,17 @@ when ``--gatekeeper`` is given.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
 from gatekeeper.config import CORE_OPTIONS, Option
 
+# The first sys.path entry of the command that started pytest (its script's folder, or the
+# working directory under `python -m`), taken before anything can change it: a restart with
+# coverage started first (gatekeeper/earlycoverage.py) puts it back. None under -P.
+FIRST_PATH = None if sys.flags.safe_path or not sys.path else sys.path[0]
 SESSION_PLUGIN = "gatekeeper-session"
 WORKER_PLUGIN = "gatekeeper-worker"
 # Runs that only inspect the suite or print help: no gate and no basetemp of ours for these.

@@ -7,10 +7,11 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from gatekeeper import passes, receipt, workfolder
+from gatekeeper import earlycoverage, passes, receipt, workfolder
 from gatekeeper.checks.base import TestOutcome
 from gatekeeper.config import Settings
 from gatekeeper.errors import GatekeeperError
@@ -29,7 +30,9 @@ from gatekeeper.measure import (
 from gatekeeper.model import Finding, Report
 from gatekeeper.reports import json as json_report
 from gatekeeper.reports import terminal
+from gatekeeper.resources.locks import Held
 from gatekeeper.tempworktree import NESTED_ENV
+from pytest_gatekeeper import plugin
 from pytest_gatekeeper.selection import whole_suite
 
 # pytest's exit status when the gate fails but pytest itself saw nothing wrong.
@@ -60,6 +63,7 @@ class GateSession:
         self.measurement: Measurement | None = None
         self.data_dir: DataDir | None = None
         self.coverage_problem: str | None = None
+        self.coverage_note: str | None = None  # measured modules imported before measuring
         self.report: Report | None = None
         self.evals = EvalRecorder()  # evals
         self.report_problem: str | None = None
@@ -102,24 +106,61 @@ class GateSession:
         for dead in dead_data_dirs(setup.worktree):  # runs killed before they cleaned up
             remove_data_dir(dead)
         if "coverage" in setup.settings.strings("checks") and not self.reused:
-            self.data_dir = claim_data_dir(setup.worktree)
-            plan = Plan(
-                self.data_dir.path,
-                tuple(str(setup.settings.root / p) for p in setup.paths),
-                os.getpid(),
-            )
-            os.environ[ENV] = plan.to_env()
-            self.measurement = Measurement(plan)
+            self._start_measuring(tuple(str(setup.settings.root / p) for p in setup.paths))
+        self.gate.start()
+
+    def _start_measuring(self, source: tuple[str, ...]) -> None:
+        """Start coverage of ``source``, or adopt the collector this process was restarted
+        with (:mod:`gatekeeper.earlycoverage`)."""
+        early = earlycoverage.adopt(os.environ)
+        if early is not None and tuple(early["source"]) == source:
+            self.data_dir, self.measurement = _adopted(early, source)
+        else:
+            if early is not None:  # made for other paths: start afresh (never expected)
+                folder, measurement = _adopted(early, source)
+                measurement.discard()
+                folder.discard()
+            self.data_dir = claim_data_dir(self.gate.setup.worktree)
+            self.measurement = Measurement(Plan(self.data_dir.path, source, os.getpid()))
             try:
                 self.measurement.start()
             except Exception as error:  # reported by the coverage check, never silently passed
                 self.coverage_problem = f"coverage could not start: {error}"
                 self.measurement = None
-            else:  # evals: trace eval targets, not pytest's machinery around them
-                from pytest_gatekeeper import evalcoverage
+                return
+            self._measure_from_the_start(source, restarted=early is not None)
+        os.environ[ENV] = self.measurement.plan.to_env()
+        # evals: trace eval targets, not pytest's machinery around them
+        from pytest_gatekeeper import evalcoverage
 
-                evalcoverage.install(self.config, self.measurement)
-        self.gate.start()
+        evalcoverage.install(self.config, self.measurement)
+
+    def _measure_from_the_start(self, source: tuple[str, ...], restarted: bool) -> None:
+        """When measured modules were imported before measuring started, start this command
+        again with coverage started first; where it cannot be, say so in the coverage result."""
+        assert self.measurement is not None and self.data_dir is not None
+        early = self.measurement.imported_early()
+        if not early:
+            return
+        argv = earlycoverage.command_line(self.config.invocation_params.args)
+        if argv is not None and not restarted:
+            self.measurement.discard()
+            if self.receipt is not None:  # taken from the environment: the new process needs it
+                os.environ[receipt.ENV] = str(self.receipt)
+            # pytest captures the standard streams into files: hand the real ones back first
+            capture = self.config.pluginmanager.getplugin("capturemanager")
+            if capture is not None:
+                capture.stop_global_capturing()
+            data_file = str(self.data_dir.path / ".coverage")
+            earlycoverage.restart(
+                data_file, source, self.data_dir.held.fd, argv[1:], plugin.FIRST_PATH
+            )
+        shown = ", ".join(early[:5]) + (f" and {len(early) - 5} more" if len(early) > 5 else "")
+        self.coverage_note = (
+            f"{len(early)} measured module(s) were imported before measuring started ({shown}): "
+            "their import-time lines count as not run. Run the gate as `pytest --gatekeeper` or "
+            "`gatekeeper run`, which start measuring first"
+        )
 
     # -- a reused session: neither collect nor run (docs/adopting.md) ------------------------
 
@@ -211,6 +252,7 @@ class GateSession:
             failures=tuple(self.failures),
             coverage_dir=coverage_dir,
             coverage_problem=self.coverage_problem,
+            coverage_note=self.coverage_note,
             duration=time.perf_counter() - self.gate.started,
             evals=self.evals.outcome(),
             not_run=not_run,
@@ -404,3 +446,16 @@ def _forget_old_report(report: Path) -> None:
             f"({error.strerror or error}); name a file in a writable directory (the default "
             "is .gatekeeper/report.json)."
         ) from None
+
+
+def _adopted(early: dict[str, Any], source: tuple[str, ...]) -> tuple[DataDir, Measurement]:
+    """The data folder (its lock held across the exec) and the running measurement this process
+    was restarted with."""
+    import coverage
+
+    folder = Path(early["data_file"]).parent
+    fd = int(early["lock_fd"])
+    os.set_inheritable(fd, False)  # nothing this process starts may hold the folder's lock
+    measurement = Measurement(Plan(folder, source, os.getpid()))
+    measurement.adopt(coverage.Coverage.current())
+    return DataDir(folder, Held(folder.with_name(f"{folder.name}.lock"), fd)), measurement

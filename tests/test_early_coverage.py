@@ -1,0 +1,149 @@
+"""Code imported before the gate starts measuring is measured whole all the same.
+
+pytest imports its plugins (``-p`` in addopts, entry points) and their imports before any plugin
+hook runs: a project that such a plugin imports (pluggy, imported by pytest itself, is the real
+case) had its module-level lines run unmeasured and read lower than ``coverage run -m pytest``.
+The gate now starts the command again with coverage started first (gatekeeper/earlycoverage.py).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import make_project
+
+# The package under measurement is imported by a plugin that pytest loads at start-up.
+FILES = {
+    "pkg/__init__.py": (
+        "VALUE = 1\nTABLE = {'a': 1}\nNAMES = ['x', 'y']\n\n\n"
+        "def add(a: int, b: int) -> int:\n    return a + b\n"
+    ),
+    "pkg/plugin.py": "import pkg  # noqa: F401\n",
+}
+CONFIG = """
+[tool.gatekeeper]
+checks = ["tests", "coverage"]
+paths = ["pkg"]
+"""
+ADDOPTS = 'pythonpath = ["."]\naddopts = "-p pkg.plugin"\nfilterwarnings = ["error"]\n'
+BIN = Path(sys.executable).parent
+
+
+def _project(root: Path) -> Path:
+    make_project(root, FILES, gatekeeper=CONFIG)
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('pythonpath = ["."]\n', ADDOPTS))
+    return root
+
+
+def _run(root: Path, env: dict[str, str], *argv: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(word) for word in argv], cwd=root, env=env, capture_output=True, text=True, check=False
+    )
+
+
+def _coverage(root: Path) -> dict[str, Any]:
+    report = json.loads((root / ".gatekeeper" / "report.json").read_text())
+    found: dict[str, Any] = next(c for c in report["checks"] if c["name"] == "coverage")
+    return found
+
+
+def _reference(root: Path, env: dict[str, str]) -> float:
+    """coverage.py's own figure: measuring starts before pytest is imported."""
+    run = [sys.executable, "-m", "coverage", "run", "--source=pkg", "-m", "pytest", "-q"]
+    done = _run(root, env, *run, "-p", "no:cacheprovider")
+    assert done.returncode == 0, done.stdout + done.stderr
+    data = root / "reference.json"
+    done = _run(root, env, sys.executable, "-m", "coverage", "json", "-o", data)
+    assert done.returncode == 0, done.stdout + done.stderr
+    percent: float = json.loads(data.read_text())["totals"]["percent_covered"]
+    (root / ".coverage").unlink()
+    return percent
+
+
+ENTRY_POINTS = {
+    "pytest": (BIN / "pytest", "--gatekeeper"),
+    "python -m pytest": (sys.executable, "-m", "pytest", "--gatekeeper"),
+    "pytest -n 2": (BIN / "pytest", "--gatekeeper", "-n", "2"),
+    "gatekeeper run": (sys.executable, "-m", "gatekeeper", "run"),
+}
+
+
+@pytest.mark.parametrize("entry", sorted(ENTRY_POINTS))
+def test_a_project_a_plugin_imports_at_start_up_is_measured_whole(
+    tmp_path: Path, child_env: dict[str, str], entry: str
+) -> None:
+    root = _project(tmp_path / "p")
+    env = {**child_env, "PYTHONPATH": str(root)}
+    reference = _reference(root, env)
+    assert reference == 100.0
+
+    argv = (*ENTRY_POINTS[entry], "-q", "-p", "no:cacheprovider", "--gatekeeper-no-cache")
+    done = _run(root, env, *argv)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "gatekeeper passed" in done.stdout  # the new process's output reaches the caller
+    coverage = _coverage(root)
+    assert coverage["metrics"]["percent"] == reference  # was 30% (import-time lines missed)
+    assert "imported before" not in coverage["summary"]
+
+
+def test_python_m_pytest_keeps_the_working_directory_on_the_path(
+    tmp_path: Path, child_env: dict[str, str]
+) -> None:
+    # `python -m pytest` puts the working directory first on sys.path, which is how `-p
+    # pkg.plugin` finds pkg here: the restarted command must have it too.
+    root = _project(tmp_path / "p")
+    argv = (sys.executable, "-m", "pytest", "--gatekeeper", "-q", "-p", "no:cacheprovider")
+    done = _run(root, child_env, *argv)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert _coverage(root)["metrics"]["percent"] == 100.0
+
+
+def test_a_failing_test_still_fails_after_the_restart(
+    tmp_path: Path, child_env: dict[str, str]
+) -> None:
+    root = _project(tmp_path / "p")
+    (root / "tests" / "test_add.py").write_text(
+        "from pkg import add\n\n\ndef test_add() -> None:\n    assert add(1, 2) == 4\n"
+    )
+    env = {**child_env, "PYTHONPATH": str(root)}
+    done = _run(root, env, BIN / "pytest", "--gatekeeper", "-q", "-p", "no:cacheprovider")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "1 failed" in done.stdout
+    assert "gatekeeper failed" in done.stdout
+
+
+PROGRAM = """\
+import sys
+
+import pytest
+
+status = pytest.main(["--gatekeeper", "-q", "-p", "no:cacheprovider"])
+print(f"the program goes on after pytest: {int(status)}")
+sys.exit(0)
+"""
+
+
+def test_pytest_main_inside_a_program_is_not_replaced_and_says_what_it_missed(
+    tmp_path: Path, child_env: dict[str, str]
+) -> None:
+    # A program that calls pytest.main() must keep running after it: no restart there. The
+    # coverage result says why its figure is low instead of reporting it silently.
+    root = _project(tmp_path / "p")
+    (root / "run_tests.py").write_text(PROGRAM)
+    env = {**child_env, "PYTHONPATH": str(root)}
+    done = _run(root, env, sys.executable, "run_tests.py")
+    assert "the program goes on after pytest: 0" in done.stdout, done.stdout + done.stderr
+    coverage = _coverage(root)
+    assert coverage["metrics"]["percent"] < 100.0
+    assert (
+        "measured module(s) were imported before measuring started (pkg, pkg.plugin)"
+        in (coverage["summary"])
+    )
