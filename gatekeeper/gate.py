@@ -10,9 +10,10 @@ import dataclasses
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -144,6 +145,7 @@ class Gate:
         self.setup = setup
         self.started = time.perf_counter()
         self._futures: dict[str, Future[CheckResult]] = {}
+        self._go: threading.Event | None = None  # set: the background checks may run
         # -- baseline, scope and result cache (docs/adopting.md) --
         self.policy = Policy.load(setup.settings, setup.worktree)
         self.cache = Cache.open(setup.settings, setup.worktree, self.policy.token())
@@ -240,25 +242,61 @@ class Gate:
         s = self.setup
         return CheckContext(s.settings, s.settings.root, s.worktree, s.paths, session)
 
-    def start(self) -> None:
-        """Start every background check in a thread of its own.
+    def prepare(self) -> None:
+        """Start a thread for every background check, each waiting for :meth:`start` to run it.
+
+        Returns once every thread runs its own code. Python gives a new thread the trace
+        function set for new threads when the thread starts (``threading.settrace``, which
+        coverage.py's tracer cores use): none is set while these start, so neither a collector
+        started after this nor one already running (a command restarted with coverage started
+        first, gatekeeper/earlycoverage.py) traces the checks. coverage.py's tracer would, in
+        whichever traced thread first meets a new file after ``sys.path`` changed, remove from
+        ``sys.modules`` every module any thread imported meanwhile, the test session's too.
+        The built-in checks import nothing once started: what they need, their modules
+        imported when the setup was loaded.
 
         Daemon threads, so a check that hangs in-process (a plugin's) can be given up on at its
         ``timeout`` and never keeps the interpreter from exiting.
         """
+        if self._go is not None:
+            return
+        self._go = go = threading.Event()
         context = self.context()
-        for check in (c for c in self.setup.enabled if not c.needs_session):
-            future: Future[CheckResult] = Future()
-            self._futures[check.name] = future
-            thread = threading.Thread(
-                target=self._run_into,
-                args=(check, context, future),
-                name=f"gatekeeper-{check.name}",
-                daemon=True,
-            )
-            thread.start()
+        running = []
+        with _untraced_threads():
+            for check in (c for c in self.setup.enabled if not c.needs_session):
+                future: Future[CheckResult] = Future()
+                self._futures[check.name] = future
+                started = threading.Event()
+                thread = threading.Thread(
+                    target=self._run_into,
+                    args=(check, context, future, (started, go)),
+                    name=f"gatekeeper-{check.name}",
+                    daemon=True,
+                )
+                thread.start()
+                running.append(started)
+            for started in running:
+                started.wait()
 
-    def _run_into(self, check: Check, context: CheckContext, future: Future[CheckResult]) -> None:
+    def start(self) -> None:
+        """Let every background check run in its thread (started first, unless :meth:`prepare`
+        did already)."""
+        self.prepare()
+        assert self._go is not None
+        self._go.set()
+
+    def _run_into(
+        self,
+        check: Check,
+        context: CheckContext,
+        future: Future[CheckResult],
+        events: tuple[threading.Event, threading.Event],
+    ) -> None:
+        started, go = events
+        # Running here, the thread is past the point where it took the trace function (if any).
+        started.set()
+        go.wait()
         try:
             future.set_result(self.judge(check, context))
         except BaseException as error:  # judge() fails closed; this is only the last resort
@@ -339,3 +377,14 @@ class Gate:
             version=installed_version(),
             duration=time.perf_counter() - self.started,
         )
+
+
+@contextmanager
+def _untraced_threads() -> Iterator[None]:
+    """Threads started inside get no trace function (coverage's, say) from ``threading``."""
+    previous = threading.gettrace()
+    threading.settrace(None)
+    try:
+        yield
+    finally:
+        threading.settrace(previous)

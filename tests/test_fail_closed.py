@@ -61,6 +61,13 @@ def test_ruff_output_that_cannot_be_trusted_is_an_error(run: Completed, message:
         (completed(1, stdout="mypy 1.0 (compiled: yes)"), "not mypy's JSON"),
         (completed(1, stdout=""), "exited 1 without reporting an error"),
         (completed(0, stdout='{"severity": "error"}'), "not mypy's JSON"),
+        # Only a note on its configuration file is plain text mypy may print among the JSON.
+        (completed(0, stdout="pkg/a.py: note: unused section(s): [mypy-foo]"), "not mypy's JSON"),
+        (completed(0, stdout="setup.cfg: error: unused section(s)"), "not mypy's JSON"),
+        (
+            completed(1, stdout="setup.cfg: note: unused section(s): [mypy-foo]"),
+            "without reporting",
+        ),
     ],
 )
 def test_mypy_output_that_cannot_be_trusted_is_an_error(run: Completed, message: str) -> None:

@@ -165,6 +165,50 @@ def test_command_line_mistakes_name_the_option(
     assert message in result.stderr.str()
 
 
+# --maxfail alone is no inspecting option, nor is its value: the option named is the one that is.
+ADDOPTS = "-q --maxfail 5 %s"
+INI_ADDOPTS = f'[tool.pytest.ini_options]\naddopts = "{ADDOPTS}"\n'
+
+
+@pytest.mark.parametrize("option", ["--co", "--collect-only", "--fixtures"])
+@pytest.mark.parametrize("where", ["PYTEST_ADDOPTS", "addopts"])
+def test_an_inspecting_option_from_addopts_is_a_usage_error(
+    pytester: pytest.Pytester,
+    project: ProjectFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    where: str,
+    option: str,
+) -> None:
+    # Such a run only inspects the suite: no gate, no verdict, and exit status 0, from an option
+    # nobody typed. `gatekeeper run` already fails it for want of a verdict; pytest must too.
+    root = project(gatekeeper=NO_COVERAGE)
+    if where == "PYTEST_ADDOPTS":
+        monkeypatch.setenv("PYTEST_ADDOPTS", ADDOPTS % option)
+    else:
+        pyproject = root / "pyproject.toml"
+        text = pyproject.read_text()
+        pyproject.write_text(text.replace("[tool.pytest.ini_options]\n", INI_ADDOPTS % option))
+    result = pytester.runpytest_inprocess("--gatekeeper")
+    assert result.ret == 4, result.stdout.str()
+    error = result.stderr.str()
+    source = "PYTEST_ADDOPTS" if where == "PYTEST_ADDOPTS" else f"addopts in {root}/pyproject.toml"
+    assert f"{option} comes from {source}, not from the command line" in error
+    assert error.count("ERROR:") == 1 and "Traceback" not in error
+    assert not (root / ".gatekeeper" / "report.json").exists()
+
+
+@pytest.mark.parametrize("option", ["--co", "--collect-only"])
+def test_an_inspecting_option_on_the_command_line_only_inspects(
+    pytester: pytest.Pytester, project: ProjectFactory, monkeypatch: pytest.MonkeyPatch, option: str
+) -> None:
+    root = project(gatekeeper=NO_COVERAGE)
+    monkeypatch.setenv("PYTEST_ADDOPTS", "--collect-only")  # typed too: it still only inspects
+    result = pytester.runpytest_inprocess("--gatekeeper", option, "-q")
+    assert result.ret == 0, result.stdout.str() + result.stderr.str()
+    assert "tests/test_add.py::test_add" in result.stdout.str()
+    assert not (root / ".gatekeeper" / "report.json").exists()  # no gate ran
+
+
 def test_a_missing_complexity_path_is_a_usage_error(
     pytester: pytest.Pytester, project: ProjectFactory
 ) -> None:

@@ -152,8 +152,9 @@ def _file_list(value: object) -> list[str]:
 
 
 def parse_mypy(run: Completed, root: Path) -> list[Finding]:
-    """Findings from mypy's JSON lines, notes dropped. Exit 2 or unparsable output is an error,
-    except exit 2 for syntax errors alone (:func:`syntax_errors`), which are the findings."""
+    """Findings from mypy's JSON lines, notes dropped (JSON ones, and the plain-text notes on its
+    configuration file, :func:`config_note`). Exit 2 or unparsable output is an error, except
+    exit 2 for syntax errors alone (:func:`syntax_errors`), which are the findings."""
     syntax = syntax_errors(run, root) if run.returncode == 2 else []
     if syntax:
         return syntax
@@ -164,12 +165,7 @@ def parse_mypy(run: Completed, root: Path) -> list[Finding]:
         )
     findings = []
     for raw in filter(str.strip, run.stdout.splitlines()):
-        try:
-            finding = _finding(json.loads(raw), root)
-        except (ValueError, TypeError, KeyError) as error:
-            raise ToolError(
-                f"`{run.command}` printed a line that is not mypy's JSON ({error}): {raw[:300]!r}"
-            ) from None
+        finding = None if config_note(raw) else _line_finding(run, raw, root)
         if finding is not None:
             findings.append(finding)
     if run.returncode == 1 and not any(f.severity is Severity.ERROR for f in findings):
@@ -177,7 +173,28 @@ def parse_mypy(run: Completed, root: Path) -> list[Finding]:
     return findings
 
 
+def _line_finding(run: Completed, raw: str, root: Path) -> Finding | None:
+    """One line of mypy's JSON output as a finding (None for a note); anything else is an error."""
+    try:
+        return _finding(json.loads(raw), root)
+    except (ValueError, TypeError, KeyError) as error:
+        raise ToolError(
+            f"`{run.command}` printed a line that is not mypy's JSON ({error}): {raw[:300]!r}"
+        ) from None
+
+
 PYTHON_SOURCES = (".py", ".pyi")
+# The files mypy reads its configuration from end so (``--config-file`` may name any of them).
+CONFIG_SUFFIXES = (".ini", ".cfg", ".toml")
+
+
+def config_note(line: str) -> bool:
+    """Whether ``line`` is mypy's plain-text note about its configuration file, which it prints
+    among the JSON lines even with ``-O json``: ``setup.cfg: note: unused section(s): ...``
+    (``warn_unused_configs``). A note says nothing about the code: neither a finding nor
+    unparsable output. Any other plain text still is."""
+    path, separator, message = line.partition(": note: ")
+    return bool(separator and message.strip()) and path.strip().endswith(CONFIG_SUFFIXES)
 
 
 def syntax_errors(run: Completed, root: Path) -> list[Finding]:

@@ -6,8 +6,11 @@ when ``--gatekeeper`` is given.
 
 from __future__ import annotations
 
+import argparse
 import os
+import shlex
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -29,6 +32,9 @@ INSPECT_ONLY = (
     "show_fixtures_per_test",
     "markers",
 )
+# Why --gatekeeper cannot run here (an inspect-only option nobody typed), found while pytest's
+# parser is at hand; the gate is started later for a pytest run inside an xdist worker.
+UNSEEN_INSPECTION = pytest.StashKey[str | None]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -65,7 +71,8 @@ def overrides(namespace: object) -> dict[str, object]:
 
 
 @pytest.hookimpl(tryfirst=True)
-def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser) -> None:
+    early_config.stash[UNSEEN_INSPECTION] = _unseen_inspection(early_config, parser)
     # As early as possible, so coverage sees the project's modules imported by conftest files.
     from gatekeeper.measure import Plan
 
@@ -90,8 +97,11 @@ def _start_gate(config: pytest.Config) -> None:
     namespace = config.known_args_namespace
     if not getattr(namespace, "gatekeeper", False):
         return
-    if any(getattr(namespace, name, False) for name in INSPECT_ONLY):
-        return
+    if _inspects(namespace):
+        unseen = config.stash.get(UNSEEN_INSPECTION, None)
+        if unseen is not None:
+            raise pytest.UsageError(unseen)
+        return  # asked for on the command line: the run only inspects, as plain pytest's does
     if config.pluginmanager.has_plugin(SESSION_PLUGIN):
         return
     if config.pluginmanager.is_blocked(SESSION_PLUGIN):
@@ -106,6 +116,50 @@ def _start_gate(config: pytest.Config) -> None:
     session = GateSession.create(config, start, overrides(namespace))
     config.pluginmanager.register(session, SESSION_PLUGIN)
     session.start()
+
+
+def _inspects(namespace: argparse.Namespace) -> bool:
+    return any(getattr(namespace, name, False) for name in INSPECT_ONLY)
+
+
+def _unseen_inspection(config: pytest.Config, parser: pytest.Parser) -> str | None:
+    """The usage error for ``--gatekeeper`` with an option that only inspects the suite (which
+    leaves the gate off: no verdict, yet exit status 0) taken from addopts or PYTEST_ADDOPTS
+    rather than the command line. None without one, or when it was typed on the command line."""
+    namespace = config.known_args_namespace
+    if not getattr(namespace, "gatekeeper", False) or not _inspects(namespace):
+        return None
+    if _inspects(parser.parse_known_args(list(config.invocation_params.args))):
+        return None
+    flag, where = _where_from(config, parser)
+    return (
+        f"{flag} comes from {where}, not from the command line: with it pytest only inspects "
+        "the suite (or prints help), so no gate would run and no verdict be reached, yet the "
+        f"exit status would be 0. Remove it from {where} for gated runs, or type it on the "
+        "command line to inspect without the gate."
+    )
+
+
+def _where_from(config: pytest.Config, parser: pytest.Parser) -> tuple[str, str]:
+    """The inspect-only option as written, and where it was found."""
+    flag = _inspecting_arg(parser, shlex.split(os.environ.get("PYTEST_ADDOPTS", "")))
+    if flag is not None:
+        return flag, "PYTEST_ADDOPTS"
+    flag = _inspecting_arg(parser, config.getini("addopts"))
+    if flag is not None:
+        return flag, f"addopts in {config.inipath}"
+    return "an option that only inspects the suite", "addopts or PYTEST_ADDOPTS"
+
+
+def _inspecting_arg(parser: pytest.Parser, args: Sequence[str]) -> str | None:
+    """The first of ``args`` that alone asks pytest only to inspect, as it was written."""
+    for arg in (a for a in args if a.startswith("-")):
+        try:
+            if _inspects(parser.parse_known_args([arg])):
+                return arg
+        except pytest.UsageError:  # an option that needs its value: not one of those
+            continue
+    return None
 
 
 # -- isolation: identity, ports, databases and basetemp per worker (issue: isolation) --------

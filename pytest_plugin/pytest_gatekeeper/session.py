@@ -105,6 +105,9 @@ class GateSession:
         self.reused = self.gate.reuse_session(suite, why_not)
         for dead in dead_data_dirs(setup.worktree):  # runs killed before they cleaned up
             remove_data_dir(dead)
+        # The background checks' threads start before coverage measures, so it never traces
+        # them; they run once it does, their tools seeing the same environment as the tests'.
+        self.gate.prepare()
         if "coverage" in setup.settings.strings("checks") and not self.reused:
             self._start_measuring(tuple(str(setup.settings.root / p) for p in setup.paths))
         self.gate.start()

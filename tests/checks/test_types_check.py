@@ -83,3 +83,36 @@ def test_types_paths_still_win_over_mypys_files(
     )
     result = judge(root, "types")
     assert result.status.value == "passed", result.summary
+
+
+UNUSED_SECTION = "[mypy]\nwarn_unused_configs = True\n\n[mypy-foo]\nignore_missing_imports = True\n"
+UNUSED_OVERRIDE = (
+    "\n[tool.mypy]\nwarn_unused_configs = true\n\n"
+    '[[tool.mypy.overrides]]\nmodule = "foo"\nignore_missing_imports = true\n'
+)
+WRONG = {"pkg/wrong.py": "x: str = 1\n"}
+
+
+@pytest.mark.parametrize(
+    ("files", "gatekeeper", "status", "findings"),
+    [
+        ({"setup.cfg": UNUSED_SECTION}, "", "passed", []),
+        ({"setup.cfg": UNUSED_SECTION, **WRONG}, "", "failed", [("pkg/wrong.py", "assignment")]),
+        (WRONG, UNUSED_OVERRIDE, "failed", [("pkg/wrong.py", "assignment")]),
+    ],
+    ids=["setup-cfg-clean", "setup-cfg-an-error", "pyproject-an-error"],
+)
+def test_mypys_note_on_an_unused_config_section_is_neither_a_finding_nor_an_error(
+    tmp_path: Path,
+    make_repo: Callable[..., Path],
+    files: dict[str, str],
+    gatekeeper: str,
+    status: str,
+    findings: list[tuple[str, str]],
+) -> None:
+    # A [mypy-...] section no module matches, with warn_unused_configs, makes mypy print
+    # `setup.cfg: note: unused section(s): [mypy-foo]`, a line of plain text among the JSON.
+    root = make_repo(tmp_path, files, gatekeeper)
+    result = judge(root, "types")
+    assert result.status.value == status, result.summary
+    assert [(f.path, f.code) for f in result.findings] == findings
