@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
 
+from gatekeeper import repository
 from gatekeeper.errors import ConfigError
 
 # Directories no source walk should enter, whatever the project's ignore files say.
@@ -104,16 +104,11 @@ def python_files(root: Path, paths: Iterable[str]) -> list[Path]:
 
 
 def _git_listed(directory: Path) -> list[Path] | None:
-    try:
-        out = subprocess.run(
-            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "*.py"],
-            cwd=directory,
-            capture_output=True,
-            check=True,
-        ).stdout
-    except (OSError, subprocess.CalledProcessError):
+    names = repository.ls_files(
+        directory, "--cached", "--others", "--exclude-standard", "--", "*.py"
+    )
+    if names is None:
         return None
-    names = [name for name in out.decode().split("\0") if name]
     return [directory / name for name in names if (directory / name).is_file()]
 
 

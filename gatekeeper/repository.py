@@ -2,7 +2,9 @@
 
 Every git call goes through :func:`git`: the user's hooks never fire (``core.hooksPath`` is
 pointed at ``/dev/null``) and ``GIT_*`` variables inherited from a hook are scrubbed, so a call
-always means the repository named by ``cwd``.
+always means the repository named by ``cwd``; only those that say how to reach a remote
+(:data:`TRANSPORT`) are kept. Why this is plain :mod:`subprocess` and not a git library:
+docs/architecture.md#git.
 """
 
 from __future__ import annotations
@@ -12,14 +14,39 @@ import shlex
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Final
 
 from gatekeeper.errors import GitError
 from gatekeeper.model import GitFacts
 
+# What git reads to reach a remote and to ask for credentials (git(1), git-config(1)): how to
+# connect, never which repository, index or object store a call means. `land --push` over SSH,
+# with a credential prompt or through a proxy needs them as the user's own `git push` has them.
+TRANSPORT: Final = frozenset(
+    {
+        "GIT_SSH",
+        "GIT_SSH_COMMAND",
+        "GIT_SSH_VARIANT",
+        "GIT_ASKPASS",
+        "GIT_TERMINAL_PROMPT",
+        "GIT_PROXY_COMMAND",
+        "GIT_HTTP_PROXY_AUTHMETHOD",
+        "GIT_HTTP_USER_AGENT",
+        "GIT_SSL_CAINFO",
+        "GIT_SSL_CAPATH",
+        "GIT_SSL_CERT",
+        "GIT_SSL_KEY",
+        "GIT_SSL_CERT_PASSWORD_PROTECTED",
+        "GIT_SSL_NO_VERIFY",
+        "GIT_ALLOW_PROTOCOL",
+    }
+)
+
 
 def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """This process's environment without ``GIT_*`` variables, plus ``extra``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    """This process's environment without ``GIT_*`` variables but :data:`TRANSPORT`, plus
+    ``extra``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_") or k in TRANSPORT}
     env.update(extra or {})
     return env
 
@@ -60,6 +87,16 @@ def output(cwd: Path, *args: str) -> str | None:
     except GitError:
         return None
     return done.stdout.strip() if done.returncode == 0 else None
+
+
+def ls_files(cwd: Path, *args: str) -> list[str] | None:
+    """The NUL-separated entries of ``git ls-files -z args`` in ``cwd``; None when git fails
+    (or is missing)."""
+    try:
+        done = git(cwd, "ls-files", "-z", *args, check=False)
+    except GitError:
+        return None
+    return [entry for entry in done.stdout.split("\0") if entry] if done.returncode == 0 else None
 
 
 def ignored(worktree: Path) -> list[str]:

@@ -38,7 +38,9 @@ def running_venv() -> Path | None:
 
 
 def setup_environment(extra: Mapping[str, str], venv: Path | None = None) -> dict[str, str]:
-    """This process's environment without ``GIT_*``, plus ``extra``, with an interpreter first.
+    """This process's environment without ``GIT_*`` (but git's transport variables, for a step
+    that fetches over SSH: :data:`gatekeeper.repository.TRANSPORT`), plus ``extra``, with an
+    interpreter first.
 
     ``venv`` (a virtual environment a setup step made) comes first when given; else the
     interpreter running gatekeeper does. ``VIRTUAL_ENV`` names whichever venv comes first and

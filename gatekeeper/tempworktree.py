@@ -16,6 +16,7 @@ is told to look for its configuration and ``conftest.py`` files in the worktree 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -94,9 +95,12 @@ def remove_worktree(start: Path, directory: Path) -> None:
 
 
 def gate_env() -> dict[str, str]:
-    """The environment of a gate run in another worktree: ``GIT_*`` and the parent session's
-    identity removed, nested integration switched off."""
-    env = {k: v for k, v in repository.clean_env().items() if not k.startswith(_SESSION_VARIABLES)}
+    """The environment of a gate run in another worktree: every ``GIT_*`` (even git's
+    :data:`~gatekeeper.repository.TRANSPORT`: the gate pushes nothing, and a variable it does not
+    need would key its pass) and the parent session's identity removed, nested integration
+    switched off."""
+    dropped = ("GIT_", *_SESSION_VARIABLES)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(dropped)}
     env[NESTED_ENV] = "1"
     return env
 

@@ -3,15 +3,82 @@
 from __future__ import annotations
 
 import fcntl
+import inspect
 import os
 import subprocess
 import tempfile
+import types
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 pytest_plugins = ["pytester"]
+
+# -- the quick local loop: `pytest -m "not slow"` ---------------------------------------------
+# A test is slow when it runs a pytest session, the gate, or a child Python, or needs the
+# PostgreSQL server: it uses a fixture below, lives in a folder below (a push through the
+# pre-push hook, a gate in a temporary worktree, a real project), waits its turn on the server
+# (on_the_server), or its code reaches a name below, directly or through the helpers and
+# fixtures of the suite it calls. The marker only selects: the gate of this repository runs
+# every test.
+SLOW_FIXTURES = frozenset({"pytester", "child_env", "postgres_admin"})
+SLOW_FOLDERS = frozenset({"hooks", "integration", "realprojects"})
+SLOW_NAMES = frozenset(
+    {
+        "executable",  # sys.executable: gatekeeper, pytest or a venv in a child process
+        "Gate",  # the gate in this process, with real ruff and mypy
+    }
+)
+TESTS = Path(__file__).parent
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest's own -m deselection reads the markers
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if is_slow(item):
+            item.add_marker(pytest.mark.slow)
+
+
+def is_slow(item: pytest.Item) -> bool:
+    """Whether ``item`` runs a session, the gate or a child Python, or needs the server."""
+    return (
+        item.path.relative_to(TESTS).parts[0] in SLOW_FOLDERS
+        or bool(set(getattr(item, "fixturenames", ())) & SLOW_FIXTURES)
+        or on_the_server(item)
+        or reaches_slow_code(item)
+    )
+
+
+def reaches_slow_code(item: pytest.Item) -> bool:
+    """Whether the test function or one of its fixtures reaches a name of :data:`SLOW_NAMES`."""
+    info = getattr(item, "_fixtureinfo", None)
+    defs = info.name2fixturedefs.values() if info is not None else ()
+    functions = [getattr(item, "function", None), *(d[-1].func for d in defs if d)]
+    seen: set[object] = set()
+    return any(reaches_slow_name(f, seen) for f in functions if inspect.isfunction(f))
+
+
+def reaches_slow_name(function: Callable[..., object], seen: set[object]) -> bool:
+    """Whether ``function``'s code, or a function of this suite it names, uses a slow name."""
+    if function in seen or not Path(function.__code__.co_filename).is_relative_to(TESTS):
+        return False
+    seen.add(function)
+    names = code_names(function.__code__)
+    if names & SLOW_NAMES:
+        return True
+    called = (function.__globals__.get(name) for name in names)
+    return any(reaches_slow_name(f, seen) for f in called if inspect.isfunction(f))
+
+
+def code_names(code: types.CodeType) -> set[str]:
+    """The global and attribute names ``code`` uses, its nested functions' included."""
+    names = set(code.co_names)
+    for constant in code.co_consts:
+        if isinstance(constant, types.CodeType):
+            names |= code_names(constant)
+    return names
+
 
 CLEAN_PACKAGE = '''\
 """A tiny package the gate must pass."""
@@ -250,10 +317,15 @@ def make_eval_target() -> Callable[[set[int]], str]:
 SERVER_LOCK = Path(tempfile.gettempdir()) / "gatekeeper-tests-postgres-server.lock"
 
 
+def on_the_server(item: pytest.Item) -> bool:
+    """Whether ``item`` uses, and sweeps, the one PostgreSQL server (its xdist group)."""
+    marker = item.get_closest_marker("xdist_group")
+    return marker is not None and "postgres-server" in marker.args
+
+
 @pytest.fixture(autouse=True)
 def one_at_a_time_on_the_server(request: pytest.FixtureRequest) -> Iterator[None]:
-    marker = request.node.get_closest_marker("xdist_group")
-    if marker is None or "postgres-server" not in marker.args:
+    if not on_the_server(request.node):
         yield
         return
     with SERVER_LOCK.open("a") as handle:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import ast
+import inspect
 from pathlib import Path
 
 import pytest
 
-from gatekeeper import config
+from gatekeeper import config, plugins
 from gatekeeper.errors import ConfigError
+from tests.sources import callee, calls, first_literal, library_modules
 
 
 def write(root: Path, table: str) -> Path:
@@ -164,3 +167,48 @@ def test_configured_paths_must_exist(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError, match=r"names 'nope', which does not exist"):
         resolve_paths(tmp_path, ["nope"], "[tool.gatekeeper] paths")
+
+
+# -- every key the code reads by name is in the table ---------------------------------------------
+
+
+def test_every_key_the_code_reads_is_in_the_option_table() -> None:
+    # Settings are read by string (`settings.strings("lint.paths")`): a misspelt key would be a
+    # KeyError in a user's run. The table is the one the gate builds: the core options and those
+    # of every check registered through the plugin hook (the built-ins; third parties read their
+    # own keys, which their checks declare).
+    manager = plugins.plugin_manager(entry_points=False)
+    table = plugins.table_for(plugins.collect_checks(manager))
+    keys, sections = set(table.by_key()), table.sections()
+    by_key = _key_readers()
+    reads = [read for path, tree in library_modules() for read in _settings_reads(path, tree)]
+    unknown = [
+        where for where, method, key in reads if key not in (keys if method in by_key else sections)
+    ]
+    assert len(reads) >= 60, reads  # the walk does find the reads
+    assert unknown == [], f"keys read by the code but not in the option table: {unknown}"
+
+
+def _key_readers() -> frozenset[str]:
+    """The methods of :class:`config.Settings` that read one value by its key."""
+    return frozenset(
+        name
+        for name, member in vars(config.Settings).items()
+        if inspect.isfunction(member) and list(inspect.signature(member).parameters)[1:] == ["key"]
+    )
+
+
+def _settings_reads(path: Path, tree: ast.Module) -> list[tuple[str, str, str]]:
+    """``(where, method, key)`` of each call ``<...settings>.<reader>("literal")`` in ``tree``,
+    ``section("name")`` included."""
+    readers = _key_readers() | {"section"}
+    found = []
+    for call in calls(tree):
+        key, method = first_literal(call), callee(call)
+        if key is None or method not in readers or not isinstance(call.func, ast.Attribute):
+            continue
+        receiver = call.func.value
+        name = receiver.attr if isinstance(receiver, ast.Attribute) else getattr(receiver, "id", "")
+        if name.endswith("settings"):
+            found.append((f"{path}:{call.lineno} {method}({key!r})", method, key))
+    return found

@@ -46,6 +46,35 @@ def test_inherited_git_variables_do_not_redirect_calls(
     assert repository.worktree_root(two) == two
 
 
+def test_git_keeps_the_variables_that_reach_a_remote(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_project(tmp_path / "repo")
+    monkeypatch.setenv("GIT_SSH_COMMAND", "ssh -i /keys/deploy")
+    monkeypatch.setenv("GIT_ASKPASS", "/usr/libexec/askpass")
+    monkeypatch.setenv("GIT_DIR", str(tmp_path / "elsewhere"))  # as a hook of another repo has
+    # What git hands a command it runs: an alias that prints its environment.
+    shown = repository.git(root, "-c", "alias.environment=!env", "environment").stdout
+    seen = shown.splitlines()
+    assert "GIT_SSH_COMMAND=ssh -i /keys/deploy" in seen
+    assert "GIT_ASKPASS=/usr/libexec/askpass" in seen
+    assert not [line for line in seen if line.startswith("GIT_DIR=")]
+
+
+def test_listing_python_files_is_not_redirected_by_inherited_git_variables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_project(tmp_path / "repo")
+    (root / "pkg" / "generated.py").write_text("")
+    with (root / ".gitignore").open("a") as ignore:
+        ignore.write("generated.py\n")
+    other = make_project(tmp_path / "other")
+    # A hook of another repository exports its GIT_DIR: git would read that repository's index
+    # and ignore rules, with the listed folder as its worktree, and list the ignored file.
+    monkeypatch.setenv("GIT_DIR", str(other / ".git"))
+    assert python_files(root, ["pkg"]) == [(root / "pkg" / "__init__.py").resolve()]
+
+
 def test_user_hooks_never_fire(tmp_path: Path) -> None:
     root = make_project(tmp_path / "repo")
     hook = root / ".git" / "hooks" / "pre-commit"

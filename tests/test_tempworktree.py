@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from gatekeeper.tempworktree import gate_env
 from tests.conftest import git, make_project
 
 # A project whose pytest configuration is not in its pyproject.toml: pytest looks above it.
@@ -176,3 +177,13 @@ def test_a_worktrees_folder_others_could_change_is_refused(tmp_path: Path, kind:
     assert "the folder of gatekeeper's temporary worktrees" in done.stderr
     assert "Traceback" not in done.stderr
     assert list(harmless.iterdir()) == []
+
+
+def test_a_gate_in_a_temporary_worktree_gets_no_git_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # git's own calls keep the transport variables (a push needs them); the gate pushes nothing,
+    # and each variable it had would be part of its pass's key.
+    monkeypatch.setenv("GIT_SSH_COMMAND", "ssh -i /keys/deploy")
+    monkeypatch.setenv("GIT_DIR", "/elsewhere")
+    assert [name for name in gate_env() if name.startswith("GIT_")] == []

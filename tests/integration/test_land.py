@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,36 @@ def test_land_fast_forwards_main_and_the_remote_to_the_gated_commit(
     # The worktree that has main checked out came along, clean.
     assert git(repo, "status", "--porcelain", "--untracked-files=no") == ""
     assert "def plus" in (repo / "pkg/__init__.py").read_text()
+
+
+# A stand-in for ssh (no SSH server is reachable here), honouring the contract git gives
+# GIT_SSH_COMMAND with `ssh.variant = simple`: the host, then the command to run there. It notes
+# the call and runs the command on this machine.
+FAKE_SSH = """#!/bin/sh
+printf '%s\\n' "$*" >> "$(dirname "$0")/ssh.log"
+exec sh -c "$2"
+"""
+
+
+def test_land_pushes_through_the_users_ssh_command(
+    repo_with_remote: tuple[Path, Path], tmp_path: Path, child_env: dict[str, str]
+) -> None:
+    repo, remote = repo_with_remote
+    rename(repo)
+    git(repo, "remote", "set-url", "origin", f"gatekeeper.invalid:{remote}")
+    git(repo, "config", "ssh.variant", "simple")
+    ssh = tmp_path / "bin" / "fake-ssh"
+    ssh.parent.mkdir()
+    ssh.write_text(FAKE_SSH)
+    ssh.chmod(0o755)
+    env = {**child_env, "GIT_SSH_COMMAND": shlex.quote(str(ssh))}
+
+    done = gatekeeper(repo, "land", "rename", "--onto", "main", "--push", "origin", env=env)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert git(remote, "rev-parse", "main") == git(repo, "rev-parse", "main")
+    calls = (ssh.parent / "ssh.log").read_text().splitlines()
+    assert calls == [f"gatekeeper.invalid git-receive-pack '{remote}'"]
 
 
 def test_land_refuses_when_the_remote_moved(
