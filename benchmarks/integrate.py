@@ -22,6 +22,11 @@ from gatekeeper.integration.outcome import Branch
 from gatekeeper.integration.stack import Builder, conflict_matrix
 from gatekeeper.integration.workspace import Workspace
 
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the tests package holds git()
+
+from tests.conftest import git  # noqa: E402
+
 FILES = 1000
 BRANCHES = 10
 ENV = {
@@ -41,13 +46,6 @@ pythonpath = ["."]
 [tool.gatekeeper]
 checks = ["tests"]
 """
-
-
-def git(cwd: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", *args], cwd=cwd, env=ENV, capture_output=True, text=True, check=True
-    )
-    return done.stdout.strip()
 
 
 def build(root: Path) -> Path:

@@ -24,48 +24,15 @@ import tempfile
 import time
 from pathlib import Path
 
-FILES = {
-    "pkg/__init__.py": '"""A tiny package."""\n\n\ndef add(a: int, b: int) -> int:\n'
-    '    """Add two numbers."""\n    return a + b\n',
-    "tests/test_add.py": "from pkg import add\n\n\ndef test_add() -> None:\n"
-    "    assert add(1, 2) == 3\n",
-    ".gitignore": ".gatekeeper/\n__pycache__/\n.mypy_cache/\n.ruff_cache/\n.pytest_cache/\n",
-}
-PYPROJECT = """\
-[project]
-name = "sample"
-version = "0"
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the tests package holds the sample project and git()
 
-[tool.pytest.ini_options]
-pythonpath = ["."]
-
-[tool.gatekeeper]
-checks = {checks}
-"""
-
-
-def git(cwd: Path, *args: str) -> str:
-    """git as a user runs it (hooks on), without variables of a surrounding git."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "PYTEST_"))}
-    env.update(GIT_AUTHOR_NAME="Bench", GIT_AUTHOR_EMAIL="bench@example.invalid")
-    env.update(GIT_COMMITTER_NAME="Bench", GIT_COMMITTER_EMAIL="bench@example.invalid")
-    argv = ["git", *args]
-    done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"git {' '.join(args)} failed:\n{done.stderr}")
-    return done.stdout.strip()
+from tests.conftest import git, make_project  # noqa: E402
 
 
 def sample(folder: Path, checks: list[str]) -> Path:
     """The sample repository with a remote and a linked worktree; the worktree's path."""
-    main = folder / "main"
-    files = {**FILES, "pyproject.toml": PYPROJECT.format(checks=checks)}
-    for name, text in files.items():
-        (main / name).parent.mkdir(parents=True, exist_ok=True)
-        (main / name).write_text(text)
-    git(main, "init", "-q", "-b", "main")
-    git(main, "add", "-A")
-    git(main, "commit", "-q", "-m", "initial")
+    main = make_project(folder / "main", gatekeeper=f"\n[tool.gatekeeper]\nchecks = {checks}\n")
     git(folder, "init", "-q", "--bare", str(folder / "remote.git"))
     git(main, "remote", "add", "origin", str(folder / "remote.git"))
     worktree = folder / "feature"

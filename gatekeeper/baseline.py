@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Final
 
+from gatekeeper import atomic
 from gatekeeper.errors import ConfigError
 from gatekeeper.model import CheckResult, Finding, Status
 
@@ -191,9 +190,5 @@ def _text(item: dict[str, object], key: str) -> str:
 
 def save(baseline: Baseline, path: Path) -> None:
     """Write ``baseline`` to ``path`` atomically, sorted so diffs of it stay readable."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     document = {"format": FORMAT, "findings": [e.as_dict() for e in baseline.sorted()]}
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".baseline-", suffix=".json")
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        stream.write(json.dumps(document, indent=2) + "\n")
-    Path(temporary).replace(path)
+    atomic.write_text(path, json.dumps(document, indent=2) + "\n")

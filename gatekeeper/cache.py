@@ -33,14 +33,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Final
 
-from gatekeeper import environment, inputs, repository
+from gatekeeper import atomic, environment, inputs, repository
 from gatekeeper.config import Settings
 from gatekeeper.environment import Facts
 from gatekeeper.errors import GitError
 from gatekeeper.inputs import Inputs
-from gatekeeper.model import CheckResult, Finding, Severity, Status
+from gatekeeper.model import CheckResult, Status
 from gatekeeper.paths import relative
-from gatekeeper.reports.json import finding_dict
+from gatekeeper.reports.json import check_dict, check_from_dict
 
 FORMAT: Final = 2
 # Derived files that never change a verdict but change on every run: gatekeeper's own output
@@ -253,7 +253,7 @@ class Cache:
                 return None
             if self.judges_as_ci and data["recorded"] != self.recorded():
                 return None
-            result = from_dict(data["result"])
+            result = check_from_dict(data["result"])
         except (OSError, ValueError, TypeError, KeyError, AttributeError):
             return None
         if result.status is not Status.PASSED:
@@ -264,7 +264,7 @@ class Cache:
         """Keep ``result`` under ``key`` when it passed; losing an entry only costs speed."""
         if self.directory is None or result.status is not Status.PASSED:
             return
-        document = {"key": key, "recorded": self.recorded(), "result": to_dict(result)}
+        document = {"key": key, "recorded": self.recorded(), "result": check_dict(result)}
         write_entry(self._path(key), FORMAT, document)
 
 
@@ -272,64 +272,4 @@ def write_entry(path: Path, version: int, document: Mapping[str, object]) -> Non
     """Write ``document`` (with its format ``version``) to ``path`` atomically; a failure only
     loses the entry, which costs speed, never trust."""
     with contextlib.suppress(OSError):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".entry-")
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump({"format": version, **document}, stream)
-        Path(temporary).replace(path)
-
-
-def to_dict(result: CheckResult) -> dict[str, object]:
-    """A check result as plain JSON values."""
-    return {
-        "name": result.name,
-        "status": result.status.value,
-        "summary": result.summary,
-        "rule": result.rule,
-        "findings": [finding_dict(f) for f in result.findings],
-        "metrics": dict(result.metrics),
-        "duration": result.duration,
-        "ran": list(result.ran),
-    }
-
-
-def from_dict(data: Mapping[str, object]) -> CheckResult:
-    """The inverse of :func:`to_dict`; raises ValueError, TypeError or KeyError on bad input."""
-    findings = data["findings"]
-    metrics = data["metrics"]
-    ran = data["ran"]
-    if not (isinstance(findings, list) and isinstance(metrics, dict) and isinstance(ran, list)):
-        raise TypeError("findings, metrics and ran must be a list, a mapping and a list")
-    return CheckResult(
-        name=str(data["name"]),
-        status=Status(str(data["status"])),
-        summary=str(data["summary"]),
-        rule=str(data["rule"]),
-        findings=tuple(_finding(item) for item in findings),
-        metrics={str(k): _metric(v) for k, v in metrics.items()},
-        duration=float(str(data["duration"])),
-        ran=tuple(str(item) for item in ran),
-    )
-
-
-def _finding(item: Mapping[str, object]) -> Finding:
-    new = item.get("new")  # the report's form: present only when a baseline judged it
-    if new is not None and not isinstance(new, bool):
-        raise TypeError(f"new is {new!r}")
-    return Finding(
-        check=str(item["check"]),
-        path=str(item["path"]),
-        line=int(str(item["line"])),
-        column=int(str(item["column"])),
-        code=str(item["code"]),
-        message=str(item["message"]),
-        severity=Severity(str(item["severity"])),
-        fingerprint=str(item["fingerprint"]),
-        new=new,
-    )
-
-
-def _metric(value: object) -> float | int | str:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise TypeError(f"metric value {value!r}")
-    return value
+        atomic.write_text(path, json.dumps({"format": version, **document}))

@@ -108,7 +108,9 @@ pythonpath = ["."]
 
 
 def git(cwd: Path, *args: str) -> str:
-    """Run git in ``cwd`` (hooks off, identity set) and return its stripped output."""
+    """Run git in ``cwd`` (identity set, no variables of a surrounding git) and return its
+    stripped output; a failure raises with git's own message. The tests and the benchmarks
+    share it."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
     env.update(
         GIT_AUTHOR_NAME="Test",
@@ -116,14 +118,16 @@ def git(cwd: Path, *args: str) -> str:
         GIT_COMMITTER_NAME="Test",
         GIT_COMMITTER_EMAIL="test@example.invalid",
     )
-    done = subprocess.run(
-        ["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=True
-    )
+    argv = ["git", *args]
+    done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"git {' '.join(args)} failed:\n{done.stderr}")
     return done.stdout.strip()
 
 
 def make_project(root: Path, files: dict[str, str] | None = None, gatekeeper: str = "") -> Path:
-    """A committed git repository holding the clean sample project plus ``files``."""
+    """A committed git repository holding the clean sample project plus ``files`` (the tests'
+    and the benchmarks' one sample project)."""
     contents = {
         "pyproject.toml": PYPROJECT + gatekeeper,
         "pkg/__init__.py": CLEAN_PACKAGE,

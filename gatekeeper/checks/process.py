@@ -1,4 +1,5 @@
-"""Running an external tool so that every way it can go wrong is an error, never a pass."""
+"""Running an external command (a check's tool, a setup command) with a timeout, so that every
+way it can go wrong is an error, never a pass, and its error shows the end of what it printed."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +23,7 @@ TAIL = 1500
 
 @dataclass(frozen=True, slots=True)
 class Completed:
-    """A finished tool run."""
+    """A finished command."""
 
     command: str
     returncode: int
@@ -30,9 +31,13 @@ class Completed:
     stderr: str
     duration: float
 
-    def tail(self) -> str:
-        """The end of what the tool printed, for an error message."""
+    def tail(self, lines: int | None = None) -> str:
+        """The end of what the command printed (its error output when it wrote any), for an
+        error message: its last ``lines`` lines when given, else its last TAIL characters (a
+        tool may print one long line)."""
         text = (self.stderr.strip() or self.stdout.strip()) or "(no output)"
+        if lines is not None:
+            return "\n".join(text.splitlines()[-lines:])
         return text if len(text) <= TAIL else "..." + text[-TAIL:]
 
 
@@ -85,42 +90,78 @@ def run_tool(argv: Sequence[str], cwd: Path, timeout: float | None) -> Completed
     The tool runs in its own process group so a timeout stops its children too.
     """
     command = shlex.join(argv)
-    started = time.perf_counter()
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
     try:
-        process = subprocess.Popen(
-            list(argv),
-            cwd=cwd,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            stdin=subprocess.DEVNULL,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-            start_new_session=True,
-            env={**os.environ, "PYTHONIOENCODING": "utf-8"},
-        )
+        done = run_command(argv, cwd, timeout, env, running=RUNNING)
     except OSError as error:
         raise ToolError(f"could not start `{command}`: {error}. Is the tool installed?") from None
-    RUNNING.add(process)
-    try:
-        stdout, stderr = process.communicate(timeout=timeout or None)
     except subprocess.TimeoutExpired:
-        _kill_group(process)
         raise ToolError(
             f"`{command}` did not finish within {timeout:g} s and was stopped. Raise the check's "
             "`timeout` in [tool.gatekeeper], or find out why it hangs."
         ) from None
+    if done.returncode == -signal.SIGKILL:
+        raise ToolError(f"`{command}` was stopped (killed) before it finished.")
+    return done
+
+
+def run_command(
+    command: str | Sequence[str],
+    cwd: Path,
+    timeout: float | None,
+    env: Mapping[str, str],
+    *,
+    merged: bool = False,
+    running: Running | None = None,
+) -> Completed:
+    """Run ``command`` (a shell command line, or an argv) in ``cwd`` with ``env`` and stdin
+    closed, and collect what it prints (``merged``: its error output into its output), decoded
+    as UTF-8. ``timeout`` (none when 0 or None) raises :class:`subprocess.TimeoutExpired`;
+    :class:`OSError` when it cannot start.
+
+    With ``running``, the command runs in a session of its own, out of reach of the terminal's
+    Ctrl-C, registered there so an interrupted gate can stop it; a timeout or an interruption
+    kills its whole process group. Without, it stays in the caller's (the terminal's Ctrl-C
+    reaches it, and it may prompt on the terminal); a timeout kills the command itself.
+    """
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command if isinstance(command, str) else list(command),
+        shell=isinstance(command, str),
+        cwd=cwd,
+        env=dict(env),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT if merged else subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        start_new_session=running is not None,
+    )
+    if running is not None:
+        running.add(process)
+    try:
+        stdout, stderr = process.communicate(timeout=timeout or None)
     except BaseException:
-        _kill_group(process)
+        _stop(process, group=running is not None)
         raise
     finally:
-        RUNNING.discard(process)
-    if process.returncode == -signal.SIGKILL:
-        raise ToolError(f"`{command}` was stopped (killed) before it finished.")
-    return Completed(command, process.returncode, stdout, stderr, time.perf_counter() - started)
+        if running is not None:
+            running.discard(process)
+    shown = command if isinstance(command, str) else shlex.join(command)
+    duration = time.perf_counter() - started
+    return Completed(shown, process.returncode, stdout, stderr or "", duration)
 
 
-def _kill_group(process: subprocess.Popen[str]) -> None:
-    with contextlib.suppress(ProcessLookupError):  # already gone
-        os.killpg(process.pid, signal.SIGKILL)
-    process.communicate()
+def _stop(process: subprocess.Popen[str], group: bool) -> None:
+    """Kill ``process`` (with its whole process group when it leads one) and reap it."""
+    if group:
+        with contextlib.suppress(ProcessLookupError):  # already gone
+            os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()  # every writer is dead: the pipes reach their end
+        return
+    process.kill()
+    process.wait()  # its children may still hold the pipes: wait for it alone
+    for stream in (process.stdout, process.stderr):
+        if stream is not None:
+            stream.close()

@@ -9,15 +9,13 @@ writing into it would change everybody's hooks; the message says how to chain th
 
 from __future__ import annotations
 
-import os
 import shlex
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from gatekeeper import repository
+from gatekeeper import atomic, repository
 from gatekeeper.errors import GitError, UsageError
 
 HOOK: Final = "pre-push"
@@ -161,11 +159,6 @@ def uninstall(start: Path) -> Outcome:
 def _write_executable(path: Path, text: str) -> None:
     """Write atomically and mark executable, so git never runs half a hook."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        Path(temporary).chmod(0o755)
-        Path(temporary).replace(path)
+        atomic.write_text(path, text, mode=0o755)
     except OSError as error:
         raise GitError(f"could not write the hook {path}: {error}") from None

@@ -4,10 +4,9 @@ section alone, with the verdict beside it."""
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
+from gatekeeper import atomic
 from gatekeeper.integration.outcome import Integration, to_dict
 from gatekeeper.reports.json import SCHEMA_VERSION
 
@@ -19,8 +18,4 @@ def write(result: Integration, path: Path) -> None:
         "verdict": "passed" if result.passed else "failed",
         "integration": to_dict(result),
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".integration-", suffix=".json")
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        stream.write(json.dumps(document, indent=2) + "\n")
-    Path(temporary).replace(path)
+    atomic.write_text(path, json.dumps(document, indent=2) + "\n")

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
-from gatekeeper.model import CheckResult, Finding, Report
+from gatekeeper import atomic
+from gatekeeper.model import CheckResult, Finding, Report, Severity, Status
 
 SCHEMA_VERSION = 1
 
@@ -42,6 +42,49 @@ def check_dict(result: CheckResult) -> dict[str, object]:
     }
 
 
+def check_from_dict(data: Mapping[str, object]) -> CheckResult:
+    """The inverse of :func:`check_dict` (``cached`` is not read back); raises ValueError,
+    TypeError or KeyError on bad input."""
+    findings = data["findings"]
+    metrics = data["metrics"]
+    ran = data["ran"]
+    if not (isinstance(findings, list) and isinstance(metrics, dict) and isinstance(ran, list)):
+        raise TypeError("findings, metrics and ran must be a list, a mapping and a list")
+    return CheckResult(
+        name=str(data["name"]),
+        status=Status(str(data["status"])),
+        summary=str(data["summary"]),
+        rule=str(data["rule"]),
+        findings=tuple(_finding_from_dict(item) for item in findings),
+        metrics={str(k): _metric(v) for k, v in metrics.items()},
+        duration=float(str(data["duration"])),
+        ran=tuple(str(item) for item in ran),
+    )
+
+
+def _finding_from_dict(item: Mapping[str, object]) -> Finding:
+    new = item.get("new")  # the report's form: present only when a baseline judged it
+    if new is not None and not isinstance(new, bool):
+        raise TypeError(f"new is {new!r}")
+    return Finding(
+        check=str(item["check"]),
+        path=str(item["path"]),
+        line=int(str(item["line"])),
+        column=int(str(item["column"])),
+        code=str(item["code"]),
+        message=str(item["message"]),
+        severity=Severity(str(item["severity"])),
+        fingerprint=str(item["fingerprint"]),
+        new=new,
+    )
+
+
+def _metric(value: object) -> float | int | str:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise TypeError(f"metric value {value!r}")
+    return value
+
+
 def to_dict(report: Report) -> dict[str, object]:
     git = report.git
     data: dict[str, object] = {
@@ -61,10 +104,5 @@ def to_dict(report: Report) -> dict[str, object]:
 
 def write(report: Report, path: Path) -> None:
     """Write atomically, so a reader never sees half a report."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(to_dict(report), indent=2, sort_keys=False) + "\n"
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".report-", suffix=".json")
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        stream.write(text)
-    Path(temporary).chmod(0o644)  # mkstemp makes it private; a report is for everyone to read
-    Path(temporary).replace(path)
+    atomic.write_text(path, text, mode=0o644)  # a report is for everyone to read

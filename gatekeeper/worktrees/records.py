@@ -9,14 +9,12 @@ leaves a record that names everything made so far.
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Final
 
-from gatekeeper import repository
+from gatekeeper import atomic, repository
 from gatekeeper.errors import UsageError
 
 CREATING: Final = "creating"
@@ -75,12 +73,8 @@ def path_of(start: Path, name: str) -> Path:
 
 def save(start: Path, record: WorktreeRecord) -> None:
     """Write ``record`` atomically (a reader never sees half of one)."""
-    target = path_of(start, record.name)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{record.name}-")
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        json.dump(record.as_dict(), stream, indent=2, sort_keys=True)
-    Path(temporary).replace(target)
+    text = json.dumps(record.as_dict(), indent=2, sort_keys=True)
+    atomic.write_text(path_of(start, record.name), text)
 
 
 def load(start: Path, name: str) -> WorktreeRecord | None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from gatekeeper.checks.process import run_command
 from gatekeeper.errors import GatekeeperError
 from gatekeeper.redaction import redact
 from gatekeeper.setup_environment import setup_environment
@@ -62,28 +63,15 @@ def run_all(
 def _run(command: str, cwd: Path, env: dict[str, str], secrets: tuple[str, ...]) -> str:
     shown = redact(command, secrets)
     try:
-        done = subprocess.run(
-            command,
-            shell=True,
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            errors="replace",
-            timeout=TIMEOUT,
-            check=False,
-        )
+        done = run_command(command, cwd, TIMEOUT, env, merged=True)
     except subprocess.TimeoutExpired:
         raise SetupError(
             f"{KEY}: `{shown}` ran longer than {TIMEOUT:.0f}s and was stopped."
         ) from None
     if done.returncode != 0:
-        tail = "\n".join(done.stdout.rstrip().splitlines()[-TAIL:])
         raise SetupError(
             f"{KEY}: `{shown}` failed with exit status {done.returncode} in {cwd}. Its output "
-            f"(last {TAIL} lines):\n{redact(tail, secrets)}"
+            f"(last {TAIL} lines):\n{redact(done.tail(TAIL), secrets)}"
         )
     return done.stdout
 

@@ -9,14 +9,13 @@ private repository on the free plan.
 
 from __future__ import annotations
 
-import json
 import re
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests import http_standin
+from tests.http_standin import Answer
 
 DOCS = "https://docs.github.com/rest"
 RULE_TYPES = {"required_status_checks", "pull_request", "non_fast_forward", "deletion"}
@@ -38,7 +37,14 @@ class GitHubStandIn:
     writes: list[tuple[str, str]] = field(default_factory=list)
     url: str = ""
 
-    def handle(self, method: str, path: str, body: Any) -> tuple[int, Any]:
+    def handle(self, method: str, target: str, auth: str, body: Any) -> Answer:
+        if auth != f"Bearer {self.token}":
+            return 401, _error("Bad credentials")
+        if method != "GET":
+            self.writes.append((method, target))
+        return self._route(method, target.split("?", maxsplit=1)[0], body)
+
+    def _route(self, method: str, path: str, body: Any) -> Answer:
         for pattern, name in ROUTES:
             match = re.fullmatch(pattern, path)
             if match is None:
@@ -206,44 +212,6 @@ def _upgrade() -> dict[str, Any]:
     return _error("Upgrade to GitHub Pro or make this repository public to enable this feature.")
 
 
-def _handler(state: GitHubStandIn) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: object) -> None:
-            return
-
-        def _serve(self) -> None:
-            if self.headers.get("Authorization") != f"Bearer {state.token}":
-                self._send(401, _error("Bad credentials"))
-                return
-            length = int(self.headers.get("Content-Length") or 0)
-            body = json.loads(self.rfile.read(length)) if length else None
-            if self.command != "GET":
-                state.writes.append((self.command, self.path))
-            status, answer = state.handle(self.command, self.path.split("?")[0], body)
-            self._send(status, answer)
-
-        def _send(self, status: int, answer: Any) -> None:
-            data = json.dumps(answer).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        do_GET = do_POST = do_PUT = do_PATCH = _serve
-
-    return Handler
-
-
-@contextmanager
-def serve(state: GitHubStandIn) -> Iterator[GitHubStandIn]:
+def serve(state: GitHubStandIn) -> AbstractContextManager[GitHubStandIn]:
     """Run the stand-in on a free loopback port for the duration of the block."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield state
-    finally:
-        server.shutdown()
-        server.server_close()
+    return http_standin.serve(state, content_type="application/json; charset=utf-8")

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, Protocol, runtime_checkable
 
+from gatekeeper.checks.process import run_command
 from gatekeeper.config import Settings
 from gatekeeper.errors import ConfigError
 from gatekeeper.redaction import redact
@@ -29,6 +30,7 @@ URL_ENV: Final = "GATEKEEPER_DATABASE_URL"
 # Marks every database, file and branch gatekeeper creates; nothing without it is ever dropped.
 MARKER: Final = "gatekeeper:"
 SETUP_TIMEOUT: Final = 600.0
+SETUP_TAIL: Final = 15  # lines of a failed setup's output shown
 NAME_PREFIX: Final = "gk_"
 NAME_TAG: Final = 8  # hex digits of a marked name's tag: a chance match is 1 in 4 billion
 
@@ -89,26 +91,16 @@ def _run_setup(command: str, cwd: Path, url: str, secrets: tuple[str, ...]) -> N
     shown = redact(command, (url, *secrets))
     env = setup_environment({"DATABASE_URL": url})
     try:
-        done = subprocess.run(
-            command,
-            shell=True,
-            cwd=cwd,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=SETUP_TIMEOUT,
-            check=False,
-        )
+        done = run_command(command, cwd, SETUP_TIMEOUT, env)
     except subprocess.TimeoutExpired:
         raise ResourceError(
             f"[tool.gatekeeper.database] setup `{shown}` ran longer than {SETUP_TIMEOUT:.0f}s."
         ) from None
     if done.returncode != 0:
-        tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-15:])
         raise ResourceError(
             f"[tool.gatekeeper.database] setup `{shown}` failed with exit status "
             f"{done.returncode} while building the template database: "
-            f"{redact(tail, (url, *secrets))}"
+            f"{redact(done.tail(SETUP_TAIL), (url, *secrets))}"
         )
 
 

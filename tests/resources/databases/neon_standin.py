@@ -21,21 +21,20 @@ when :meth:`Project.purge_expired` is called, as if the background job lagged.
 from __future__ import annotations
 
 import itertools
-import json
 import re
 import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-Answer = tuple[int, Any]
+from tests import http_standin
+from tests.http_standin import Answer
+
 PREFIX = "/api/v2"
 MAX_EXPIRY = timedelta(days=30)
 RESERVED = {"postgres", "template0", "template1"}
@@ -474,38 +473,6 @@ ROUTES: list[tuple[str, str]] = [
 ]
 
 
-def _handler(state: NeonStandIn) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
-            body = json.loads(raw) if raw else None
-            auth = self.headers.get("Authorization", "")
-            status, answer = state.handle(self.command, self.path, auth, body)
-            data = b"" if answer is None else json.dumps(answer).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        do_GET = do_POST = do_PATCH = do_DELETE = _serve
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass  # quiet: the tests read state.answered instead
-
-    return Handler
-
-
-@contextmanager
-def serve(state: NeonStandIn) -> Iterator[NeonStandIn]:
+def serve(state: NeonStandIn) -> AbstractContextManager[NeonStandIn]:
     """Run the stand-in on a free loopback port; ``state.url`` is its API base URL."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    state.url = f"http://127.0.0.1:{server.server_address[1]}{PREFIX}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield state
-    finally:
-        server.shutdown()
-        server.server_close()
+    return http_standin.serve(state, base=PREFIX)
