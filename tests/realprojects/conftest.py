@@ -34,7 +34,15 @@ def prepared_project(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str]
     return get
 
 
-@pytest.fixture(params=sorted(PROJECTS))
+def _grouped(name: str) -> object:
+    # One xdist group per project: under `--dist loadgroup` one worker takes click's long gate
+    # runs and another pluggy's. With this pytest loadgroup does not group (tests/conftest.py);
+    # the suite's `--dist load` deals the first tests out in turn, and the two projects' tests
+    # alternate, so they start on different workers all the same.
+    return pytest.param(name, marks=pytest.mark.xdist_group(f"realprojects-{name}"), id=name)
+
+
+@pytest.fixture(params=[_grouped(name) for name in sorted(PROJECTS)])
 def real_project(
     request: pytest.FixtureRequest,
     prepared_project: Callable[[str], Prepared],

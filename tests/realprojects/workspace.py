@@ -172,6 +172,21 @@ class Checkout:
     def gatekeeper(self, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
         return self.run(self.venv / "bin" / "gatekeeper", *args, cwd=cwd)
 
+    def printed_json(self, *args: str, cwd: Path | None = None) -> Any:
+        """What a ``gatekeeper ... --json`` command printed on its standard output (warnings
+        on standard error are kept apart); a command that fails fails the test."""
+        done = subprocess.run(
+            [str(self.venv / "bin" / "gatekeeper"), *args, "--json"],
+            cwd=cwd or self.root,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=RUN_TIMEOUT,
+            check=False,
+        )
+        assert done.returncode == 0, f"gatekeeper {' '.join(args)}:\n{done.stdout}{done.stderr}"
+        return json.loads(done.stdout)
+
     def python(self, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
         return self.run(self.venv / "bin" / "python", *args, cwd=cwd)
 
