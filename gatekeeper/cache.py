@@ -44,12 +44,13 @@ from gatekeeper.reports.json import check_dict, check_from_dict
 
 FORMAT: Final = 2
 # Derived files that never change a verdict but change on every run: gatekeeper's own output
-# (reports, coverage data) and bytecode, which a project may forget to ignore. Left out only
-# while untracked: a tracked file is the project's, whatever its name, and is keyed.
+# (reports, coverage data, a session's bytecode) and bytecode in __pycache__, which a project may
+# forget to ignore. Left out only while untracked: a tracked file is the project's, whatever its
+# name, and is keyed. A .pyc beside the sources is not left out: Python imports it when no
+# source is there, so it is content.
 EXCLUDED: Final = (
     ":(top).gatekeeper",
     ":(top,glob)**/__pycache__/**",
-    ":(top,glob)**/*.py[co]",
 )
 # Top-level keys that do not change what any check decides.
 _NOT_CONFIG: Final = frozenset({"report", "cache", "checks"})

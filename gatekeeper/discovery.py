@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Final
 
 from gatekeeper.config import PYPROJECT, read_toml
+from gatekeeper.errors import UsageError
 
 _PYTEST_TOML: Final = ("pytest.toml", ".pytest.toml")
 _PYTEST_INI: Final = ("pytest.ini", ".pytest.ini")
@@ -40,6 +41,36 @@ def pytest_args(root: Path) -> list[str]:
     the same in every temporary worktree of a repository.
     """
     return ["--rootdir=.", "--confcutdir=.", f"--config-file={_pytest_config(root)}"]
+
+
+def refuse_outside(worktree: Path, inifile: Path | None, rootdir: Path) -> None:
+    """Raise :class:`UsageError` when pytest's configuration file or rootdir lies outside the git
+    worktree ``worktree``: found in a folder above a project that has none of its own (or named
+    so on purpose), it is not part of what is judged, and a clean checkout does not have it.
+    ``os.devnull`` (``-c /dev/null``, no configuration) is no file."""
+    top = worktree.resolve()
+    if inifile is not None and str(inifile) != os.devnull and not _inside(inifile, top):
+        raise UsageError(
+            f"gatekeeper: pytest took its configuration from {inifile}, outside the git "
+            f"worktree {worktree}. A file there is not part of what is judged and a clean "
+            "checkout does not have it, yet it sets pytest's options and rootdir and decides "
+            "which conftest.py files load, so it could change the verdict; pytest finds one "
+            "above a project that has no pytest configuration of its own. Give the project its "
+            "own (a [tool.pytest.ini_options] table in pyproject.toml, or a pytest.ini at its "
+            "root), or remove that file."
+        )
+    if not _inside(rootdir, top):
+        raise UsageError(
+            f"gatekeeper: pytest's rootdir is {rootdir}, outside the git worktree {worktree}. "
+            "conftest.py files up to the rootdir load, and none outside the worktree is part "
+            "of what is judged or in a clean checkout, so they could change the verdict. Give "
+            "the project its own pytest configuration at its root, run from inside the "
+            "worktree, and pass no --rootdir outside it."
+        )
+
+
+def _inside(path: Path, top: Path) -> bool:
+    return path.resolve().is_relative_to(top)
 
 
 def _pytest_config(root: Path) -> str:

@@ -157,6 +157,8 @@ _RUN: Final = frozenset(
         "GATEKEEPER_RECEIPT",
         "GATEKEEPER_WORKER_DATABASE_URL",
         "GATEKEEPER_SKIP",
+        # where a gated session sends bytecode: a folder keyed by its content (bytecode.py)
+        "PYTHONPYCACHEPREFIX",
         "PYTEST_VERSION",
         "PYTEST_CURRENT_TEST",
         "PYTEST_XDIST_WORKER",

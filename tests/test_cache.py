@@ -62,6 +62,10 @@ def test_tree_id_sees_uncommitted_and_untracked_files_but_not_ignored_ones(
     (root / "pkg" / "__pycache__").mkdir()
     (root / "pkg" / "__pycache__" / "extra.cpython-311.pyc").write_bytes(b"\0")
     assert cache.tree_id(root) == untracked
+    # Bytecode beside the sources is imported when no source is there: content, not a cache.
+    (root / "pkg" / "legacy.pyc").write_bytes(b"\0")
+    assert cache.tree_id(root) != untracked
+    (root / "pkg" / "legacy.pyc").unlink()
 
     # The user's index and status are exactly as they were.
     assert index.read_bytes() == before[0]
@@ -428,8 +432,8 @@ def test_data() -> None:
 def test_tracked_files_under_left_out_paths_stay_in_the_key(
     tmp_path: Path, make_repo: Callable[..., Path], run_git: Callable[..., str], path: str
 ) -> None:
-    # Only untracked bytecode and gatekeeper's own files are left out of the tree id: a tracked
-    # file is the project's, whatever its name.
+    # Only untracked bytecode in __pycache__ and gatekeeper's own files are left out of the tree
+    # id: a tracked file is the project's, whatever its name.
     root = make_repo(tmp_path, {"tests/test_data.py": READS_DATA.format(path=path)}, TESTS_ONLY)
     (root / path).parent.mkdir(parents=True, exist_ok=True)
     (root / path).write_bytes(b"good")

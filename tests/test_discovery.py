@@ -4,6 +4,8 @@ shared folder, or the user's own) never decides a check. Real ruff and mypy on r
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -104,3 +106,62 @@ def test_pytest_is_pinned_to_the_file_it_would_take_from_the_root(
 
     assert args[:2] == ["--rootdir=.", "--confcutdir=."]
     assert args[2] == f"--config-file={chosen or 'pyproject.toml'}"
+
+
+# A conftest.py that turns every failure into a pass: what a planted configuration can load.
+RIGGING_CONFTEST = """\
+import pytest
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    report.outcome = "passed"
+    return report
+"""
+FAILING_TEST = "def test_fails() -> None:\n    assert 1 + 1 == 3\n"
+TESTS_ONLY = '\n[tool.gatekeeper]\nchecks = ["tests"]\n'
+
+
+def gated(root: Path, argv: list[str]) -> subprocess.CompletedProcess[str]:
+    """``argv`` run as a developer runs it in ``root``: none of this suite's own variables."""
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "GATEKEEPER_", "GIT_"))
+    }
+    return subprocess.run(
+        [sys.executable, "-m", *argv],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "planted"),
+    [
+        (["pytest", "--gatekeeper"], "pytest.ini"),
+        (["gatekeeper", "run"], "pytest.ini"),
+        (["pytest", "--gatekeeper", "--rootdir=.."], ""),
+    ],
+    ids=["pytest-ini", "gatekeeper-run-ini", "rootdir"],
+)
+def test_a_pytest_configuration_outside_the_worktree_is_a_usage_error(
+    tmp_path: Path, argv: list[str], planted: str
+) -> None:
+    # A checkout of a project with no pytest configuration of its own, in a folder where
+    # someone planted one with a conftest.py that passes every test.
+    if planted:
+        (tmp_path / planted).write_text("[pytest]\n")
+    (tmp_path / "conftest.py").write_text(RIGGING_CONFTEST)
+    files = {"pyproject.toml": BARE + TESTS_ONLY, "tests/test_add.py": FAILING_TEST}
+    root = make_project(tmp_path / "checkout", files)
+
+    done = gated(root, argv)
+
+    assert done.returncode == 4, done.stdout + done.stderr
+    paragraph = done.stderr.strip().splitlines()[-1]
+    named = str(tmp_path / planted) if planted else str(tmp_path)
+    assert named in paragraph and "outside the git worktree" in paragraph
+    assert not list((root / ".git" / "gatekeeper").rglob("*.json"))  # nothing stored

@@ -73,6 +73,10 @@ def overrides(namespace: object) -> dict[str, object]:
 @pytest.hookimpl(tryfirst=True)
 def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser) -> None:
     early_config.stash[UNSEEN_INSPECTION] = _unseen_inspection(early_config, parser)
+    if getattr(early_config.known_args_namespace, "gatekeeper", False):
+        from pytest_gatekeeper import selection
+
+        selection.remember_given(early_config, parser)
     # As early as possible, so coverage sees the project's modules imported by conftest files.
     from gatekeeper.measure import Plan
 

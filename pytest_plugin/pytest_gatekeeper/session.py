@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -11,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from gatekeeper import earlycoverage, passes, receipt, workfolder
+from gatekeeper import bytecode, discovery, earlycoverage, passes, receipt, repository, workfolder
 from gatekeeper.checks.base import TestOutcome
 from gatekeeper.config import Settings
 from gatekeeper.errors import GatekeeperError
@@ -32,7 +33,7 @@ from gatekeeper.reports import json as json_report
 from gatekeeper.reports import terminal
 from gatekeeper.resources.locks import Held
 from gatekeeper.tempworktree import NESTED_ENV
-from pytest_gatekeeper import plugin
+from pytest_gatekeeper import plugin, selection
 from pytest_gatekeeper.selection import whole_suite
 
 # pytest's exit status when the gate fails but pytest itself saw nothing wrong.
@@ -47,8 +48,8 @@ REPEATS = (
     "every run, never reused"
 )
 DESELECTED = (
-    "tests were deselected at collection (by a plugin, a conftest or addopts): a run of part of "
-    "the suite is neither reused nor stored"
+    "tests were deselected at collection (by a plugin, a conftest or --deselect): a run of part "
+    "of the suite is neither reused nor stored"
 )
 
 
@@ -70,6 +71,7 @@ class GateSession:
         self.finished = 0  # tests whose whole run protocol ended (xdist: reported by workers)
         self.stopped = ""  # what ended the session early: pytest.exit(), Ctrl-C
         self.reused = False  # the whole suite passed before on this content: no session runs
+        self.bytecode: bytecode.Redirect | None = None  # where bytecode went before the session
         # `gatekeeper run` waits for proof that this gate finished (taken now: never inherited).
         self.receipt = receipt.take()
 
@@ -78,7 +80,10 @@ class GateSession:
         cls, config: pytest.Config, start: Path, overrides: dict[str, object]
     ) -> GateSession:
         try:
-            gate = Gate(load_setup(start, overrides))
+            setup = load_setup(start, overrides)
+            if repository.worktree_root(setup.worktree) is not None:  # -- trust --
+                discovery.refuse_outside(setup.worktree, config.inipath, config.rootpath)
+            gate = Gate(setup)
         except GatekeeperError as error:
             _forget_report(start)
             raise pytest.UsageError(str(error)) from None
@@ -103,6 +108,8 @@ class GateSession:
         if suite is not None and _evals_repeat(setup.settings.root, setup.settings):
             suite, why_not = None, REPEATS  # -- evals: repeats are neither reused nor stored --
         self.reused = self.gate.reuse_session(suite, why_not)
+        if not self.reused:
+            self._key_bytecode()
         for dead in dead_data_dirs(setup.worktree):  # runs killed before they cleaned up
             remove_data_dir(dead)
         # The background checks' threads start before coverage measures, so it never traces
@@ -165,6 +172,24 @@ class GateSession:
             "`gatekeeper run`, which start measuring first"
         )
 
+    def _key_bytecode(self) -> None:
+        """The session runs the tree's code, never bytecode written for other content: its
+        bytecode goes to a folder of this content's own (gatekeeper/bytecode.py). Without a
+        key nothing is stored, and bytecode stays where Python puts it."""
+        cache = self.gate.cache
+        if not cache.enabled or cache.inputs.digest is None:
+            return
+        worktree = self.gate.setup.worktree
+        try:
+            bytecode.refuse_stale_imports(
+                worktree, list(sys.modules.values()), _pytest_rewrite(self.config)
+            )
+        except GatekeeperError as error:
+            raise pytest.UsageError(str(error)) from None
+        folder = bytecode.folder(worktree, cache.tree, cache.inputs.digest)
+        bytecode.prepare(folder, worktree)
+        self.bytecode = bytecode.Redirect.to(folder)
+
     # -- a reused session: neither collect nor run (docs/adopting.md) ------------------------
 
     @pytest.hookimpl(tryfirst=True)
@@ -192,7 +217,8 @@ class GateSession:
 
     def pytest_deselected(self, items: Sequence[pytest.Item]) -> None:
         # -- cache: a run that deselected anything judged a selection; its pass is not stored --
-        if items:
+        # (pytest's -m and -k: the options decide, pytest_gatekeeper/selection.py)
+        if items and not selection.by_marks():
             self.gate.narrowed(DESELECTED)
 
     # -- evals: every collected eval case must run (-x/--maxfail must not hide a regression) --
@@ -352,6 +378,9 @@ class GateSession:
             self.data_dir = None
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
+        if self.bytecode is not None:  # a session inside another's process: give its back
+            self.bytecode.restore()
+            self.bytecode = None
         if self.report is None:
             self.gate.stop()  # the session never finished (a usage error, an interrupt)
             os.environ.pop(ENV, None)
@@ -413,6 +442,14 @@ def _failure(report: pytest.TestReport | pytest.CollectReport, outcome: str) -> 
         # pytest's crash message can run on for lines ("+ where ..."): its first line names it.
         message=f"{report.nodeid}: {(message.strip().splitlines() or [''])[0]}",
     )
+
+
+def _pytest_rewrite(config: pytest.Config) -> bytecode.Rewrite:
+    """A module's code as pytest's assertion-rewrite hook makes it (to check the bytecode of
+    modules the hook loaded before the session started)."""
+    from _pytest.assertion.rewrite import _rewrite_test
+
+    return lambda path: _rewrite_test(path, config)[1]
 
 
 def _pytest_cov_measures(config: pytest.Config) -> bool:

@@ -249,3 +249,91 @@ def test_a_pass_recorded_in_a_shell_the_hook_does_not_reproduce_is_gated_again(
 
     assert pushed.returncode == 0, pushed.stderr  # the tree is good: gated, and it passes
     assert GATED in pushed.stderr and CACHED not in pushed.stderr
+
+
+def same_size_edit_in_the_same_second(path: Path, old: str, new: str) -> None:
+    """Replace ``old`` with ``new`` (as long) in ``path`` and give the file back its mtime, as
+    an edit within the same second does: bytecode keyed by mtime and size takes it for the old
+    file."""
+    assert len(old) == len(new)
+    before = path.stat()
+    text = path.read_text()
+    assert text.count(old) == 1
+    path.write_text(text.replace(old, new))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
+def plain_import(cwd: Path, module: str, env: dict[str, str]) -> None:
+    """Import ``module`` as any plain Python run in the worktree does: it leaves bytecode in
+    ``__pycache__`` beside the sources."""
+    done = subprocess.run([sys.executable, "-c", f"import {module}"], cwd=cwd, env=env, check=False)
+    assert done.returncode == 0
+
+
+@pytest.mark.parametrize("addopts", ["", '"-n", "2"'], ids=["one-process", "xdist"])
+def test_a_pass_judged_on_stale_bytecode_does_not_serve_the_push(
+    tmp_path: Path, addopts: str
+) -> None:
+    setup = with_hook(tmp_path, {}, f"addopts = [{addopts}]\n" + TESTS_AND_LINT)
+    env = minimal_env()
+    assert gate(setup.worktree, env).returncode == 0  # a + b: the suite passes
+    plain_import(setup.worktree, "pkg", env)
+    source = setup.worktree / "pkg" / "__init__.py"
+    same_size_edit_in_the_same_second(source, "a + b", "a - b")
+
+    judged = gate(setup.worktree, env)
+
+    # The gate runs the code as it is now, never bytecode written for other content (xdist
+    # workers too: they start with the session's bytecode folder).
+    assert judged.returncode == 1, judged.stdout
+    assert "assert -1 == 3" in judged.stdout
+    commit_everything(setup, "subtract")
+    pushed = push(setup, env)
+    assert GATED in pushed.stderr
+    assert_rejected(pushed, setup)
+
+
+def test_a_module_imported_from_stale_bytecode_before_the_session_stops_it(
+    tmp_path: Path,
+) -> None:
+    # `-p pkg.plugin` imports the package while pytest starts, before the gate can say where
+    # bytecode goes: that import trusts whatever __pycache__ holds.
+    files = {"pkg/plugin.py": '"""A plugin of the project."""\n'}
+    gatekeeper = 'addopts = ["-p", "pkg.plugin"]\n' + TESTS_AND_LINT
+    setup = with_hook(tmp_path, files, gatekeeper)
+    env = minimal_env()
+    assert gate(setup.worktree, env).returncode == 0
+    source = setup.worktree / "pkg" / "__init__.py"
+    same_size_edit_in_the_same_second(source, "a + b", "a - b")
+
+    stopped = gate(setup.worktree, env)
+
+    assert stopped.returncode == 4, stopped.stdout + stopped.stderr
+    assert "pkg/__init__.py had been imported before the gate started" in stopped.stderr
+    assert "run the gate again" in stopped.stderr
+    stale = source.parent / "__pycache__" / f"__init__.{sys.implementation.cache_tag}.pyc"
+    assert not stale.exists()  # removed: the next run imports the source
+    again = gate(setup.worktree, env)
+    assert again.returncode == 1, again.stdout  # the code as it is now
+    assert "assert -1 == 3" in again.stdout
+
+
+def test_a_projects_own_addopts_selection_defines_the_suite_and_its_pass_serves_the_push(
+    tmp_path: Path,
+) -> None:
+    # `-m "not slow"` in the project's own addopts: in the tree, so every run selects the same
+    # (the hook's and CI's too). It defines the suite; it does not narrow a run.
+    gatekeeper = 'addopts = ["-m", "not slow"]\n' + SLOW_MARKER
+    setup = with_hook(tmp_path, {"tests/test_slow.py": NARROWABLE}, gatekeeper)
+    env = minimal_env()
+    judged = gate(setup.worktree, env)
+    assert judged.returncode == 0, judged.stdout
+    assert "1 deselected" in judged.stdout
+    assert "will not answer a push" not in judged.stdout
+    assert "the whole suite passed before" in gate(setup.worktree, env).stdout
+    commit_everything(setup, "judged with the project's own selection")
+
+    pushed = push(setup, env)
+
+    assert pushed.returncode == 0, pushed.stderr
+    assert CACHED in pushed.stderr and GATED not in pushed.stderr
