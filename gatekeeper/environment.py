@@ -155,6 +155,7 @@ _RUN: Final = frozenset(
         "GATEKEEPER_NESTED",
         "GATEKEEPER_IMPORT_ROOTS",
         "GATEKEEPER_RECEIPT",
+        "GATEKEEPER_EARLY_COVERAGE",
         "GATEKEEPER_WORKER_DATABASE_URL",
         "GATEKEEPER_SKIP",
         # where a gated session sends bytecode: a folder keyed by its content (bytecode.py)

@@ -147,3 +147,19 @@ def test_pytest_main_inside_a_program_is_not_replaced_and_says_what_it_missed(
         "measured module(s) were imported before measuring started (pkg, pkg.plugin)"
         in (coverage["summary"])
     )
+
+
+def test_a_restarted_run_is_keyed_as_the_command_the_user_typed(
+    tmp_path: Path, child_env: dict[str, str]
+) -> None:
+    # The restart hands its plan over in a variable of gatekeeper's own: were it keyed like a
+    # user's variable, no rerun would ever be reused, and no pass would answer a push.
+    root = _project(tmp_path / "p")
+    env = {**child_env, "PYTHONPATH": str(root)}
+    argv = (BIN / "pytest", "--gatekeeper", "-q", "-p", "no:cacheprovider")
+    first = _run(root, env, *argv)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "GATEKEEPER_EARLY_COVERAGE" not in first.stdout
+    again = _run(root, env, *argv)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "the whole suite passed before on exactly this content" in again.stdout
