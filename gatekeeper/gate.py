@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import pluggy
+
 from gatekeeper import config as configuration
 from gatekeeper import fingerprint, importroots, passes, repository
 from gatekeeper.cache import Cache
@@ -24,26 +26,39 @@ from gatekeeper.checks.base import Check, CheckContext, TestOutcome
 from gatekeeper.checks.process import RUNNING
 from gatekeeper.checks.types import mypy_files
 from gatekeeper.errors import GatekeeperError
+from gatekeeper.evals.scorers import Registry
 from gatekeeper.hold import Policy
 from gatekeeper.model import CheckResult, Finding, Report, Status, decide
 from gatekeeper.paths import relative, resolve_paths
-from gatekeeper.plugins import collect_checks, plugin_manager, table_for
+from gatekeeper.plugins import collect_checks, collect_scorers, plugin_manager, table_for
 from gatekeeper.redaction import redact_result, redact_values
 from gatekeeper.version import installed_version
 
 
 @dataclass(frozen=True, slots=True)
 class Setup:
-    """The loaded configuration and the checks it enables."""
+    """The loaded configuration, the checks it enables, and the one plugin manager of the run.
+
+    The setup owns the plugins: :func:`load_setup` builds the manager (the only place that scans
+    the installed distributions for entry points), and whoever needs what plugins give (the
+    scorer registry, the database template hook) receives it from here.
+    """
 
     settings: configuration.Settings
     checks: Mapping[str, Check]
     worktree: Path
     paths: tuple[str, ...]
+    manager: pluggy.PluginManager
 
     @property
     def enabled(self) -> list[Check]:
         return [self.checks[name] for name in self.settings.strings("checks")]
+
+    @property
+    def scorers(self) -> Registry:
+        """The eval scorers of the built-ins and every plugin. Collected when asked, so a
+        plugin's bad scorer is reported by the evals that use it (raises ``ValueError``)."""
+        return collect_scorers(self.manager)
 
     def report_path(self) -> Path:
         return self.worktree / self.settings.text("report")
@@ -53,13 +68,14 @@ def load_setup(start: Path, overrides: Mapping[str, object] | None = None) -> Se
     """Find the project around ``start``, load its plugins and configuration, resolve paths."""
     root = configuration.find_project_root(start)
     raw, _ = configuration.read_pyproject(root)
-    checks = collect_checks(plugin_manager(_plugin_names(raw, overrides or {}), root=root))
+    manager = plugin_manager(_plugin_names(raw, overrides or {}), root=root)
+    checks = collect_checks(manager)
     settings = configuration.load(root, table_for(checks), overrides)
     paths = resolve_paths(root, settings.strings("paths"), _where(settings, "paths"))
     for key in ("lint.paths", "types.paths", "complexity.paths"):
         resolve_paths(root, settings.strings(key) or paths, _where(settings, key))
     worktree = repository.worktree_root(root) or root
-    return Setup(settings, checks, worktree, paths)
+    return Setup(settings, checks, worktree, paths, manager)
 
 
 def _plugin_names(raw: Mapping[str, object], overrides: Mapping[str, object]) -> Iterable[str]:

@@ -15,6 +15,7 @@ from gatekeeper import hookspecs
 from gatekeeper.checks.base import Check
 from gatekeeper.config import Table, check_options
 from gatekeeper.errors import ConfigError, UsageError
+from gatekeeper.evals.scorers import Registry, Scorer
 
 ENTRY_POINT_GROUP = "gatekeeper"
 
@@ -103,6 +104,13 @@ def collect_checks(manager: pluggy.PluginManager) -> dict[str, Check]:
                 raise UsageError(f"two gatekeeper plugins register a check named {check.name!r}.")
             checks[check.name] = check
     return checks
+
+
+def collect_scorers(manager: pluggy.PluginManager) -> Registry:
+    """Every registered eval scorer by name, built-ins first; a duplicate name or an object
+    that is not a scorer raises ``ValueError``."""
+    batches: list[list[Scorer]] = manager.hook.gatekeeper_scorers()
+    return Registry(scorer for batch in reversed(batches) for scorer in batch)
 
 
 def table_for(checks: dict[str, Check]) -> Table:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Final, Protocol
 
-from gatekeeper.evals.results import CaseResult, EvalOutcome, from_properties
+from gatekeeper.evals.results import PROPERTY, CaseResult, EvalOutcome, from_properties
 
 DATASET_SUFFIXES: Final = (".yaml", ".yml")
 
@@ -44,11 +44,10 @@ class Recorder:
 
     def take(self, report: CaseReport) -> bool:
         """Record ``report`` if it is an eval case's call report; returns whether it was."""
-        if report.when != "call":
+        if not carries_case(report):
             return False
         result = from_properties(report.user_properties)
-        if result is None:
-            return False
+        assert result is not None
         self.cases.append(result)
         self.failed_items += int(report.failed)
         return True
@@ -71,6 +70,14 @@ class Recorder:
 
     def outcome(self) -> EvalOutcome:
         return EvalOutcome(tuple(self.cases), tuple(self.problems), self.not_run())
+
+
+def carries_case(report: CaseReport) -> bool:
+    """Whether ``report`` is an eval case's call report, carrying the case's result: such a
+    report is the evals check's to judge, never a test's."""
+    if report.when != "call":
+        return False
+    return any(n == PROPERTY and isinstance(v, tuple | list) for n, v in report.user_properties)
 
 
 def is_case(nodeid: str) -> bool:

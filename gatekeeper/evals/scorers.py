@@ -1,7 +1,8 @@
 """Scorers: how an eval case's actual output is compared with its expected output.
 
 A scorer is a small :class:`Scorer` object collected in a :class:`Registry` by name. The built-in
-scorers register through the ``gatekeeper_scorers`` hook, exactly as a plugin's scorers do.
+scorers register through the ``gatekeeper_scorers`` hook, exactly as a plugin's scorers do; the
+loaded setup collects them from its plugin manager (:attr:`gatekeeper.gate.Setup.scorers`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Final, Protocol, runtime_checkable
 
 from gatekeeper.evals import callables
@@ -60,16 +60,6 @@ class Registry:
 
     def names(self) -> list[str]:
         return sorted(self._scorers)
-
-
-def registry(plugins: Iterable[str] = (), root: Path | None = None) -> Registry:
-    """Built-in scorers plus those of every gatekeeper plugin (entry points and ``plugins``,
-    imported from the project ``root``)."""
-    from gatekeeper.plugins import plugin_manager
-
-    manager = plugin_manager(plugins, root=root)
-    batches: list[list[Scorer]] = manager.hook.gatekeeper_scorers()
-    return Registry(scorer for batch in reversed(batches) for scorer in batch)
 
 
 # -- option checking ----------------------------------------------------------------------------

@@ -28,11 +28,12 @@ def adopt(start: Path, key: str) -> WorktreeRecord:
         raise UsageError(f"{found.path} is the main checkout; only linked worktrees are adopted.")
     record = _existing(start, found) or _fresh(start, found)
     records.save(start, record)
-    settings = load_setup(found.path).settings
+    setup = load_setup(found.path)
+    settings = setup.settings
     wanted = [n for n in settings.strings("worktree.ports") if n not in record.ports]
     resources.reserve_ports(record, wanted, settings, lambda: records.save(start, record))
     if record.database is None and resources.wants_database(settings):
-        resources.create_database(record, settings)
+        resources.create_database(record, settings, setup.manager)
         records.save(start, record)
     envfile.write(record)
     record.hook = ensure_hook(found.path)

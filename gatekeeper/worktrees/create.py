@@ -122,11 +122,11 @@ def _build(
     resources.reserve_ports(
         record, settings.strings("worktree.ports"), settings, lambda: records.save(source, record)
     )
-    own = load_setup(path).settings  # the new worktree's own configuration builds its database
-    if resources.wants_database(own):
-        template = template_for(own)
+    own = load_setup(path)  # the new worktree's own configuration builds its database
+    if resources.wants_database(own.settings):
+        template = template_for(own.settings, own.manager)
         created.warnings.extend(filter(None, [reuse_advice(template.basis)]))
-        resources.create_database(record, own, template)
+        resources.create_database(record, own.settings, own.manager, template)
         records.save(source, record)
     _, warning = envfile.write(record)
     created.warnings.extend([warning] if warning else [])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gatekeeper.config import Settings
 from gatekeeper.resources import ports
@@ -24,6 +25,9 @@ from gatekeeper.resources.databases.base import (
 from gatekeeper.resources.identity import WORKTREE, Identity
 from gatekeeper.resources.sweep import remove_port
 from gatekeeper.worktrees.records import WorktreeRecord
+
+if TYPE_CHECKING:
+    import pluggy
 
 
 def wants_database(settings: Settings) -> bool:
@@ -59,13 +63,18 @@ def release_ports(record: WorktreeRecord) -> None:
 
 
 def create_database(
-    record: WorktreeRecord, settings: Settings, template: Template | None = None
+    record: WorktreeRecord,
+    settings: Settings,
+    plugins: pluggy.PluginManager,
+    template: Template | None = None,
 ) -> Database:
-    """The worktree's database, cloned from ``template`` (default: the project's) by the
-    configured backend."""
+    """The worktree's database, cloned from ``template`` (default: the project's, filled also
+    by the template hook of ``plugins``, the setup's plugin manager) by the configured
+    backend."""
     backend = open_backend(settings)
     try:
-        database = backend.create(template or template_for(settings), identity(record), record.name)
+        template = template or template_for(settings, plugins)
+        database = backend.create(template, identity(record), record.name)
     finally:
         backend.close()
     record.database = {"backend": database.backend, "name": database.name, "url": database.url}

@@ -9,27 +9,23 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from pytest_gatekeeper import options
 from pytest_gatekeeper.isolation import Isolation
 
 if TYPE_CHECKING:
-    from gatekeeper.config import Settings
+    from gatekeeper.gate import Setup
     from gatekeeper.resources.ahead import Ahead
 
 PLUGIN_NAME = "gatekeeper-databases-ahead"
-# Runs that never run a test: nothing to prepare for.
-_NO_TESTS = ("help", "version", "collectonly", "showfixtures", "show_fixtures_per_test", "markers")
 
 
 def install(config: pytest.Config, isolation: Isolation) -> None:
     """Register the preparer when this process starts a run that may use a database server."""
-    if hasattr(config, "workerinput") or any(
-        getattr(config.option, name, False) for name in _NO_TESTS
-    ):
-        return
+    if hasattr(config, "workerinput") or options.inspects(config.option):
+        return  # a worker, or a run that never runs a test: nothing to prepare for
     from gatekeeper.resources.ahead import wanted
-    from pytest_gatekeeper.plugin import overrides
 
-    if wanted(config.rootpath, overrides(config.option)):
+    if wanted(config.rootpath, options.overrides(config.option)):
         config.pluginmanager.register(DatabasesAhead(config, isolation), PLUGIN_NAME)
 
 
@@ -41,12 +37,10 @@ class DatabasesAhead:
         self.isolation = isolation
         self.ahead: Ahead | None = None
 
-    def _settings(self) -> Settings:
-        # Loaded apart from the session's own copy: this runs in the background thread.
-        from gatekeeper.gate import load_setup
-        from pytest_gatekeeper.plugin import overrides
-
-        return load_setup(self.config.rootpath, overrides(self.config.option)).settings
+    def _setup(self) -> Setup:
+        # Called in the background thread: the process's one setup, loaded there if nobody
+        # loaded it yet.
+        return options.setup(self.config, self.config.rootpath)
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         from gatekeeper.errors import GatekeeperError
@@ -57,7 +51,7 @@ class DatabasesAhead:
         except GatekeeperError:
             return  # the fixtures report an unusable state dir themselves
         workers = getattr(self.config.option, "numprocesses", None) or 1
-        self.ahead = Ahead(self._settings, owner, int(workers))
+        self.ahead = Ahead(self._setup, owner, int(workers))
         self.ahead.start()
 
     @pytest.hookimpl(trylast=True)

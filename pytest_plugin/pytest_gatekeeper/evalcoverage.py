@@ -64,6 +64,11 @@ OUTSIDE_ITEMS: Final = frozenset(
 _FOCUS = pytest.StashKey["EvalCoverage"]()
 
 
+class FocusedItem(pytest.Item):
+    """An item whose only project code runs inside :func:`measured` (eval items): tracing may
+    be paused for the rest of its run."""
+
+
 def install(config: pytest.Config, measurement: Measurement) -> None:
     """Pause ``measurement`` around the pytest machinery of eval items in this process."""
     if measurement.may_pause() and not config.pluginmanager.has_plugin(PLUGIN):
@@ -116,9 +121,7 @@ class EvalCoverage:
     def _may_pause(
         self, item: pytest.Item, previous: pytest.Item | None, nextitem: pytest.Item | None
     ) -> bool:
-        from pytest_gatekeeper.evals import EvalItem
-
-        if not isinstance(item, EvalItem):
+        if not isinstance(item, FocusedItem):
             return False
         if previous is None or nextitem is None:
             return False

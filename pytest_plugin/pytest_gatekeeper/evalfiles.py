@@ -32,14 +32,29 @@ def collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector 
     """The dataset file's collector when the project opted in and it is one, else None."""
     config = parent.config
     if opted_in(config):
-        from pytest_gatekeeper import evals
-
-        return evals.collect_file(file_path, parent)
+        return _dataset(file_path, parent)
     root = find_project_root(Path(config.invocation_params.dir))
     assert isinstance(_DEFAULT_PATHS, list)
     if any(file_path.resolve().is_relative_to((root / p).resolve()) for p in _DEFAULT_PATHS):
         leave(config, file_path, f"not collected: {NOT_OPTED_IN}", ", ".join(_DEFAULT_PATHS))
     return None
+
+
+def _dataset(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    """An :class:`~pytest_gatekeeper.evals.EvalFile` for a dataset under the configured eval
+    paths, else None (a YAML file there that is not a dataset is noted, with why, for
+    ``--collect-only``)."""
+    from gatekeeper.evals import dataset
+    from pytest_gatekeeper import evals
+
+    found = evals.layout(parent.config)
+    if not dataset.in_paths(file_path, found.root, found.paths):
+        return None
+    reason = dataset.not_a_dataset(file_path)
+    if reason is not None:
+        leave(parent.config, file_path, f"not a dataset: {reason}", ", ".join(found.paths))
+        return None
+    return evals.EvalFile.from_parent(parent, path=file_path)
 
 
 def opted_in(config: pytest.Config) -> bool:

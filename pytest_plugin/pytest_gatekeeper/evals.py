@@ -22,9 +22,9 @@ from gatekeeper.errors import GatekeeperError
 from gatekeeper.evals import callables, dataset
 from gatekeeper.evals.results import PROPERTY, CaseResult
 from gatekeeper.evals.runner import run_case
-from gatekeeper.evals.scorers import Registry, Scorer, registry
-from pytest_gatekeeper import evalfiles
-from pytest_gatekeeper.evalcoverage import measured
+from gatekeeper.evals.scorers import Registry, Scorer
+from pytest_gatekeeper import options
+from pytest_gatekeeper.evalcoverage import FocusedItem, measured
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,36 +43,17 @@ def layout(config: pytest.Config) -> Layout:
     """The project's eval layout, read once per pytest process from ``[tool.gatekeeper]``."""
     found = config.stash.get(_LAYOUT, None)
     if found is None:
-        from gatekeeper.gate import load_setup
-        from pytest_gatekeeper.plugin import overrides
-
         try:
-            setup = load_setup(Path(config.invocation_params.dir), overrides(config.option))
-            plugins = setup.settings.strings("plugins")
+            setup = options.setup(config, Path(config.invocation_params.dir))
             found = Layout(
                 setup.settings.root,
                 tuple(setup.settings.strings("evals.paths")),
-                registry(plugins, setup.settings.root),
+                setup.scorers,
             )
         except (GatekeeperError, ValueError) as error:
             raise pytest.UsageError(f"gatekeeper evals: {error}") from None
         config.stash[_LAYOUT] = found
     return found
-
-
-def collect_file(file_path: Path, parent: pytest.Collector) -> EvalFile | None:
-    """An :class:`EvalFile` for a dataset under the configured eval paths, else None (a YAML
-    file there that is not a dataset is noted, with why, for ``--collect-only``)."""
-    found = layout(parent.config)
-    if not dataset.in_paths(file_path, found.root, found.paths):
-        return None
-    reason = dataset.not_a_dataset(file_path)
-    if reason is not None:
-        evalfiles.leave(
-            parent.config, file_path, f"not a dataset: {reason}", ", ".join(found.paths)
-        )
-        return None
-    return EvalFile.from_parent(parent, path=file_path)
 
 
 def include_datasets(config: pytest.Config) -> None:
@@ -122,8 +103,9 @@ class EvalFailed(Exception):
         self.result = result
 
 
-class EvalItem(pytest.Item):
-    """One eval case."""
+class EvalItem(FocusedItem):
+    """One eval case: the project's code it runs is its target and its scorer, called inside
+    :func:`~pytest_gatekeeper.evalcoverage.measured`."""
 
     def __init__(
         self,

@@ -67,7 +67,7 @@ def _open_ports(isolation: Isolation) -> PortPool:
     from gatekeeper.resources import ports
 
     identity = isolation.own()
-    settings = isolation.settings()
+    settings = isolation.setup().settings
     span = ports.PortRange(settings.integer("ports.first"), settings.integer("ports.last"))
     return ports.PortPool(identity.seed("ports"), span, identity.record())
 
@@ -118,8 +118,9 @@ def _open_pool(isolation: Isolation) -> DatabasePool:
     from gatekeeper.resources.databases.template_key import TemplateWarning, reuse_advice
 
     identity = isolation.own()
-    settings = isolation.settings()
-    template = base.template_for(settings, run=identity.run)
+    setup = isolation.setup()
+    settings = setup.settings
+    template = base.template_for(settings, setup.manager, run=identity.run)
     advice = reuse_advice(template.basis)
     if advice:
         _warn(TemplateWarning(advice))

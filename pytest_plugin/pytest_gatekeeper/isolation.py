@@ -19,9 +19,10 @@ from gatekeeper.errors import GatekeeperError
 from gatekeeper.resources import identity as identities
 from gatekeeper.resources import tempdirs
 from gatekeeper.resources.locks import Held, due, state_dir
+from pytest_gatekeeper import options
 
 if TYPE_CHECKING:
-    from gatekeeper.config import Settings
+    from gatekeeper.gate import Setup
 
 PLUGIN_NAME = "gatekeeper-isolation"
 
@@ -36,7 +37,6 @@ class Isolation:
         self.basetemp: tempdirs.Basetemp | None = None
         self.owner: Held | None = None
         self._identity: identities.Identity | None = None
-        self._settings: Settings | None = None
         self._saved: dict[str, str | None] = {}
 
     @classmethod
@@ -109,14 +109,9 @@ class Isolation:
             found = self._identity = owners.owned(found, self.owner)
         return found
 
-    def settings(self) -> Settings:
-        if self._settings is None:
-            from gatekeeper.gate import load_setup
-            from pytest_gatekeeper.plugin import overrides
-
-            setup = load_setup(self.config.rootpath, overrides(self.config.option))
-            self._settings = setup.settings
-        return self._settings
+    def setup(self) -> Setup:
+        """The project's setup, shared by the whole pytest process (:func:`options.setup`)."""
+        return options.setup(self.config, self.config.rootpath)
 
     def export(self, variables: dict[str, str]) -> None:
         """Set variables for child processes; the previous values come back at unconfigure."""
@@ -155,9 +150,7 @@ class Isolation:
 
 
 def _inspect_only(config: pytest.Config) -> bool:
-    from pytest_gatekeeper.plugin import INSPECT_ONLY
-
-    return any(getattr(config.option, name, False) for name in INSPECT_ONLY)
+    return options.inspects(config.option)
 
 
 def _sweep_owner_locks() -> None:

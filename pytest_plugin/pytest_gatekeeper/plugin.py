@@ -6,68 +6,24 @@ when ``--gatekeeper`` is given.
 
 from __future__ import annotations
 
-import argparse
 import os
 import shlex
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
-from gatekeeper.config import CORE_OPTIONS, Option
+from pytest_gatekeeper import options
 
-# The first sys.path entry of the command that started pytest (its script's folder, or the
-# working directory under `python -m`), taken before anything can change it: a restart with
-# coverage started first (gatekeeper/earlycoverage.py) puts it back. None under -P.
-FIRST_PATH = None if sys.flags.safe_path or not sys.path else sys.path[0]
 SESSION_PLUGIN = "gatekeeper-session"
 WORKER_PLUGIN = "gatekeeper-worker"
-# Runs that only inspect the suite or print help: no gate and no basetemp of ours for these.
-INSPECT_ONLY = (
-    "help",
-    "version",
-    "collectonly",
-    "showfixtures",
-    "show_fixtures_per_test",
-    "markers",
-)
 # Why --gatekeeper cannot run here (an inspect-only option nobody typed), found while pytest's
 # parser is at hand; the gate is started later for a pytest run inside an xdist worker.
 UNSEEN_INSPECTION = pytest.StashKey[str | None]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("gatekeeper", "quality gate (pytest-gatekeeper)")
-    group.addoption(
-        "--gatekeeper",
-        action="store_true",
-        default=False,
-        help="Run the quality gate: tests, coverage, lint, types and complexity, one verdict.",
-    )
-    for option in CORE_OPTIONS:
-        _add(group, option)
-
-
-def _add(group: pytest.OptionGroup, option: Option) -> None:
-    if option.kind == "bool":
-        group.addoption(option.flag, action="store_true", dest=option.dest, help=option.help)
-        return
-    metavar = {"list": "A,B", "int": "N", "float": "N", "str": "VALUE"}[option.kind]
-    group.addoption(option.flag, dest=option.dest, default=None, metavar=metavar, help=option.help)
-
-
-def overrides(namespace: object) -> dict[str, object]:
-    """The ``--gatekeeper-*`` options given on the command line, by configuration key."""
-    given: dict[str, object] = {}
-    for option in CORE_OPTIONS:
-        value = getattr(namespace, option.dest, None)
-        if option.kind == "bool":
-            if value:
-                given[option.key] = not option.default
-        elif value is not None:
-            given[option.key] = value
-    return given
+    options.add_options(parser)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -101,29 +57,33 @@ def _start_gate(config: pytest.Config) -> None:
     namespace = config.known_args_namespace
     if not getattr(namespace, "gatekeeper", False):
         return
-    if _inspects(namespace):
+    if options.inspects(namespace):
         unseen = config.stash.get(UNSEEN_INSPECTION, None)
         if unseen is not None:
             raise pytest.UsageError(unseen)
         return  # asked for on the command line: the run only inspects, as plain pytest's does
     if config.pluginmanager.has_plugin(SESSION_PLUGIN):
         return
-    if config.pluginmanager.is_blocked(SESSION_PLUGIN):
-        raise pytest.UsageError(
-            f"--gatekeeper with -p no:{SESSION_PLUGIN} (on the command line, in addopts or in "
-            "PYTEST_ADDOPTS): that switches off the gate's session, so no verdict could be "
-            f"reached. Remove -p no:{SESSION_PLUGIN}, or run plain pytest without --gatekeeper."
-        )
-    from pytest_gatekeeper.session import GateSession
+    from pytest_gatekeeper.session import FEATURES, GateSession
 
+    for name in (SESSION_PLUGIN, *FEATURES):
+        _refuse_blocked(config, name)
     start = Path(config.invocation_params.dir)
-    session = GateSession.create(config, start, overrides(namespace))
+    session = GateSession.create(config, start, namespace)
     config.pluginmanager.register(session, SESSION_PLUGIN)
     session.start()
 
 
-def _inspects(namespace: argparse.Namespace) -> bool:
-    return any(getattr(namespace, name, False) for name in INSPECT_ONLY)
+def _refuse_blocked(config: pytest.Config, name: str) -> None:
+    """A usage error when ``-p no:NAME`` switched off the gate's session or one of its parts."""
+    if not config.pluginmanager.is_blocked(name):
+        return
+    what = "the gate's session" if name == SESSION_PLUGIN else "a part of the gate's session"
+    raise pytest.UsageError(
+        f"--gatekeeper with -p no:{name} (on the command line, in addopts or in "
+        f"PYTEST_ADDOPTS): that switches off {what}, so no verdict could be "
+        f"reached. Remove -p no:{name}, or run plain pytest without --gatekeeper."
+    )
 
 
 def _unseen_inspection(config: pytest.Config, parser: pytest.Parser) -> str | None:
@@ -131,9 +91,9 @@ def _unseen_inspection(config: pytest.Config, parser: pytest.Parser) -> str | No
     leaves the gate off: no verdict, yet exit status 0) taken from addopts or PYTEST_ADDOPTS
     rather than the command line. None without one, or when it was typed on the command line."""
     namespace = config.known_args_namespace
-    if not getattr(namespace, "gatekeeper", False) or not _inspects(namespace):
+    if not getattr(namespace, "gatekeeper", False) or not options.inspects(namespace):
         return None
-    if _inspects(parser.parse_known_args(list(config.invocation_params.args))):
+    if options.inspects(parser.parse_known_args(list(config.invocation_params.args))):
         return None
     flag, where = _where_from(config, parser)
     return (
@@ -159,7 +119,7 @@ def _inspecting_arg(parser: pytest.Parser, args: Sequence[str]) -> str | None:
     """The first of ``args`` that alone asks pytest only to inspect, as it was written."""
     for arg in (a for a in args if a.startswith("-")):
         try:
-            if _inspects(parser.parse_known_args([arg])):
+            if options.inspects(parser.parse_known_args([arg])):
                 return arg
         except pytest.UsageError:  # an option that needs its value: not one of those
             continue

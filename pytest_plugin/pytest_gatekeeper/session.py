@@ -1,40 +1,39 @@
-"""The gated pytest session: one object registered with the plugin manager holds all state."""
+"""The gated pytest session: runs the gate around the session and decides the exit status.
+
+One object registered with the plugin manager holds the gate's state. Each feature around it is
+an object of its own, registered beside it (``FEATURES``), readable alone: eval recording
+(:mod:`pytest_gatekeeper.evalrecording`), coverage (:mod:`pytest_gatekeeper.sessioncoverage`,
+only when measuring) and integration gating (:mod:`pytest_gatekeeper.integration`, only when
+asked). The session calls them where the gate's order needs them.
+"""
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from gatekeeper import bytecode, discovery, earlycoverage, passes, receipt, repository, workfolder
+from gatekeeper import bytecode, discovery, passes, receipt, repository, workfolder
 from gatekeeper.checks.base import TestOutcome
-from gatekeeper.config import Settings
 from gatekeeper.errors import GatekeeperError
-from gatekeeper.evals.recorder import Recorder as EvalRecorder
-from gatekeeper.evals.recorder import is_case
-from gatekeeper.gate import Gate, load_setup
-from gatekeeper.measure import (
-    ENV,
-    DataDir,
-    Measurement,
-    Plan,
-    claim_data_dir,
-    dead_data_dirs,
-    remove_data_dir,
-)
+from gatekeeper.evals.recorder import carries_case, is_case
+from gatekeeper.gate import Gate
+from gatekeeper.measure import ENV, dead_data_dirs, remove_data_dir
 from gatekeeper.model import Finding, Report
 from gatekeeper.reports import json as json_report
 from gatekeeper.reports import terminal
-from gatekeeper.resources.locks import Held
 from gatekeeper.tempworktree import NESTED_ENV
-from pytest_gatekeeper import plugin, selection
+from pytest_gatekeeper import evalrecording, integration, options, selection, sessioncoverage
+from pytest_gatekeeper.evalrecording import EvalRecording
+from pytest_gatekeeper.integration import IntegrationGate
 from pytest_gatekeeper.selection import whole_suite
+from pytest_gatekeeper.sessioncoverage import NOT_MEASURED, Measured, SessionCoverage
 
 # pytest's exit status when the gate fails but pytest itself saw nothing wrong.
 GATE_FAILED = 1
@@ -51,6 +50,9 @@ DESELECTED = (
     "tests were deselected at collection (by a plugin, a conftest or --deselect): a run of part "
     "of the suite is neither reused nor stored"
 )
+# The plugin objects the session registers for its features (switching one off with -p no:
+# is refused like switching off the session).
+FEATURES = (evalrecording.PLUGIN, sessioncoverage.PLUGIN, integration.PLUGIN)
 
 
 class GateSession:
@@ -61,12 +63,7 @@ class GateSession:
         self.gate = gate
         self.counts: Counter[str] = Counter()
         self.failures: list[Finding] = []
-        self.measurement: Measurement | None = None
-        self.data_dir: DataDir | None = None
-        self.coverage_problem: str | None = None
-        self.coverage_note: str | None = None  # measured modules imported before measuring
         self.report: Report | None = None
-        self.evals = EvalRecorder()  # evals
         self.report_problem: str | None = None
         self.finished = 0  # tests whose whole run protocol ended (xdist: reported by workers)
         self.stopped = ""  # what ended the session early: pytest.exit(), Ctrl-C
@@ -74,26 +71,29 @@ class GateSession:
         self.bytecode: bytecode.Redirect | None = None  # where bytecode went before the session
         # `gatekeeper run` waits for proof that this gate finished (taken now: never inherited).
         self.receipt = receipt.take()
+        # -- the features, each its own plugin object --
+        self.evals = EvalRecording()
+        config.pluginmanager.register(self.evals, evalrecording.PLUGIN)
+        self.coverage: SessionCoverage | None = None  # registered once it measures
+        self.integration: IntegrationGate | None = None
+        if integration.wanted(gate.setup):
+            self.integration = IntegrationGate(gate.setup)
+            config.pluginmanager.register(self.integration, integration.PLUGIN)
 
     @classmethod
     def create(
-        cls, config: pytest.Config, start: Path, overrides: dict[str, object]
+        cls, config: pytest.Config, start: Path, namespace: argparse.Namespace
     ) -> GateSession:
         try:
-            setup = load_setup(start, overrides)
+            setup = options.setup(config, start, namespace)
             if repository.worktree_root(setup.worktree) is not None:  # -- trust --
                 discovery.refuse_outside(setup.worktree, config.inipath, config.rootpath)
             gate = Gate(setup)
         except GatekeeperError as error:
             _forget_report(start)
             raise pytest.UsageError(str(error)) from None
-        if "coverage" in gate.setup.settings.strings("checks") and _pytest_cov_measures(config):
-            raise pytest.UsageError(
-                "pytest-cov is measuring this session (--cov), and so is gatekeeper's coverage "
-                "check: two collectors in one process corrupt each other. Drop --cov (and "
-                "--cov-* options in addopts) for gated runs, or leave coverage out of "
-                "[tool.gatekeeper] checks."
-            )
+        if "coverage" in gate.setup.settings.strings("checks"):
+            sessioncoverage.refuse_pytest_cov(config)
         return cls(config, gate)
 
     # -- start ------------------------------------------------------------------------------
@@ -105,7 +105,7 @@ class GateSession:
         workfolder.prepare(setup.worktree)
         suite = whole_suite(self.config)
         why_not = SELECTION
-        if suite is not None and _evals_repeat(setup.settings.root, setup.settings):
+        if suite is not None and evalrecording.repeats(setup.settings.root, setup.settings):
             suite, why_not = None, REPEATS  # -- evals: repeats are neither reused nor stored --
         self.reused = self.gate.reuse_session(suite, why_not)
         if not self.reused:
@@ -116,61 +116,10 @@ class GateSession:
         # them; they run once it does, their tools seeing the same environment as the tests'.
         self.gate.prepare()
         if "coverage" in setup.settings.strings("checks") and not self.reused:
-            self._start_measuring(tuple(str(setup.settings.root / p) for p in setup.paths))
+            self.coverage = SessionCoverage(self.config, setup.worktree, self.receipt)
+            self.config.pluginmanager.register(self.coverage, sessioncoverage.PLUGIN)
+            self.coverage.start(tuple(str(setup.settings.root / p) for p in setup.paths))
         self.gate.start()
-
-    def _start_measuring(self, source: tuple[str, ...]) -> None:
-        """Start coverage of ``source``, or adopt the collector this process was restarted
-        with (:mod:`gatekeeper.earlycoverage`)."""
-        early = earlycoverage.adopt(os.environ)
-        if early is not None and tuple(early["source"]) == source:
-            self.data_dir, self.measurement = _adopted(early, source)
-        else:
-            if early is not None:  # made for other paths: start afresh (never expected)
-                folder, measurement = _adopted(early, source)
-                measurement.discard()
-                folder.discard()
-            self.data_dir = claim_data_dir(self.gate.setup.worktree)
-            self.measurement = Measurement(Plan(self.data_dir.path, source, os.getpid()))
-            try:
-                self.measurement.start()
-            except Exception as error:  # reported by the coverage check, never silently passed
-                self.coverage_problem = f"coverage could not start: {error}"
-                self.measurement = None
-                return
-            self._measure_from_the_start(source, restarted=early is not None)
-        os.environ[ENV] = self.measurement.plan.to_env()
-        # evals: trace eval targets, not pytest's machinery around them
-        from pytest_gatekeeper import evalcoverage
-
-        evalcoverage.install(self.config, self.measurement)
-
-    def _measure_from_the_start(self, source: tuple[str, ...], restarted: bool) -> None:
-        """When measured modules were imported before measuring started, start this command
-        again with coverage started first; where it cannot be, say so in the coverage result."""
-        assert self.measurement is not None and self.data_dir is not None
-        early = self.measurement.imported_early()
-        if not early:
-            return
-        argv = earlycoverage.command_line(self.config.invocation_params.args)
-        if argv is not None and not restarted:
-            self.measurement.discard()
-            if self.receipt is not None:  # taken from the environment: the new process needs it
-                os.environ[receipt.ENV] = str(self.receipt)
-            # pytest captures the standard streams into files: hand the real ones back first
-            capture = self.config.pluginmanager.getplugin("capturemanager")
-            if capture is not None:
-                capture.stop_global_capturing()
-            data_file = str(self.data_dir.path / ".coverage")
-            earlycoverage.restart(
-                data_file, source, self.data_dir.held.fd, argv[1:], plugin.FIRST_PATH
-            )
-        shown = ", ".join(early[:5]) + (f" and {len(early) - 5} more" if len(early) > 5 else "")
-        self.coverage_note = (
-            f"{len(early)} measured module(s) were imported before measuring started ({shown}): "
-            "their import-time lines count as not run. Run the gate as `pytest --gatekeeper` or "
-            "`gatekeeper run`, which start measuring first"
-        )
 
     def _key_bytecode(self) -> None:
         """The session runs the tree's code, never bytecode written for other content: its
@@ -203,7 +152,7 @@ class GateSession:
     # -- what the session did ---------------------------------------------------------------
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if self.evals.take(report):  # eval cases are judged by the evals check, not as tests
+        if carries_case(report):  # eval cases are judged by the evals check, not as tests
             return
         if report.when == "call" or not report.passed:
             outcome = _outcome(report)
@@ -221,16 +170,7 @@ class GateSession:
         if items and not selection.by_marks():
             self.gate.narrowed(DESELECTED)
 
-    # -- evals: every collected eval case must run (-x/--maxfail must not hide a regression) --
-    def pytest_collection_finish(self, session: pytest.Session) -> None:
-        self.evals.take_collected(item.nodeid for item in session.items)
-
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_xdist_node_collection_finished(self, node: object, ids: Sequence[str]) -> None:
-        self.evals.take_collected(ids)
-
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
-        self.evals.take_collect(report)  # evals
         if report.failed:
             self.counts["errors"] += 1
             self.failures.append(_failure(report, "errors"))
@@ -239,36 +179,26 @@ class GateSession:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        coverage_dir = None
-        if self.measurement is not None:
-            self.measurement.stop()
-            coverage_dir = self.measurement.plan.directory
-        os.environ.pop(ENV, None)
-        self.report = self.gate.finish(
-            self._outcome(session, exitstatus, coverage_dir), self._waiting
-        )
-        self._discard_coverage_data()  # judged: the data has no more use
-        # -- integration: gate the merge result too (docs/integration.md) --
-        if self.gate.setup.settings.flag("integrate"):
-            from gatekeeper.integration.gating import gate_merge_of_head
-
-            setup = self.gate.setup
-            self.report = gate_merge_of_head(setup.settings, setup.worktree, self.report)
+        measured = self.coverage.stop() if self.coverage is not None else NOT_MEASURED
+        os.environ.pop(ENV, None)  # no coverage plan outlives the session
+        self.report = self.gate.finish(self._outcome(session, exitstatus, measured), self._waiting)
+        if self.coverage is not None:
+            self.coverage.discard()  # judged: the data has no more use
+        if self.integration is not None:  # gate the merge result too (docs/integration.md)
+            self.report = self.integration.extend(self.report)
         self._write_reports(self.report)
         session.exitstatus = self._exit_status(int(session.exitstatus))
         if self.receipt is not None and not self.report_problem:
             receipt.write(self.receipt, self.gate.setup.report_path(), self.report.verdict.value)
 
-    def _outcome(
-        self, session: pytest.Session, exitstatus: int, coverage_dir: Path | None
-    ) -> TestOutcome:
+    def _outcome(self, session: pytest.Session, exitstatus: int, measured: Measured) -> TestOutcome:
         """What the session did, for the tests and coverage checks."""
         status = int(exitstatus)
-        tests = session.testscollected - len(self.evals.collected)
+        tests = session.testscollected - self.evals.collected
         not_run = 0 if self.reused else max(0, tests - self.finished)
-        if session.shouldfail or session.shouldstop or self.evals.not_run() or not_run:
+        if session.shouldfail or session.shouldstop or self.evals.incomplete() or not_run:
             self.gate.narrowed()  # stopped early (-x, --maxfail): only part of the suite ran
-        if status == GATE_FAILED and self._only_evals_failed():
+        if status == GATE_FAILED and self.evals.only_they_failed(self.counts):
             status = 0  # evals: failed eval cases are the evals check's to judge
         return TestOutcome(
             exitstatus=status,
@@ -279,9 +209,9 @@ class GateSession:
             xfailed=self.counts["xfailed"],
             xpassed=self.counts["xpassed"],
             failures=tuple(self.failures),
-            coverage_dir=coverage_dir,
-            coverage_problem=self.coverage_problem,
-            coverage_note=self.coverage_note,
+            coverage_dir=measured.directory,
+            coverage_problem=measured.problem,
+            coverage_note=measured.note,
             duration=time.perf_counter() - self.gate.started,
             evals=self.evals.outcome(),
             not_run=not_run,
@@ -311,17 +241,12 @@ class GateSession:
         assert self.report is not None
         if not self.report.passed or self.report_problem:
             return GATE_FAILED if status in (0, 5) else status
-        if status == 1 and self._only_evals_failed():
+        if status == 1 and self.evals.only_they_failed(self.counts):
             # Failed eval cases fail their items (so --lf reruns them); the evals check decides.
             return 0
         if status == 5 and self.reused:
             return 0  # nothing was collected because the stored pass was reused
         return status
-
-    def _only_evals_failed(self) -> bool:
-        return bool(self.evals.failed_items) and not (
-            self.counts["failed"] or self.counts["errors"]
-        )
 
     def _waiting(self, names: list[str]) -> None:
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
@@ -372,21 +297,13 @@ class GateSession:
             self.stopped = "the session was interrupted"
         self.gate.stop()  # the tools run in sessions of their own: Ctrl-C does not reach them
 
-    def _discard_coverage_data(self) -> None:
-        if self.data_dir is not None:
-            self.data_dir.discard()
-            self.data_dir = None
-
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         if self.bytecode is not None:  # a session inside another's process: give its back
             self.bytecode.restore()
             self.bytecode = None
         if self.report is None:
             self.gate.stop()  # the session never finished (a usage error, an interrupt)
-            os.environ.pop(ENV, None)
-            if self.measurement is not None:
-                self.measurement.stop()
-            self._discard_coverage_data()  # never to be judged
+            os.environ.pop(ENV, None)  # its coverage, if any, stops in its own unconfigure
         reporter = config.pluginmanager.get_plugin("terminalreporter")
         if self.report is not None and reporter is not None:
             text, colour = terminal.verdict_line(self.report)
@@ -452,18 +369,6 @@ def _pytest_rewrite(config: pytest.Config) -> bytecode.Rewrite:
     return lambda path: _rewrite_test(path, config)[1]
 
 
-def _pytest_cov_measures(config: pytest.Config) -> bool:
-    """Whether pytest-cov was asked to measure this session (``--cov``, maybe in addopts)."""
-    return bool(getattr(config.known_args_namespace, "cov_source", None))
-
-
-def _evals_repeat(root: Path, settings: Settings) -> bool:
-    """Whether an eval dataset repeats a case: a nondeterministic target's pass is not reused."""
-    from gatekeeper.evals.dataset import repeats_anywhere
-
-    return repeats_anywhere(root, settings.strings("evals.paths"))
-
-
 def _forget_report(start: Path) -> None:
     """The configuration is broken, so this run writes no report: remove the last run's (at the
     default place), lest it be read as this run's verdict."""
@@ -486,16 +391,3 @@ def _forget_old_report(report: Path) -> None:
             f"({error.strerror or error}); name a file in a writable directory (the default "
             "is .gatekeeper/report.json)."
         ) from None
-
-
-def _adopted(early: dict[str, Any], source: tuple[str, ...]) -> tuple[DataDir, Measurement]:
-    """The data folder (its lock held across the exec) and the running measurement this process
-    was restarted with."""
-    import coverage
-
-    folder = Path(early["data_file"]).parent
-    fd = int(early["lock_fd"])
-    os.set_inheritable(fd, False)  # nothing this process starts may hold the folder's lock
-    measurement = Measurement(Plan(folder, source, os.getpid()))
-    measurement.adopt(coverage.Coverage.current())
-    return DataDir(folder, Held(folder.with_name(f"{folder.name}.lock"), fd)), measurement

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Final, Protocol, runtime_checkable
 
 from gatekeeper.checks.process import run_command
 from gatekeeper.config import Settings
@@ -25,6 +25,9 @@ from gatekeeper.resources.databases.template_key import (
 from gatekeeper.resources.identity import WORKTREE, Identity
 from gatekeeper.resources.locks import ResourceError
 from gatekeeper.setup_environment import setup_environment
+
+if TYPE_CHECKING:
+    import pluggy
 
 URL_ENV: Final = "GATEKEEPER_DATABASE_URL"
 # Marks every database, file and branch gatekeeper creates; nothing without it is ever dropped.
@@ -200,17 +203,21 @@ def open_backend(settings: Settings) -> Backend:
 
 
 def template_for(
-    settings: Settings, hooks: tuple[Callable[[str], None], ...] = (), run: str | None = None
+    settings: Settings,
+    plugins: pluggy.PluginManager,
+    hooks: tuple[Callable[[str], None], ...] = (),
+    run: str | None = None,
 ) -> Template:
     """The template described by ``[tool.gatekeeper.database] setup`` and ``inputs``, filled
     also by the ``gatekeeper_database_template`` hook of any plugin that implements it.
 
+    ``plugins`` is the loaded setup's plugin manager (:attr:`gatekeeper.gate.Setup.manager`).
     ``run`` is the session a template of a project outside git without ``inputs`` serves.
     """
     setup = settings.text("database.setup")
-    fillers = _template_plugins(settings)
+    fillers = _template_plugins(plugins)
     if fillers:
-        hooks = (*hooks, _call_template_hook(settings))
+        hooks = (*hooks, _call_template_hook(settings, plugins))
     basis, digest = content(
         settings.root, settings.strings("database.inputs"), bool(setup or hooks), run
     )
@@ -220,24 +227,18 @@ def template_for(
     return Template(key, setup, settings.root, hooks, basis, "" if basis == EMPTY else project)
 
 
-def _template_plugins(settings: Settings) -> list[str]:
+def _template_plugins(plugins: pluggy.PluginManager) -> list[str]:
     """Names of the plugins that fill templates through the hook (part of the content key)."""
-    from gatekeeper.plugins import plugin_manager
-
-    manager = plugin_manager(settings.strings("plugins"), root=settings.root)
     return sorted(
-        manager.get_name(impl.plugin) or repr(impl.plugin)
-        for impl in manager.hook.gatekeeper_database_template.get_hookimpls()
+        plugins.get_name(impl.plugin) or repr(impl.plugin)
+        for impl in plugins.hook.gatekeeper_database_template.get_hookimpls()
     )
 
 
-def _call_template_hook(settings: Settings) -> Callable[[str], None]:
+def _call_template_hook(settings: Settings, plugins: pluggy.PluginManager) -> Callable[[str], None]:
     def fill(url: str) -> None:
-        from gatekeeper.plugins import plugin_manager
-
-        manager = plugin_manager(settings.strings("plugins"), root=settings.root)
         try:
-            manager.hook.gatekeeper_database_template(url=url, root=settings.root)
+            plugins.hook.gatekeeper_database_template(url=url, root=settings.root)
         except Exception as error:
             raise ResourceError(
                 f"a gatekeeper_database_template hook failed while filling the template "

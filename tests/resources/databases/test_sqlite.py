@@ -117,13 +117,14 @@ def gatekeeper_database_template(url, root):
 
 
 def test_a_plugin_fills_the_template_through_the_hook(state: Path, tmp_path: Path) -> None:
-    from gatekeeper.config import load
+    from gatekeeper.gate import load_setup
     from gatekeeper.resources.databases.base import template_for
 
     (tmp_path / "fillplugin.py").write_text(TEMPLATE_PLUGIN)
     (tmp_path / "pyproject.toml").write_text('[tool.gatekeeper]\nplugins = ["fillplugin"]\n')
-    template = template_for(load(tmp_path))
-    bare = template_for(load(_empty(tmp_path)))
+    filled, empty = load_setup(tmp_path), load_setup(_empty(tmp_path))
+    template = template_for(filled.settings, filled.manager)
+    bare = template_for(empty.settings, empty.manager)
     assert template.key != bare.key  # the filling plugin is part of the content key
     copy = SqliteBackend(60.0).create(template, Identity("/wt/a", "r", "gw0"), "main")
     with sqlite3.connect(copy.url.removeprefix("sqlite:///")) as connection:
