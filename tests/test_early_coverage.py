@@ -242,3 +242,44 @@ def test_a_run_measuring_subprocesses_is_reused(tmp_path: Path, child_env: dict[
     again = _run(root, env, *argv)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "the whole suite passed before on exactly this content" in again.stdout
+
+
+REUSED_AFTER_THE_RESTART = """\
+import json
+import os
+import sys
+from pathlib import Path
+
+import coverage
+
+from gatekeeper import earlycoverage
+from gatekeeper.measure import claim_data_dir
+from pytest_gatekeeper import sessioncoverage
+
+root = Path(sys.argv[1])
+folder = claim_data_dir(root)
+data_file = str(folder.path / ".coverage")
+earlycoverage.start(earlycoverage.new_coverage(data_file, [str(root / "pkg")]))
+plan = {"data_file": data_file, "source": [str(root / "pkg")], "lock_fd": folder.held.fd,
+        "pid": os.getpid(), "argv": [], "path0": None}
+os.environ[earlycoverage.ENV] = json.dumps(plan)
+sessioncoverage.drop_early()
+print(json.dumps({
+    "measuring": coverage.Coverage.current() is not None,
+    "plan left": earlycoverage.ENV in os.environ,
+    "data left": folder.path.exists() or folder.held.path.exists(),
+}))
+"""
+
+
+def test_a_restarted_session_that_is_reused_drops_the_collector_it_was_started_with(
+    tmp_path: Path, child_env: dict[str, str]
+) -> None:
+    # A run stored meanwhile answers the restarted session: nothing is measured, so the
+    # collector started first stops, and neither its plan nor its data is left behind.
+    root = _project(tmp_path / "p")
+    (root / "drop.py").write_text(REUSED_AFTER_THE_RESTART, encoding="utf-8")
+    done = _run(root, child_env, sys.executable, "drop.py", root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found == {"measuring": False, "plan left": False, "data left": False}
