@@ -92,9 +92,11 @@ def restart(
     data_file: str, source: Iterable[str], lock_fd: int, args: Sequence[str], path0: str | None
 ) -> None:
     """Replace this process with a fresh interpreter that starts measuring, then runs pytest
-    with ``args`` (its command-line arguments). ``path0`` is the first ``sys.path`` entry the
-    command had (its script's folder, or the working directory under ``python -m``), which
-    running this file by path with -P does not add; None when there was none. Never returns."""
+    with ``args`` (its command-line arguments). The new interpreter gets this one's own options
+    (:func:`interpreter_options`) and runs this file through ``-c``; ``path0`` is the first
+    ``sys.path`` entry the command had (its script's folder, or the working directory under
+    ``python -m``), which this file puts back in place of the one ``-c`` adds; None when there
+    was none (-P, -I). Never returns."""
     os.set_inheritable(lock_fd, True)  # the data folder stays owned across the exec
     plan = {
         "data_file": data_file,
@@ -105,17 +107,55 @@ def restart(
         "path0": path0,
     }
     env = {**os.environ, ENV: json.dumps(plan)}
-    argv = [sys.executable, *_interpreter_flags(), "-P", str(Path(__file__).resolve())]
+    bootstrap = (
+        f"import runpy; runpy.run_path({str(Path(__file__).resolve())!r}, run_name='__main__')"
+    )
+    argv = [sys.executable, *interpreter_options(sys.orig_argv[1:]), "-c", bootstrap]
     for stream in (sys.stdout, sys.stderr):
         stream.flush()
     os.execve(sys.executable, argv, env)
 
 
-def _interpreter_flags() -> list[str]:
-    import subprocess
+# Interpreter options whose value may be the next word (-W error, -X dev, ...).
+_WITH_VALUE: Final = frozenset({"W", "X"})
+_LONG_WITH_VALUE: Final = frozenset({"--check-hash-based-pycs"})
 
-    flags: list[str] = subprocess._args_from_interpreter_flags()  # type: ignore[attr-defined]
-    return [flag for flag in flags if flag != "-P"]
+
+def interpreter_options(words: Sequence[str]) -> list[str]:
+    """The interpreter's own options among ``words`` (the command line after the executable):
+    everything before ``-m MOD``, ``-c CMD`` or the script, as given (``-u``, ``-X dev``,
+    ``-Wd``, ``-P`` ...), so the new interpreter runs as this one did."""
+    found: list[str] = []
+    index = 0
+    while index < len(words):
+        word = words[index]
+        if word in _LONG_WITH_VALUE:
+            found.extend(words[index : index + 2])
+            index += 2
+        elif word.startswith("--") and word != "--":  # --help, --version: no value
+            found.append(word)
+            index += 1
+        elif word in ("-", "--") or not word.startswith("-"):
+            break  # the script, stdin or "--": the options end here
+        else:
+            flags, index, done = _short_options(word, words, index)
+            found.extend(flags)
+            if done:
+                break
+    return found
+
+
+def _short_options(word: str, words: Sequence[str], index: int) -> tuple[list[str], int, bool]:
+    """The options in one word of short options (``-u``, ``-Bu``, ``-Wd``, ``-X`` + a value,
+    ``-um``): the options, the index of the next word, and whether the options end here."""
+    for position, letter in enumerate(word[1:], start=1):
+        if letter in "mc":  # -m MOD, -c CMD: what ran, not how
+            return ([word[:position]] if position > 1 else []), index + 1, True
+        if letter in _WITH_VALUE:
+            if position + 1 < len(word):  # -Wd, -Xdev
+                return [word], index + 1, False
+            return [word, *words[index + 1 : index + 2]], index + 2, False
+    return [word], index + 1, False
 
 
 def adopt(environ: dict[str, str] | os._Environ[str]) -> dict[str, Any] | None:
@@ -136,6 +176,8 @@ def adopt(environ: dict[str, str] | os._Environ[str]) -> dict[str, Any] | None:
 
 def _main() -> None:
     plan = json.loads(os.environ[ENV])
+    if not sys.flags.safe_path and sys.path[:1] == [""]:
+        del sys.path[0]  # the working directory -c added: the command's own entry goes there
     if plan.get("path0") is not None:
         sys.path.insert(0, plan["path0"])
     start(new_coverage(plan["data_file"], plan["source"]))

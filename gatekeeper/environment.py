@@ -158,6 +158,9 @@ _RUN: Final = frozenset(
         "GATEKEEPER_EARLY_COVERAGE",
         "GATEKEEPER_WORKER_DATABASE_URL",
         "GATEKEEPER_SKIP",
+        # coverage.py's hand-over to the processes it measures under `patch = ["subprocess"]`:
+        # set when measuring starts, which a restarted command does before the key is taken
+        "COVERAGE_PROCESS_CONFIG",
         # where a gated session sends bytecode: a folder keyed by its content (bytecode.py)
         "PYTHONPYCACHEPREFIX",
         "PYTEST_VERSION",

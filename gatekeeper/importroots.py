@@ -147,6 +147,8 @@ def _probe(tree: Path, env: Mapping[str, str], names: Sequence[str]) -> dict[str
             env=dict(env),
             capture_output=True,
             text=True,
+            encoding="utf-8",
+            errors="surrogateescape",
             timeout=120,
             check=False,
         )

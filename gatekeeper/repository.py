@@ -68,6 +68,8 @@ def git(
             input=stdin,
             capture_output=True,
             text=True,
+            encoding="utf-8",
+            errors="surrogateescape",  # paths git prints round-trip to the filesystem
             check=False,
         )
     except OSError as error:

@@ -83,7 +83,7 @@ def install(folder: Path) -> Path:
 
 def read(log: Path) -> list[Scan]:
     """The scans logged to ``log`` (none when no process wrote to it)."""
-    lines = log.read_text().splitlines() if log.exists() else []
+    lines = log.read_text(encoding="utf-8").splitlines() if log.exists() else []
     return [Scan(int(pid), function, caller) for pid, function, caller in map(_fields, lines)]
 
 

@@ -51,7 +51,7 @@ def test_an_untested_new_function_fails_diff_coverage_with_its_lines_named(
     assert clean.ret == 0, clean.stdout.str()
 
     path = Path(root, "pkg", "tested.py")
-    path.write_text(path.read_text() + UNTESTED)
+    path.write_text(path.read_text(encoding="utf-8") + UNTESTED, encoding="utf-8")
     run_git(root, "commit", "-q", "-am", "add an untested function")
     result = pytester.run(sys.executable, "-m", "pytest", "--gatekeeper", "-p", "no:cacheprovider")
 

@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import make_project
+from gatekeeper import earlycoverage
+from tests.conftest import git, make_project
 
 # The package under measurement is imported by a plugin that pytest loads at start-up.
 FILES = {
@@ -163,3 +164,122 @@ def test_a_restarted_run_is_keyed_as_the_command_the_user_typed(
     again = _run(root, env, *argv)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "the whole suite passed before on exactly this content" in again.stdout
+
+
+FLAGS_TEST = """\
+import sys
+
+
+def test_the_interpreter_runs_with_the_options_it_was_given() -> None:
+    assert sys.flags.warn_default_encoding == 1
+    assert sys._xoptions.get("warn_default_encoding") is True
+    assert sys._xoptions.get("int_max_str_digits") == "1000"
+    assert sys.flags.int_max_str_digits == 1000
+    assert sys.__stdout__ is not None and sys.__stdout__.write_through  # -u
+    assert not sys.flags.safe_path  # the command had no -P, nor will the processes it starts
+"""
+
+
+def test_a_restarted_command_keeps_the_interpreter_options_it_was_given(
+    tmp_path: Path, child_env: dict[str, str]
+) -> None:
+    # The new interpreter is started with the options the command had, and without -P.
+    root = _project(tmp_path / "p")
+    (root / "tests" / "test_flags.py").write_text(FLAGS_TEST, encoding="utf-8")
+    options = ("-X", "warn_default_encoding", "-X", "int_max_str_digits=1000", "-u")
+    argv = (
+        sys.executable,
+        *options,
+        "-m",
+        "pytest",
+        "--gatekeeper",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+    )
+    done = _run(root, child_env, *argv)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "2 passed" in done.stdout
+    assert _coverage(root)["metrics"]["percent"] == 100.0  # measured from the start: restarted
+
+
+@pytest.mark.parametrize(
+    ("words", "options"),
+    [
+        (["-m", "pytest", "-x"], []),
+        (["-mpytest"], []),
+        (["-u", "-X", "dev", "-W", "error", "-m", "pytest"], ["-u", "-X", "dev", "-W", "error"]),
+        (["-Wd", "-Xdev", "-Bum", "pytest"], ["-Wd", "-Xdev", "-Bu"]),
+        (["-uW", "ignore", "-c", "print()"], ["-uW", "ignore"]),
+        (["-I", "/venv/bin/pytest", "-W", "error"], ["-I"]),
+        (
+            ["--check-hash-based-pycs", "always", "-P", "-m", "pytest"],
+            ["--check-hash-based-pycs", "always", "-P"],
+        ),
+        (["-X", "-m"], ["-X", "-m"]),
+    ],
+)
+def test_the_interpreter_options_are_those_before_what_runs(
+    words: list[str], options: list[str]
+) -> None:
+    assert earlycoverage.interpreter_options(words) == options
+
+
+def test_a_run_measuring_subprocesses_is_reused(tmp_path: Path, child_env: dict[str, str]) -> None:
+    # With patch = ["subprocess"], coverage.py hands its configuration to the processes it
+    # measures in a variable of its own, set as measuring starts: in a restarted command that
+    # is before the key is taken, and its per-run value must not make every run a new one.
+    root = _project(tmp_path / "p")
+    pyproject = root / "pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8") + '\n[tool.coverage.run]\npatch = ["subprocess"]\n'
+    pyproject.write_text(text, encoding="utf-8")
+    git(root, "commit", "-qam", "measure subprocesses")
+    env = {**child_env, "PYTHONPATH": str(root)}
+    argv = (BIN / "pytest", "--gatekeeper", "-q", "-p", "no:cacheprovider")
+    first = _run(root, env, *argv)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert _coverage(root)["metrics"]["percent"] == 100.0  # restarted, measured from the start
+    again = _run(root, env, *argv)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "the whole suite passed before on exactly this content" in again.stdout
+
+
+REUSED_AFTER_THE_RESTART = """\
+import json
+import os
+import sys
+from pathlib import Path
+
+import coverage
+
+from gatekeeper import earlycoverage
+from gatekeeper.measure import claim_data_dir
+from pytest_gatekeeper import sessioncoverage
+
+root = Path(sys.argv[1])
+folder = claim_data_dir(root)
+data_file = str(folder.path / ".coverage")
+earlycoverage.start(earlycoverage.new_coverage(data_file, [str(root / "pkg")]))
+plan = {"data_file": data_file, "source": [str(root / "pkg")], "lock_fd": folder.held.fd,
+        "pid": os.getpid(), "argv": [], "path0": None}
+os.environ[earlycoverage.ENV] = json.dumps(plan)
+sessioncoverage.drop_early()
+print(json.dumps({
+    "measuring": coverage.Coverage.current() is not None,
+    "plan left": earlycoverage.ENV in os.environ,
+    "data left": folder.path.exists() or folder.held.path.exists(),
+}))
+"""
+
+
+def test_a_restarted_session_that_is_reused_drops_the_collector_it_was_started_with(
+    tmp_path: Path, child_env: dict[str, str]
+) -> None:
+    # A run stored meanwhile answers the restarted session: nothing is measured, so the
+    # collector started first stops, and neither its plan nor its data is left behind.
+    root = _project(tmp_path / "p")
+    (root / "drop.py").write_text(REUSED_AFTER_THE_RESTART, encoding="utf-8")
+    done = _run(root, child_env, sys.executable, "drop.py", root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found == {"measuring": False, "plan left": False, "data left": False}

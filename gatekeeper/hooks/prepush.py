@@ -103,7 +103,13 @@ def run_legacy(hook_dir: Path | None, args: Sequence[str], stdin: str) -> int:
         say(f"gatekeeper: {legacy} is not executable; git would ignore it, so did we.")
         return 0
     done = subprocess.run(
-        [str(legacy), *args], input=stdin, text=True, stdout=sys.stderr, check=False
+        [str(legacy), *args],
+        input=stdin,
+        text=True,
+        encoding="utf-8",
+        errors="surrogateescape",
+        stdout=sys.stderr,
+        check=False,
     )
     if done.returncode != 0:
         say(f"gatekeeper: the earlier pre-push hook {legacy} failed ({done.returncode}).")

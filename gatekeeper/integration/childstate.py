@@ -36,7 +36,7 @@ def _basetemps(state: Path, folder: Path) -> None:
     base = tempdirs.root(state)
     for tree in sorted(base.iterdir()) if base.is_dir() else ():
         try:
-            recorded = (tree / tempdirs.WORKTREE_FILE).read_text()
+            recorded = (tree / tempdirs.WORKTREE_FILE).read_text(encoding="utf-8")
         except OSError:
             continue
         if not _under(recorded, folder):

@@ -44,7 +44,7 @@ def machine() -> str | None:
     container has its own). None where they cannot be read (not Linux): such an owner is
     never judged dead by anyone, only its time-to-live removes its resources."""
     try:
-        boot = BOOT_ID.read_text().strip()
+        boot = BOOT_ID.read_text(encoding="utf-8").strip()
         spaces = [str(Path(f"/proc/self/ns/{name}").readlink()) for name in NAMESPACES]
     except OSError:
         return None

@@ -58,7 +58,7 @@ def claim(worktree: Path, run: str, state: Path | None = None) -> Basetemp:
     folder = root(state) / digest(resolved)[:12]
     held = acquire(folder / f"{run}.lock", wait=True)
     assert held is not None
-    (folder / WORKTREE_FILE).write_text(resolved)
+    (folder / WORKTREE_FILE).write_text(resolved, encoding="utf-8")
     return Basetemp(folder / run, held)
 
 
@@ -106,7 +106,7 @@ def _mtime(path: Path) -> float | None:
 
 def _worktree_gone(folder: Path) -> bool:
     try:
-        recorded = (folder / WORKTREE_FILE).read_text()
+        recorded = (folder / WORKTREE_FILE).read_text(encoding="utf-8")
     except OSError:
         return False  # no record (older layout or being written): judge by age only
     return bool(recorded) and not Path(recorded).is_dir()

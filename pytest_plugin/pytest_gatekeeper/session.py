@@ -108,7 +108,9 @@ class GateSession:
         if suite is not None and evalrecording.repeats(setup.settings.root, setup.settings):
             suite, why_not = None, REPEATS  # -- evals: repeats are neither reused nor stored --
         self.reused = self.gate.reuse_session(suite, why_not)
-        if not self.reused:
+        if self.reused:  # restarted to measure, yet nothing runs: stop the collector started first
+            sessioncoverage.drop_early()
+        else:
             self._key_bytecode()
         for dead in dead_data_dirs(setup.worktree):  # runs killed before they cleaned up
             remove_data_dir(dead)

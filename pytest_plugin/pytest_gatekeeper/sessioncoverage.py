@@ -51,6 +51,17 @@ def refuse_pytest_cov(config: pytest.Config) -> None:
         )
 
 
+def drop_early() -> None:
+    """Stop the collector this process was restarted with (:mod:`gatekeeper.earlycoverage`)
+    and remove its data, when the session measures nothing after all (a run stored meanwhile
+    is reused); nothing when there is none."""
+    early = earlycoverage.adopt(os.environ)
+    if early is not None:
+        folder, measurement = _adopted(early, tuple(early["source"]))
+        measurement.discard()
+        folder.discard()
+
+
 class SessionCoverage:
     """The session's measurement: its data folder, and what the coverage check must be told
     (``problem``: it could not start; ``note``: modules were imported before it started)."""

@@ -83,7 +83,7 @@ def install(setup: Setup, log: Path) -> None:
 
 
 def runs(log: Path) -> list[str]:
-    return log.read_text().splitlines() if log.exists() else []
+    return log.read_text(encoding="utf-8").splitlines() if log.exists() else []
 
 
 def worktrees_stamp(setup: Setup) -> int:

@@ -257,9 +257,9 @@ def same_size_edit_in_the_same_second(path: Path, old: str, new: str) -> None:
     file."""
     assert len(old) == len(new)
     before = path.stat()
-    text = path.read_text()
+    text = path.read_text(encoding="utf-8")
     assert text.count(old) == 1
-    path.write_text(text.replace(old, new))
+    path.write_text(text.replace(old, new), encoding="utf-8")
     os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
 
 

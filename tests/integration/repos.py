@@ -124,4 +124,4 @@ def traced(env: dict[str, str], config_home: Path, log: Path) -> dict[str, str]:
 
 
 def lines(path: Path) -> int:
-    return len(path.read_text().splitlines()) if path.exists() else 0
+    return len(path.read_text(encoding="utf-8").splitlines()) if path.exists() else 0

@@ -166,7 +166,7 @@ def children_of(pid: int) -> list[int]:
 def is_running(pid: int) -> bool:
     """Whether ``pid`` exists and is not a zombie (reaped or not, a zombie runs nothing)."""
     try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        state = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8").rsplit(")", 1)[1].split()[0]
     except (OSError, IndexError):
         return False
     return state != "Z"
@@ -203,7 +203,7 @@ def wait_for_file(path: Path, process: subprocess.Popen[str]) -> str:
     while not path.exists():
         assert process.poll() is None and time.monotonic() < deadline, "it never appeared"
         time.sleep(0.1)
-    return path.read_text()
+    return path.read_text(encoding="utf-8")
 
 
 def wait_until_gone(pid: int) -> bool:

@@ -38,7 +38,7 @@ def dead_here(state: Path) -> dict[str, object]:
 def test_machine_names_the_boot_and_the_namespaces() -> None:
     found = machine()
     assert found is not None  # this suite runs on Linux
-    boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    boot = Path("/proc/sys/kernel/random/boot_id").read_text(encoding="utf-8").strip()
     assert found.split(";") == [
         boot,
         str(Path("/proc/self/ns/pid").readlink()),

@@ -40,7 +40,7 @@ def wait_for(path: Path, process: subprocess.Popen[bytes]) -> dict[str, object]:
         time.sleep(0.05)
     assert path.exists(), f"the holder session never reported (exit {process.poll()})"
     time.sleep(0.1)  # the record is written in one call; give it a moment to land
-    record = json.loads(path.read_text())
+    record = json.loads(path.read_text(encoding="utf-8"))
     assert isinstance(record, dict)
     return record
 

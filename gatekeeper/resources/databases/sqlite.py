@@ -119,7 +119,9 @@ class SqliteBackend:
         folder.mkdir(parents=True, exist_ok=True)
         marker = folder / OWNER_FILE
         if not marker.exists():
-            marker.write_text(json.dumps(marker_record(identity, self.ttl, "copy")))
+            marker.write_text(
+                json.dumps(marker_record(identity, self.ttl, "copy")), encoding="utf-8"
+            )
         name = safe_name("gk", identity.worker, identity.key, label)
         target = folder / f"{name}.sqlite3"
         if target.exists():
@@ -221,7 +223,7 @@ def _remove_unused(template: Path, ttl: float) -> None:
 
 def _owner_record(folder: Path) -> dict[str, object] | None:
     with contextlib.suppress(OSError, ValueError):
-        record = json.loads((folder / OWNER_FILE).read_text())
+        record = json.loads((folder / OWNER_FILE).read_text(encoding="utf-8"))
         if isinstance(record, dict) and record.get("gatekeeper") == 1:
             return record
     return None
