@@ -318,17 +318,27 @@ def test_a_module_imported_from_stale_bytecode_before_the_session_stops_it(
     assert "assert -1 == 3" in again.stdout
 
 
+@pytest.mark.parametrize(
+    ("addopts", "left_out"),
+    [
+        ('"-m", "not slow"', "1 deselected"),
+        ('"--deselect", "tests/test_slow.py::test_slow"', "1 deselected"),
+        ('"--ignore", "tests/test_slow.py"', ""),
+        ('"--ignore-glob", "*_slow.py"', ""),
+    ],
+    ids=["m", "deselect", "ignore", "ignore-glob"],
+)
 def test_a_projects_own_addopts_selection_defines_the_suite_and_its_pass_serves_the_push(
-    tmp_path: Path,
+    tmp_path: Path, addopts: str, left_out: str
 ) -> None:
-    # `-m "not slow"` in the project's own addopts: in the tree, so every run selects the same
+    # A selection in the project's own addopts: in the tree, so every run selects the same
     # (the hook's and CI's too). It defines the suite; it does not narrow a run.
-    gatekeeper = 'addopts = ["-m", "not slow"]\n' + SLOW_MARKER
+    gatekeeper = f"addopts = [{addopts}]\n" + SLOW_MARKER
     setup = with_hook(tmp_path, {"tests/test_slow.py": NARROWABLE}, gatekeeper)
     env = minimal_env()
     judged = gate(setup.worktree, env)
     assert judged.returncode == 0, judged.stdout
-    assert "1 deselected" in judged.stdout
+    assert left_out in judged.stdout and "test_slow" not in judged.stdout
     assert "will not answer a push" not in judged.stdout
     assert "the whole suite passed before" in gate(setup.worktree, env).stdout
     commit_everything(setup, "judged with the project's own selection")
