@@ -238,7 +238,8 @@ def test_a_changed_file_a_selection_or_no_cache_runs_again(
     assert cached(root)["tests"] is False and cached(root)["lint"] is True
     selected.stdout.fnmatch_lines(
         [
-            "tests ran again: a selection of the suite ran (-k on the command line or in PYTEST_ADDOPTS)*"
+            "tests ran again: a selection of the suite ran "
+            "(-k on the command line or in PYTEST_ADDOPTS)*"
         ]
     )
     ignored = gate(pytester, "--ignore", "tests/other")
