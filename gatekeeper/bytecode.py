@@ -270,6 +270,17 @@ def _rewritten_pyc(cached: Path, source: Path) -> Path | None:
     return cached.parent / f"{source.stem}{PYC_TAIL}"
 
 
+def outdated(bytecode: Path, source: Path) -> bool:
+    """Whether Python would take the classic ``bytecode`` for ``source`` although the source
+    changed (its status, ``st_ctime_ns``, which no ``touch -r`` sets back) at or after the
+    bytecode was written: it may hold code the source no longer holds."""
+    try:
+        changed = source.stat().st_ctime_ns >= bytecode.stat().st_mtime_ns
+    except OSError:
+        return False  # no source: Python never reads that bytecode for an import
+    return changed and _trusted(bytecode, source)
+
+
 def _trusted(bytecode: Path, source: Path) -> bool:
     """Whether an importer takes ``bytecode`` for ``source`` without reading the source: a
     timestamp ``.pyc`` matching its mtime and size, or a hash-based one that is not checked."""

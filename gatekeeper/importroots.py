@@ -27,7 +27,7 @@ from typing import Final
 
 from gatekeeper import config as configuration
 from gatekeeper.errors import ConfigError
-from gatekeeper.paths import detect_source_paths
+from gatekeeper.paths import SKIP_DIRS, detect_source_paths
 
 ENV: Final = "GATEKEEPER_IMPORT_ROOTS"
 # Where each name would be imported from, in an interpreter started as `python -m` would be
@@ -54,11 +54,17 @@ def packages(tree: Path) -> dict[str, Path]:
     """The project's top-level packages and modules in ``tree``, each with its import root.
 
     From ``paths`` in the tree's ``[tool.gatekeeper]`` (a package folder, a module, or a folder
-    of packages such as ``src``), else as the gate detects its source paths.
+    of packages such as ``src``), else as the gate detects its source paths. A ``src/`` folder
+    is a root whenever it holds Python packages, named or not. A namespace package (a folder
+    without ``__init__.py``) is named by the packages and modules it holds (``nsx.pkg``): its
+    own name resolves to every checkout that has a portion of it, theirs to one place.
     """
     found: dict[str, Path] = {}
     for entry in _source_paths(tree):
         found.update(_importable(tree, tree / entry))
+    src = tree / "src"
+    if src.is_dir() and not (src / "__init__.py").is_file():
+        found.update(_contents(src, (), src))
     return found
 
 
@@ -74,14 +80,38 @@ def _source_paths(tree: Path) -> list[str]:
 
 
 def _importable(tree: Path, path: Path) -> Iterator[tuple[str, Path]]:
-    if (path / "__init__.py").is_file():
-        yield path.name, path.parent
-    elif path.suffix == ".py" and path.is_file():
-        yield path.stem, path.parent
+    src = tree / "src"
+    if path != src and path.is_relative_to(src) and not (src / "__init__.py").is_file():
+        # In a src/ layout the names count from src/, through namespace packages.
+        parts = path.relative_to(src).with_suffix("").parts
+        if _is_module(path):
+            yield ".".join(parts), src
+        elif path.is_dir():
+            yield from _contents(path, parts, src)
+    elif _is_module(path):
+        yield path.stem if path.is_file() else path.name, path.parent
     elif path.is_dir() and path.resolve() != tree.resolve():
-        for child in sorted(path.iterdir()):
-            if (child / "__init__.py").is_file():
-                yield child.name, path
+        yield from _contents(path, (), path)
+
+
+def _is_module(path: Path) -> bool:
+    """A regular package folder, or a ``.py`` file."""
+    return (path / "__init__.py").is_file() or (path.suffix == ".py" and path.is_file())
+
+
+def _contents(folder: Path, prefix: tuple[str, ...], root: Path) -> Iterator[tuple[str, Path]]:
+    """The packages in ``folder`` (a folder of packages when ``prefix`` is empty, else the
+    namespace package ``prefix``), each by its dotted name from ``root``: regular packages, the
+    modules of a namespace package, and what the namespace packages in it hold."""
+    for child in sorted(folder.iterdir()):
+        name = child.stem if child.is_file() else child.name
+        if not name.isidentifier() or child.name in SKIP_DIRS:
+            continue
+        parts = (*prefix, name)
+        if (child / "__init__.py").is_file() or (prefix and _is_module(child)):
+            yield ".".join(parts), root
+        elif child.is_dir():
+            yield from _contents(child, parts, root)
 
 
 def environment(env: Mapping[str, str], tree: Path) -> dict[str, str]:

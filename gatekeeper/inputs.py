@@ -24,6 +24,16 @@ Bytecode counts only inside ``__pycache__``: a ``.pyc`` beside the sources can b
 without one. A worktree holding no ignored input is *clean*: it holds exactly what a fresh
 checkout of its tree holds, which is what the pre-push hook and CI judge.
 
+Bytecode in ``__pycache__`` that Python could still trust for a source changed since it was
+written (:func:`stale_bytecode`) is not tools' output to ignore either. A gated session sends
+its own bytecode elsewhere (:mod:`gatekeeper.bytecode`), but a test's subprocess started with
+an environment of its own (or ``-I``, ``-E``) reads the classic ``__pycache__``, where a ``.pyc``
+written before a same-size edit in the same second (or ``touch -r``) still matches the source's
+recorded mtime and size: it would run the old code. Any such ``.pyc`` that Python would trust
+although its source's status changed (``st_ctime_ns``) at or after it was written
+(:func:`gatekeeper.bytecode.outdated`) is an input: the worktree is not clean, and the session
+says which file to remove. Nothing is removed.
+
 Hashing is bounded (:data:`MAX_FILES`, :data:`MAX_BYTES`). Past that bound, or when a file
 cannot be read, the inputs cannot be keyed: :attr:`Inputs.digest` is None, and the run's passes
 are neither reused nor stored. Symbolic links are keyed by their target, never followed; other
@@ -39,7 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Final
 
-from gatekeeper import repository
+from gatekeeper import bytecode, repository
 
 MAX_FILES: Final = 20_000
 MAX_BYTES: Final = 64 * 1024 * 1024
@@ -74,11 +84,12 @@ class Inputs:
     paths: tuple[str, ...]
     digest: str | None
     problem: str = ""
+    stale: tuple[str, ...] = ()  # bytecode written before its source last changed
 
     @property
     def clean(self) -> bool:
         """No ignored input at all: what a fresh checkout of the tree holds."""
-        return not self.paths and self.digest == ""
+        return not self.paths and self.digest == "" and not self.stale
 
     def describe(self, limit: int = 3) -> str:
         """``.env, pkg/_version.py and 2 more``: for messages."""
@@ -123,9 +134,46 @@ def scan(worktree: Path) -> Inputs:
             _visit(walk, entry.rstrip("/"))
         for link in _populated_submodules(worktree, _refuse_edited_submodules(worktree)):
             walk.add(f"{link}/", "populated submodule")
+        stale = stale_bytecode(worktree)
+        for name, fact in stale:
+            walk.add(name, fact)
     except _Unkeyable as error:
         return Inputs(tuple(name for name, _ in walk.found), None, str(error))
-    return Inputs(tuple(name for name, _ in walk.found), _digest(walk.found))
+    names = tuple(name for name, _ in stale)
+    return Inputs(tuple(name for name, _ in walk.found), _digest(walk.found), stale=names)
+
+
+def stale_bytecode(worktree: Path) -> list[tuple[str, str]]:
+    """Each ``__pycache__/*.pyc`` in the worktree (outside environments and tools' folders)
+    that Python would trust although its source file's status changed at or after the ``.pyc``
+    was written (whatever the source's mtime says), with a fact for the digest."""
+    found = []
+    for folder, dirs, files in os.walk(worktree):
+        here = Path(folder)
+        if here.name == "__pycache__":
+            found.extend(_stale_in(worktree, here, files))
+            dirs.clear()
+            continue
+        dirs[:] = sorted(d for d in dirs if d == "__pycache__" or not _skipped(here / d))
+    return sorted(found)
+
+
+def _skipped(path: Path) -> bool:
+    """Folders holding no bytecode of the project's: environments, tools' output, metadata."""
+    if path.name in _NOT_INPUTS:
+        return True
+    return (path / "pyvenv.cfg").is_file() or (path / "conda-meta").is_dir()
+
+
+def _stale_in(worktree: Path, pycache: Path, files: list[str]) -> list[tuple[str, str]]:
+    found = []
+    for name in sorted(files):
+        if not name.endswith(".pyc"):
+            continue
+        pyc, source = pycache / name, pycache.parent / f"{name.split('.', 1)[0]}.py"
+        if bytecode.outdated(pyc, source):
+            found.append((pyc.relative_to(worktree).as_posix(), "bytecode older than its source"))
+    return found
 
 
 def _populated_submodules(worktree: Path, links: list[str]) -> list[str]:

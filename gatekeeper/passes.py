@@ -92,9 +92,7 @@ def caveat(cache: Cache, shown: int = 4) -> str | None:
     (or when nothing is cached). Names variables, never their values."""
     if not cache.enabled:
         return cache.note or None
-    reasons = []
-    if not cache.inputs.clean:
-        reasons.append(f"ignored files it could read ({cache.inputs.describe()})")
+    reasons = _input_reasons(cache, shown)
     if cache.outside:
         names = ", ".join(cache.outside)
         reasons.append(f"the project's code imported from outside the worktree ({names})")
@@ -109,6 +107,27 @@ def caveat(cache: Cache, shown: int = 4) -> str | None:
         "this pass will not answer a push from the cache: the pre-push hook judges a clean "
         f"checkout in a scrubbed environment, and this run had {' and '.join(reasons)}. "
         "See docs/trust.md."
+    )
+
+
+def _input_reasons(cache: Cache, shown: int) -> list[str]:
+    """What in the worktree beyond the tree a pass rests on: stale bytecode, ignored files."""
+    reasons = []
+    stale = cache.inputs.stale
+    if stale:
+        reasons.append(_stale_bytecode(stale, shown))
+    if not cache.inputs.clean and (not stale or len(cache.inputs.paths) > len(stale)):
+        reasons.append(f"ignored files it could read ({cache.inputs.describe()})")
+    return reasons
+
+
+def _stale_bytecode(stale: tuple[str, ...], shown: int) -> str:
+    more = f" and {len(stale) - shown} more" if len(stale) > shown else ""
+    return (
+        f"bytecode in __pycache__ written before its source last changed "
+        f"({', '.join(stale[:shown])}{more}), which a test's subprocess started without the "
+        "run's environment (its own env, -I, -E) may run instead of the source; remove it "
+        f"(`rm {stale[0]}`, or every __pycache__ folder of the project)"
     )
 
 

@@ -236,7 +236,16 @@ def test_a_changed_file_a_selection_or_no_cache_runs_again(
     assert selected.ret == 0
     selected.assert_outcomes(passed=1)
     assert cached(root)["tests"] is False and cached(root)["lint"] is True
-    selected.stdout.fnmatch_lines(["tests ran again: a selection of the suite ran (node ids, -k*"])
+    selected.stdout.fnmatch_lines(
+        [
+            "tests ran again: a selection of the suite ran "
+            "(-k on the command line or in PYTEST_ADDOPTS)*"
+        ]
+    )
+    ignored = gate(pytester, "--ignore", "tests/other")
+    ignored.stdout.fnmatch_lines(
+        ["tests ran again: a selection of the suite ran (--ignore on the command line or in *"]
+    )
 
     bypassed = gate(pytester, "--gatekeeper-no-cache")
     bypassed.assert_outcomes(passed=1)

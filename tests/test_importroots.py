@@ -77,14 +77,16 @@ def make_venv(root: Path, main: Path, kind: str) -> Path:
     return python
 
 
-def src_project(root: Path) -> Path:
+def src_project(root: Path, package: str = "pkg") -> Path:
     """The main checkout of a ``src/`` layout project (no ``pythonpath`` for pytest: the
-    editable install is how its tests import it), with a branch ``broken`` that fails."""
+    editable install is how its tests import it), with a branch ``broken`` that fails.
+    ``package`` may sit in namespace packages (``nsx.pkg``: ``src/nsx`` has no ``__init__``)."""
+    init = f"src/{package.replace('.', '/')}/__init__.py"
     files = {
         "pyproject.toml": SRC_LAYOUT,
-        "src/pkg/__init__.py": PACKAGE,
+        init: PACKAGE,
         "pkg/__init__.py": "",
-        "tests/test_add.py": "from pkg import add\n\n\ndef test_add() -> None:\n"
+        "tests/test_add.py": f"from {package} import add\n\n\ndef test_add() -> None:\n"
         "    assert add(2, 1) == 3\n",
     }
     main = make_project(root / "main", files)
@@ -93,7 +95,7 @@ def src_project(root: Path) -> Path:
     git(main, "config", "user.name", "Test")
     git(main, "config", "user.email", "test@example.invalid")
     git(main, "switch", "-q", "-c", "broken")
-    (main / "src" / "pkg" / "__init__.py").write_text(BROKEN)
+    (main / init).write_text(BROKEN)
     git(main, "commit", "-q", "-am", "add subtracts")
     git(main, "switch", "-q", "main")
     return main
@@ -132,8 +134,12 @@ def test_integrate_tests_the_merge_result_not_the_editable_checkout(
     assert "test_add" in done.stdout
 
 
-def test_a_push_tests_the_pushed_code_not_the_editable_checkout(tmp_path: Path) -> None:
-    main = src_project(tmp_path)
+@pytest.mark.parametrize("package", ["pkg", "nsx.pkg"], ids=["package", "namespace-package"])
+def test_a_push_tests_the_pushed_code_not_the_editable_checkout(
+    tmp_path: Path, package: str
+) -> None:
+    # The main checkout has `a + b` in its working tree; the pushed branch `a - b`.
+    main = src_project(tmp_path, package)
     python = make_venv(tmp_path / "venv", main, "pth")
     remote = tmp_path / "remote.git"
     git(tmp_path, "init", "-q", "--bare", str(remote))
@@ -147,6 +153,9 @@ def test_a_push_tests_the_pushed_code_not_the_editable_checkout(tmp_path: Path) 
     assert "refs/heads/broken" in pushed.stderr and "failed the gate" in pushed.stderr
     assert "test_add" in pushed.stderr
     assert git(remote, "branch", "--list", "broken") == ""
+    # The tree's own code, first on the path, is what the gate verified and tested.
+    good = run(main, "git", "push", "origin", "main:good")
+    assert good.returncode == 0, good.stderr
 
 
 def test_an_import_hook_ahead_of_the_tree_fails_the_gate_and_says_why(tmp_path: Path) -> None:
@@ -174,6 +183,21 @@ def test_an_import_hook_ahead_of_the_tree_fails_the_gate_and_says_why(tmp_path: 
             {"lib/pkg/__init__.py": "", "plugin/ext/__init__.py": ""},
             ["lib/pkg", "plugin"],
             {"pkg": "lib", "ext": "plugin"},
+        ),
+        (
+            {"src/nsx/pkg/__init__.py": "", "src/nsx/deep/mod.py": "", "src/nsx/data/x.txt": ""},
+            None,
+            {"nsx.pkg": "src", "nsx.deep.mod": "src"},
+        ),
+        (
+            {"src/nsx/pkg/__init__.py": "", "src/nsx/other/__init__.py": ""},
+            ["src/nsx/pkg"],
+            {"nsx.pkg": "src", "nsx.other": "src"},
+        ),
+        (
+            {"plugin/ns/ext.py": "", "plugin/script.py": "", "tests/test_x.py": ""},
+            ["plugin"],
+            {"ns.ext": "plugin"},
         ),
     ],
 )

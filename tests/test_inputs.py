@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 from gatekeeper import cache, inputs
@@ -161,4 +163,34 @@ def test_a_populated_submodule_is_what_a_fresh_checkout_lacks(tmp_path: Path) ->
     assert not populated.clean and populated.paths == ("lib/",)
 
     git(root, "submodule", "deinit", "-q", "-f", "lib")  # as a fresh checkout has it
+    assert inputs.scan(root).clean
+
+
+def test_bytecode_trusted_for_a_source_changed_since_is_an_input_and_nothing_is_removed(
+    tmp_path: Path,
+) -> None:
+    root = make_project(tmp_path / "p", {".gitignore": IGNORED})
+    write(root, {"pkg/calc.py": "A = 1\n", ".venv/pyvenv.cfg": "", ".venv/lib/m.py": "B = 1\n"})
+    for folder in ("pkg", ".venv/lib"):
+        compiled = subprocess.run(
+            [sys.executable, "-m", "compileall", "-q", folder], cwd=root, check=False
+        )
+        assert compiled.returncode == 0
+    assert inputs.scan(root).clean  # bytecode written after its source: nothing to say
+
+    for name in ("pkg/calc.py", ".venv/lib/m.py"):
+        source = root / name
+        before = source.stat()
+        source.write_text(source.read_text().replace("1", "2"))  # same size
+        os.utime(source, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+    found = inputs.scan(root)
+    pyc = f"pkg/__pycache__/calc.{sys.implementation.cache_tag}.pyc"
+    assert found.stale == (pyc,) and found.paths == (pyc,)  # the environment's is its own
+    assert not found.clean and found.digest
+    assert (root / pyc).is_file()
+
+    # Bytecode Python would not trust (the source's mtime moved on) is harmless.
+    moved = (root / "pkg" / "calc.py").stat().st_mtime_ns + 2_000_000_000
+    os.utime(root / "pkg" / "calc.py", ns=(moved, moved))
     assert inputs.scan(root).clean

@@ -7,12 +7,13 @@ nothing about the whole, and a stored whole-suite pass says nothing about it. Wh
 line cannot show (a plugin or conftest that deselects items) is caught at run time: the session
 reports any ``pytest_deselected`` to the gate, which then stores nothing.
 
-A ``-m`` or ``-k`` in the project's own ``addopts`` is not a selection: it is in the tree, and
-every run of it (the hook's, CI's) selects the same, so it defines the suite (click's
-``addopts = "-m 'not stress'"``). Only one given on the command line or in ``PYTEST_ADDOPTS``
-narrows a run, and pytest's own deselection by marks and keywords (:func:`by_marks`) is then
-no sign of a plugin's. Every other selecting option counts wherever it comes from: ``--lf`` and
-``--sw`` select by pytest's cache, which is not keyed.
+A ``-m``, ``-k``, ``--ignore``, ``--ignore-glob`` or ``--deselect`` in the project's own
+``addopts`` is not a selection: it is in the tree, and every run of it (the hook's, CI's)
+selects the same, so it defines the suite (``addopts = "-m 'not stress'"``). Only one given on
+the command line or in ``PYTEST_ADDOPTS`` narrows a run, and pytest's own deselection by marks,
+keywords and ``--deselect`` (:func:`by_marks`) is then no sign of a plugin's. ``--lf`` and
+``--sw`` count wherever they come from: they select by pytest's cache, which is not keyed.
+:func:`selected` names what made a run a selection, for "tests ran again: ...".
 """
 
 from __future__ import annotations
@@ -30,19 +31,21 @@ import pytest
 
 from gatekeeper import discovery
 
-# Option destinations that narrow the set of tests that run, given anywhere.
-_SELECTING = (
-    "lf",
-    "stepwise",
-    "stepwise_skip",
-    "deselect",
-    "ignore",
-    "ignore_glob",
-)
+# Option destinations (and their flags) that narrow the set of tests that run, given anywhere.
+_SELECTING: Final = {"lf": "--lf", "stepwise": "--sw", "stepwise_skip": "--sw-skip"}
 # ... and those that narrow it only when given on the command line or in PYTEST_ADDOPTS.
-_GIVEN_SELECTING: Final = ("keyword", "markexpr")
-# pytest's own selection by -m and -k (in _pytest/mark), which reports what it deselects.
+_GIVEN_SELECTING: Final = {
+    "keyword": "-k",
+    "markexpr": "-m",
+    "deselect": "--deselect",
+    "ignore": "--ignore",
+    "ignore_glob": "--ignore-glob",
+}
+# pytest's own selection by -m and -k (in _pytest/mark) and by --deselect (in _pytest/main),
+# which report what they deselect.
 _MARK_SELECTION: Final = frozenset({"deselect_by_keyword", "deselect_by_mark"})
+_OPTION_SELECTION: Final = "pytest_collection_modifyitems"
+_GIVEN_WHERE: Final = "on the command line or in PYTEST_ADDOPTS"
 GIVEN = pytest.StashKey[argparse.Namespace | None]()
 
 
@@ -65,9 +68,7 @@ def whole_suite(config: pytest.Config) -> str | None:
     outcomes without changing the tree (``addopts`` in the project's files are in the tree
     already, ``PYTEST_ADDOPTS`` in the cache's environment facts).
     """
-    if Path(config.invocation_params.dir).resolve() != config.rootpath.resolve():
-        return None  # pytest collects the invocation directory only, not ``testpaths``
-    if _selecting(config):
+    if selected(config) is not None:
         return None
     # A temporary worktree's gate pins pytest's search to its root (gatekeeper.discovery): from
     # the rootdir, with the file pytest takes from there, that is what a run without the pins
@@ -77,16 +78,34 @@ def whole_suite(config: pytest.Config) -> str | None:
     return json.dumps({"args": args})
 
 
-def _selecting(config: pytest.Config) -> bool:
-    """Whether an option, or a path other than ``testpaths``, selects part of the suite."""
+def selected(config: pytest.Config) -> str | None:
+    """What selects part of the suite (an option and where it came from, paths other than
+    ``testpaths``, a run from below the rootdir); None for a run of the whole suite."""
+    here = Path(config.invocation_params.dir)
+    if here.resolve() != config.rootpath.resolve():
+        # pytest collects the invocation directory only, not ``testpaths``
+        return f"a run from {here}, below the rootdir {config.rootpath}"
     namespace = config.known_args_namespace
-    given = config.stash.get(GIVEN, None) or namespace
-    if any(getattr(namespace, name, None) for name in _SELECTING):
-        return True
-    if any(getattr(given, name, None) for name in _GIVEN_SELECTING):
-        return True
+    stashed = config.stash.get(GIVEN, None)
+    given = stashed or namespace
+    for name, flag in _SELECTING.items():
+        if getattr(namespace, name, None):
+            return f"{flag} {_where(stashed, getattr(given, name, None))}"
+    for name, flag in _GIVEN_SELECTING.items():
+        if getattr(given, name, None):
+            return f"{flag} {_where(stashed, True)}"
     paths = list(getattr(namespace, "file_or_dir", None) or [])
-    return bool(paths) and not _is_testpaths(config, paths)
+    if paths and not _is_testpaths(config, paths):
+        return f"the paths or node ids {' '.join(paths)} on the command line"
+    return None
+
+
+def _where(stashed: argparse.Namespace | None, given: object) -> str:
+    """Where a selecting option came from; when the command line could not be parsed alone,
+    it may come from ``addopts`` as well (and still counts: fail closed)."""
+    if stashed is None:
+        return "in pytest's options"
+    return _GIVEN_WHERE if given else "in the project's addopts"
 
 
 def _is_testpaths(config: pytest.Config, given: list[str]) -> bool:
@@ -98,16 +117,20 @@ def _is_testpaths(config: pytest.Config, given: list[str]) -> bool:
 
 
 def by_marks() -> bool:
-    """Whether the caller is reporting pytest's own deselection by ``-m`` or ``-k``: a
-    ``pytest_deselected`` call made from inside it. Anything else (a plugin, a conftest,
-    ``--deselect``) is not, nor is anything when pytest's code is not recognised."""
+    """Whether the caller is reporting pytest's own deselection by ``-m``, ``-k`` or
+    ``--deselect``: a ``pytest_deselected`` call made from inside it (those options decide
+    whether the run is a selection, :func:`selected`). Anything else (a plugin, a conftest) is
+    not, nor is anything when pytest's code is not recognised."""
+    import _pytest.main
     import _pytest.mark
 
-    origin = _pytest.mark.__file__
+    own = {(_pytest.mark.__file__, name) for name in _MARK_SELECTION} | {
+        (_pytest.main.__file__, _OPTION_SELECTION)
+    }
     frame: types.FrameType | None = sys._getframe(1)
     while frame is not None:
         code = frame.f_code
-        if code.co_filename == origin and code.co_name in _MARK_SELECTION:
+        if (code.co_filename, code.co_name) in own:
             return True
         frame = frame.f_back
     return False

@@ -38,16 +38,13 @@ from pytest_gatekeeper.sessioncoverage import NOT_MEASURED, Measured, SessionCov
 # pytest's exit status when the gate fails but pytest itself saw nothing wrong.
 GATE_FAILED = 1
 # Why a session is neither reused from the cache nor stored, for "tests ran again: ...".
-SELECTION = (
-    "a selection of the suite ran (node ids, -k, -m, --lf, --deselect, or a run from a "
-    "subdirectory): only whole-suite runs are reused and stored"
-)
+SELECTION = "a selection of the suite ran ({}): only whole-suite runs are reused and stored"
 REPEATS = (
     "an eval dataset repeats its cases (a target that may not be deterministic): judged afresh "
     "every run, never reused"
 )
 DESELECTED = (
-    "tests were deselected at collection (by a plugin, a conftest or --deselect): a run of part "
+    "tests were deselected at collection (by a plugin or a conftest): a run of part "
     "of the suite is neither reused nor stored"
 )
 # The plugin objects the session registers for its features (switching one off with -p no:
@@ -104,7 +101,7 @@ class GateSession:
         _forget_old_report(setup.report_path())
         workfolder.prepare(setup.worktree)
         suite = whole_suite(self.config)
-        why_not = SELECTION
+        why_not = SELECTION.format(selection.selected(self.config))
         if suite is not None and evalrecording.repeats(setup.settings.root, setup.settings):
             suite, why_not = None, REPEATS  # -- evals: repeats are neither reused nor stored --
         self.reused = self.gate.reuse_session(suite, why_not)

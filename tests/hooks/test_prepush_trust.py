@@ -318,17 +318,27 @@ def test_a_module_imported_from_stale_bytecode_before_the_session_stops_it(
     assert "assert -1 == 3" in again.stdout
 
 
+@pytest.mark.parametrize(
+    ("addopts", "left_out"),
+    [
+        ('"-m", "not slow"', "1 deselected"),
+        ('"--deselect", "tests/test_slow.py::test_slow"', "1 deselected"),
+        ('"--ignore", "tests/test_slow.py"', ""),
+        ('"--ignore-glob", "*_slow.py"', ""),
+    ],
+    ids=["m", "deselect", "ignore", "ignore-glob"],
+)
 def test_a_projects_own_addopts_selection_defines_the_suite_and_its_pass_serves_the_push(
-    tmp_path: Path,
+    tmp_path: Path, addopts: str, left_out: str
 ) -> None:
-    # `-m "not slow"` in the project's own addopts: in the tree, so every run selects the same
+    # A selection in the project's own addopts: in the tree, so every run selects the same
     # (the hook's and CI's too). It defines the suite; it does not narrow a run.
-    gatekeeper = 'addopts = ["-m", "not slow"]\n' + SLOW_MARKER
+    gatekeeper = f"addopts = [{addopts}]\n" + SLOW_MARKER
     setup = with_hook(tmp_path, {"tests/test_slow.py": NARROWABLE}, gatekeeper)
     env = minimal_env()
     judged = gate(setup.worktree, env)
     assert judged.returncode == 0, judged.stdout
-    assert "1 deselected" in judged.stdout
+    assert left_out in judged.stdout and "test_slow" not in judged.stdout
     assert "will not answer a push" not in judged.stdout
     assert "the whole suite passed before" in gate(setup.worktree, env).stdout
     commit_everything(setup, "judged with the project's own selection")
@@ -337,3 +347,49 @@ def test_a_projects_own_addopts_selection_defines_the_suite_and_its_pass_serves_
 
     assert pushed.returncode == 0, pushed.stderr
     assert CACHED in pushed.stderr and GATED not in pushed.stderr
+
+
+CALC = "def add(a: int, b: int) -> int:\n    return a + b\n"
+CHILD_TEST = """\
+import subprocess
+import sys
+from pathlib import Path
+
+
+def test_add_in_a_child() -> None:
+    # An environment of its own: no PYTHONPYCACHEPREFIX, so the classic __pycache__ is read.
+    root = Path(__file__).resolve().parents[1]
+    code = "from pkg.calc import add; assert add(2, 1) == 3, add(2, 1)"
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, env={}, check=False)
+    assert done.returncode == 0
+"""
+
+
+def test_stale_classic_bytecode_a_subprocess_reads_makes_the_pass_not_answer_the_push(
+    tmp_path: Path,
+) -> None:
+    files = {"pkg/calc.py": CALC, "tests/test_child.py": CHILD_TEST}
+    setup = with_hook(tmp_path, files, TESTS_AND_LINT)
+    env = minimal_env()
+    source = setup.worktree / "pkg" / "calc.py"
+    compiled = subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", "pkg"], cwd=setup.worktree, check=False
+    )
+    assert compiled.returncode == 0
+    # A same-size edit with the old mtime put back: Python still trusts the old bytecode.
+    before = source.stat()
+    source.write_text(CALC.replace("a + b", "a - b"))
+    os.utime(source, ns=(before.st_atime_ns, before.st_mtime_ns))
+    commit_everything(setup, "add subtracts")
+
+    judged = gate(setup.worktree, env)
+    assert judged.returncode == 0, judged.stdout  # the child ran the old bytecode
+    assert "will not answer a push from the cache" in judged.stdout
+    assert "pkg/__pycache__/calc." in judged.stdout and "rm pkg/__pycache__/calc." in judged.stdout
+
+    pushed = push(setup, env)
+
+    assert GATED in pushed.stderr, pushed.stderr
+    assert "test_add_in_a_child" in pushed.stderr
+    assert_rejected(pushed, setup)
+    assert (setup.worktree / "pkg" / "__pycache__").is_dir()  # nothing was removed
