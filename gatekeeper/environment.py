@@ -157,6 +157,9 @@ _RUN: Final = frozenset(
         "GATEKEEPER_RECEIPT",
         "GATEKEEPER_WORKER_DATABASE_URL",
         "GATEKEEPER_SKIP",
+        # who started a gate in a temporary worktree, for its record (gatekeeper/history)
+        "GATEKEEPER_HISTORY_ENTRY",
+        "GATEKEEPER_HISTORY_ORIGIN",
         # where a gated session sends bytecode: a folder keyed by its content (bytecode.py)
         "PYTHONPYCACHEPREFIX",
         "PYTEST_VERSION",

@@ -19,6 +19,7 @@ from gatekeeper.errors import GatekeeperError
 from gatekeeper.evals.recorder import Recorder as EvalRecorder
 from gatekeeper.evals.recorder import is_case
 from gatekeeper.gate import Gate, load_setup
+from gatekeeper.history.recording import Recorder
 from gatekeeper.measure import (
     ENV,
     DataDir,
@@ -72,6 +73,8 @@ class GateSession:
         self.stopped = ""  # what ended the session early: pytest.exit(), Ctrl-C
         self.reused = False  # the whole suite passed before on this content: no session runs
         self.bytecode: bytecode.Redirect | None = None  # where bytecode went before the session
+        self.history: Recorder | None = None  # history: this run's record (gatekeeper/history)
+        self.recorded: list[str] = []  # history: known flaky failures, or why nothing was recorded
         # `gatekeeper run` waits for proof that this gate finished (taken now: never inherited).
         self.receipt = receipt.take()
 
@@ -118,6 +121,12 @@ class GateSession:
         if "coverage" in setup.settings.strings("checks") and not self.reused:
             self._start_measuring(tuple(str(setup.settings.root / p) for p in setup.paths))
         self.gate.start()
+        # -- history: the record's git facts are found while the tests run (after any restart
+        # with coverage started first, so that no half-done work is left behind) --
+        via_run = self.receipt is not None  # `gatekeeper run` asked for proof
+        self.history = Recorder(
+            setup.settings, setup.worktree, self.gate.cache.tree, via_run=via_run
+        )
 
     def _start_measuring(self, source: tuple[str, ...]) -> None:
         """Start coverage of ``source``, or adopt the collector this process was restarted
@@ -258,6 +267,8 @@ class GateSession:
         session.exitstatus = self._exit_status(int(session.exitstatus))
         if self.receipt is not None and not self.report_problem:
             receipt.write(self.receipt, self.gate.setup.report_path(), self.report.verdict.value)
+        if self.history is not None:  # -- history: after the verdict, which it never changes --
+            self.recorded = self.history.finish(self.report, self.gate.whole_suite).lines()
 
     def _outcome(
         self, session: pytest.Session, exitstatus: int, coverage_dir: Path | None
@@ -350,6 +361,8 @@ class GateSession:
             terminalreporter.write_line(f"note: {caveat}")
         if self.report_problem:
             terminalreporter.write_line(f"gatekeeper failed: {self.report_problem}", red=True)
+        for line in self.recorded:  # history: information, never part of the verdict
+            terminalreporter.write_line(line, yellow=True)
         self._warn_about_the_hook(terminalreporter)
 
     def _warn_about_the_hook(self, reporter: pytest.TerminalReporter) -> None:
