@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Final
 
 from gatekeeper import atomic
+from gatekeeper.errors import UsageError
 from gatekeeper.history.figures import Day
 from gatekeeper.history.floor import Floor, Worktree
 from gatekeeper.history.view import conflicts, last_gate
@@ -96,7 +97,13 @@ WORKTREE_COLUMNS: Final = (
 def write(floor: Floor, since: str, path: Path) -> Path:
     """Write the dashboard of ``floor`` to ``path`` (atomically, readable by all); its path."""
     target = path.expanduser().resolve()
-    atomic.write_text(target, render(floor, since), mode=0o644)
+    try:
+        atomic.write_text(target, render(floor, since), mode=0o644)
+    except OSError as error:
+        raise UsageError(
+            f"--html {path}: cannot write the dashboard there ({error.strerror or error}); "
+            "name a file in a folder you can write to."
+        ) from None
     return target
 
 

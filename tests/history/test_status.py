@@ -140,3 +140,15 @@ def test_watch_draws_the_terminal_view_only(
     monkeypatch.chdir(tmp_path)
     assert main(["status", "--watch"]) == 4
     assert "is not inside a git repository" in capsys.readouterr().err
+
+
+def test_a_dashboard_that_cannot_be_written_is_a_usage_error(floor: Floor, tmp_path: Path) -> None:
+    (tmp_path / "taken").write_text("a file, not a folder\n")
+    done = status(floor, "--html", str(tmp_path / "taken" / "floor.html"))
+    assert done.returncode == 4
+    assert done.stderr.startswith(
+        f"gatekeeper status: error: --html {tmp_path / 'taken' / 'floor.html'}: cannot write the "
+        "dashboard there ("
+    )
+    assert done.stderr.endswith("); name a file in a folder you can write to.\n")
+    assert "Traceback" not in done.stderr
