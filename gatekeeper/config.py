@@ -78,6 +78,13 @@ def _https_only(value: object) -> str | None:
     return None
 
 
+def _at_least_one(value: object) -> str | None:
+    """A store that keeps no run would forget each run as soon as it is recorded."""
+    if isinstance(value, int) and value < 1:
+        return "must be at least 1 (turn recording off with record = false instead)"
+    return None
+
+
 def check_options(check: str, *, timeout: float | None) -> tuple[Option, ...]:
     """The keys every check has: ``timeout`` (seconds, 0 for none) and extra ``args``."""
     return (
@@ -339,6 +346,28 @@ CORE_OPTIONS: Final[tuple[Option, ...]] = (
         "{name} the worktree's. Never inside the main checkout.",
     ),
     # -- end worktrees --
+    # -- history: every gate run recorded for the floor view (docs/floor.md) --
+    Option(
+        "history.record",
+        "bool",
+        True,
+        "Record every gate run in the repository's history (SQLite in the git common dir), "
+        "which `gatekeeper status` reads.",
+    ),
+    Option(
+        "history.keep-days",
+        "float",
+        90.0,
+        "Days a recorded run is kept; 0 keeps runs of any age (keep-runs still bounds the store).",
+    ),
+    Option(
+        "history.keep-runs",
+        "int",
+        10000,
+        "The most runs kept, newest first: bounds the store's size whatever their age.",
+        rule=_at_least_one,
+    ),
+    # -- end history --
     *check_options("lint", timeout=300.0),
     *check_options("types", timeout=900.0),
     *check_options("complexity", timeout=300.0)[

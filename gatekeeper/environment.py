@@ -161,6 +161,9 @@ _RUN: Final = frozenset(
         # coverage.py's hand-over to the processes it measures under `patch = ["subprocess"]`:
         # set when measuring starts, which a restarted command does before the key is taken
         "COVERAGE_PROCESS_CONFIG",
+        # who started a gate in a temporary worktree, for its record (gatekeeper/history)
+        "GATEKEEPER_HISTORY_ENTRY",
+        "GATEKEEPER_HISTORY_ORIGIN",
         # where a gated session sends bytecode: a folder keyed by its content (bytecode.py)
         "PYTHONPYCACHEPREFIX",
         "PYTEST_VERSION",

@@ -246,6 +246,12 @@ class Gate:
         self._session_run = None
         self.rerun = why or self.rerun
 
+    @property
+    def whole_suite(self) -> bool:
+        """Whether the session judged the whole suite: not a selection, nothing deselected,
+        not stopped early (or its stored pass was reused)."""
+        return self._session_run is not None
+
     def _judge_session(self, check: Check, context: CheckContext) -> CheckResult:
         if check.name in self._session_hits:
             return self._session_hits[check.name]

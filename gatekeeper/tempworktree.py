@@ -29,6 +29,7 @@ from typing import IO, Final
 from gatekeeper import childgroup, discovery, importroots, repository, workfolder
 from gatekeeper import config as configuration
 from gatekeeper.errors import ConfigError, GitError
+from gatekeeper.history import origin
 from gatekeeper.resources.locks import private_directory
 
 FINDINGS_SHOWN: Final = 10
@@ -111,18 +112,21 @@ def gate_commit(
     commit: str,
     scratch: Path,
     output: IO[str] | int | None = None,
+    entry: str = "integrate",
 ) -> Verdict:
     """Run the whole gate on ``commit`` in a temporary worktree under ``scratch``.
 
     The worktree is always removed; ``output`` receives the gate's own output (default: this
     process's standard error). A gate that leaves no readable report fails closed, and so does a
     tree whose packages the child would import from elsewhere (:mod:`gatekeeper.importroots`).
+    ``entry`` names the caller (``hook``, ``integrate``, ``land``) in the gate's history record.
     """
     with (
         temporary_worktree(start, commit, scratch / "tree") as tree,
         _destination(output, scratch / "gate.log") as (stream, log),
     ):
         env = importroots.environment(gate_env(), tree)
+        env.update(origin.handed_down(start, entry))  # -- history: recorded for ``start`` --
         problem = importroots.misplaced(tree, env)
         if problem is not None:
             return Verdict(False, (problem,))

@@ -33,6 +33,7 @@ COMMANDS: Final[dict[str, str]] = {
     "integrate": "integrate",  # integration
     "land": "land",  # integration
     "worktree": "worktree",  # worktrees
+    "status": "status",  # history: the floor view
 }
 
 

@@ -71,7 +71,7 @@ def gate_merge(start: Path, label: str, commit: str, base: Base, say: Say) -> Ju
     if not result.clean:
         say(f"gatekeeper: {label} conflicts with {base.name} in {', '.join(result.conflicts)}")
         return Judgement(Verdict(False), base, result.conflicts)
-    with Workspace.open(start) as space:
+    with Workspace.open(start, "hook") as space:
         message = f"Merge {commit[:12]} onto {base.name} (gatekeeper pre-push)"
         merged = space.commit("push", result.tree, (base.commit, commit), message)
         if passes.accepts(start, merged):

@@ -197,7 +197,7 @@ def gate_commit(start: Path, commit: str) -> Verdict:
     (:func:`gatekeeper.tempworktree.gate_commit`), so its pass is stored under the run a
     developer's ``pytest --gatekeeper`` has too, and either answers the next push from the cache.
     """
-    with Workspace.open(start) as space:
+    with Workspace.open(start, "hook") as space:
         return space.gate(commit, "push", None)
 
 

@@ -36,13 +36,18 @@ def current_branch(worktree: Path) -> str:
 
 
 def gate_branches(
-    repo: Path, base: str, names: Sequence[str], output: IO[str] | int | None
+    repo: Path,
+    base: str,
+    names: Sequence[str],
+    output: IO[str] | int | None,
+    entry: str = "integrate",
 ) -> outcome.Integration:
     """Stack ``names`` onto ``base`` and gate the stack in a private workspace, always removed.
 
-    ``output`` receives the output of every gate run.
+    ``output`` receives the output of every gate run; ``entry`` names the command the gates are
+    recorded for in the history (``integrate``, ``land``).
     """
-    with Workspace.open(repo) as space:
+    with Workspace.open(repo, entry) as space:
         return integrate(space, base, names, lambda commit, name: space.gate(commit, name, output))
 
 

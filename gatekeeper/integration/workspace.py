@@ -51,22 +51,27 @@ def runs_root(repo: Path) -> Path:
 class Workspace:
     """The private refs and worktrees of one run; use it as a context manager."""
 
-    def __init__(self, repo: Path, root: Path, run: str, held: Held) -> None:
+    def __init__(
+        self, repo: Path, root: Path, run: str, held: Held, entry: str = "integrate"
+    ) -> None:
         self.repo = repo
         self.root = root
         self.run = run
         self.held = held
+        self.entry = entry  # who gates here, for the history: hook, integrate or land
 
     @classmethod
-    def open(cls, repo: Path) -> Workspace:
-        """A new run in the repository holding ``repo``, after sweeping dead runs' leftovers."""
+    def open(cls, repo: Path, entry: str = "integrate") -> Workspace:
+        """A new run in the repository holding ``repo``, after sweeping dead runs' leftovers;
+        ``entry`` names the command its gates are recorded for (``hook``, ``integrate``,
+        ``land``)."""
         root = runs_root(repo)
         sweep(repo)
         run = new_run_id()
         held = acquire(root / f"{run}.lock", wait=True)
         assert held is not None  # a blocking acquire always returns a lock
         (root / run).mkdir(parents=True)
-        return cls(repo, root, run, held)
+        return cls(repo, root, run, held, entry)
 
     def __enter__(self) -> Workspace:
         return self
@@ -106,7 +111,7 @@ class Workspace:
         scratch.mkdir(parents=True)
         try:
             with environment.scrubbed_process(names):
-                return tempworktree.gate_commit(self.repo, commit, scratch, output)
+                return tempworktree.gate_commit(self.repo, commit, scratch, output, self.entry)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 

@@ -24,6 +24,7 @@ from gatekeeper.checks.base import TestOutcome
 from gatekeeper.errors import GatekeeperError
 from gatekeeper.evals.recorder import carries_case, is_case
 from gatekeeper.gate import Gate
+from gatekeeper.history.recording import Recorder
 from gatekeeper.measure import ENV, dead_data_dirs, remove_data_dir
 from gatekeeper.model import Finding, Report
 from gatekeeper.reports import json as json_report
@@ -66,6 +67,8 @@ class GateSession:
         self.stopped = ""  # what ended the session early: pytest.exit(), Ctrl-C
         self.reused = False  # the whole suite passed before on this content: no session runs
         self.bytecode: bytecode.Redirect | None = None  # where bytecode went before the session
+        self.history: Recorder | None = None  # history: this run's record (gatekeeper/history)
+        self.recorded: list[str] = []  # history: known flaky failures, or why nothing was recorded
         # `gatekeeper run` waits for proof that this gate finished (taken now: never inherited).
         self.receipt = receipt.take()
         # -- the features, each its own plugin object --
@@ -119,6 +122,12 @@ class GateSession:
             self.config.pluginmanager.register(self.coverage, sessioncoverage.PLUGIN)
             self.coverage.start(tuple(str(setup.settings.root / p) for p in setup.paths))
         self.gate.start()
+        # -- history: the record's git facts are found while the tests run (after any restart
+        # with coverage started first, so that no half-done work is left behind) --
+        via_run = self.receipt is not None  # `gatekeeper run` asked for proof
+        self.history = Recorder(
+            setup.settings, setup.worktree, self.gate.cache.tree, via_run=via_run
+        )
 
     def _key_bytecode(self) -> None:
         """The session runs the tree's code, never bytecode written for other content: its
@@ -189,6 +198,8 @@ class GateSession:
         session.exitstatus = self._exit_status(int(session.exitstatus))
         if self.receipt is not None and not self.report_problem:
             receipt.write(self.receipt, self.gate.setup.report_path(), self.report.verdict.value)
+        if self.history is not None:  # -- history: after the verdict, which it never changes --
+            self.recorded = self.history.finish(self.report, self.gate.whole_suite).lines()
 
     def _outcome(self, session: pytest.Session, exitstatus: int, measured: Measured) -> TestOutcome:
         """What the session did, for the tests and coverage checks."""
@@ -274,6 +285,8 @@ class GateSession:
             terminalreporter.write_line(f"note: {caveat}")
         if self.report_problem:
             terminalreporter.write_line(f"gatekeeper failed: {self.report_problem}", red=True)
+        for line in self.recorded:  # history: information, never part of the verdict
+            terminalreporter.write_line(line, yellow=True)
         self._warn_about_the_hook(terminalreporter)
 
     def _warn_about_the_hook(self, reporter: pytest.TerminalReporter) -> None:
