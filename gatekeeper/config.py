@@ -78,6 +78,24 @@ def _https_only(value: object) -> str | None:
     return None
 
 
+# Variables that steer what pytest, Python, coverage or gatekeeper itself run: a gate that
+# received them from the shell could be narrowed until it passes.
+_STEERING: Final = ("PYTEST_", "PYTHON", "COVERAGE_", "GATEKEEPER_")
+
+
+def _no_steering(value: object) -> str | None:
+    """``pass-env`` never hands a gate a variable that changes what it runs."""
+    names = value if isinstance(value, list) else []
+    steering = [name for name in names if isinstance(name, str) and name.startswith(_STEERING)]
+    if not steering:
+        return None
+    return (
+        f"lists {', '.join(steering)}, which would let the shell steer what the gate runs "
+        f"(no variable starting with {', '.join(_STEERING)} may be passed); remove "
+        f"{'it' if len(steering) == 1 else 'them'} from the list"
+    )
+
+
 def check_options(check: str, *, timeout: float | None) -> tuple[Option, ...]:
     """The keys every check has: ``timeout`` (seconds, 0 for none) and extra ``args``."""
     return (
@@ -189,7 +207,9 @@ CORE_OPTIONS: Final[tuple[Option, ...]] = (
         [],
         "Variables the pre-push hook, integrate and land pass to their gate besides the fixed "
         "list (PATH, HOME, LANG, LC_*, TZ, ...): names only, values from your shell. For what "
-        "your CI job sets too, such as a database URL; never a variable that selects tests.",
+        "your CI job sets too, such as a database URL; never a variable that steers pytest, "
+        "Python, coverage or gatekeeper (PYTEST_*, PYTHON*, COVERAGE_*, GATEKEEPER_*).",
+        rule=_no_steering,
     ),
     Option(
         "coverage.diff-fail-under",

@@ -195,3 +195,19 @@ def test_a_planted_top_level_gatekeeper_module_does_not_shadow_the_gate(setup: S
     assert "hello" not in rejected.stdout + rejected.stderr
     assert "pkg/__init__.py:1:8: F401" in rejected.stderr
     assert remote_has(setup.remote, "refs/heads/feature") is None
+
+
+def test_pass_env_may_not_hand_the_gate_a_variable_that_steers_pytest(tmp_path: Path) -> None:
+    setup = sample(tmp_path, gatekeeper=FAST_GATE + 'pass-env = ["PYTEST_ADDOPTS"]\n')
+    installed = gatekeeper(setup.worktree, "hook", "install")
+    assert installed.returncode == 0, installed.stderr
+    commit(setup.worktree, "tests/test_broken.py", "def test_broken():\n    assert False\n", "x")
+
+    pushed = run_git(
+        setup.worktree, "push", "origin", "feature", env={"PYTEST_ADDOPTS": "-k 'not broken'"}
+    )
+
+    assert pushed.returncode != 0, pushed.stderr
+    assert "[tool.gatekeeper] pass-env" in pushed.stderr and "PYTEST_ADDOPTS" in pushed.stderr
+    assert "Traceback" not in pushed.stderr
+    assert remote_has(setup.remote, "refs/heads/feature") is None
