@@ -68,6 +68,9 @@ def git(
             input=stdin,
             capture_output=True,
             text=True,
+            # Bytes that are not UTF-8 (a binary file in a `--text` diff, a path in another
+            # encoding) are kept as surrogates, as paths are, never a crash mid-parse.
+            errors="surrogateescape",
             check=False,
         )
     except OSError as error:
