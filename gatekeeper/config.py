@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Final, Literal
 
 from gatekeeper.errors import ConfigError
@@ -94,6 +94,22 @@ def _no_steering(value: object) -> str | None:
         f"(no variable starting with {', '.join(_STEERING)} may be passed); remove "
         f"{'it' if len(steering) == 1 else 'them'} from the list"
     )
+
+
+def _inside_project(value: object) -> str | None:
+    """The baseline is the tree's own: a gate in a temporary worktree must not judge against a
+    file beside it (an absolute path, or one whose ``..`` leaves the project's root)."""
+    if not isinstance(value, str):
+        return None
+    path = PurePosixPath(value.replace("\\", "/"))
+    if path.is_absolute() or PureWindowsPath(value).is_absolute():
+        return "is an absolute path; it must be a path inside the project, relative to its root"
+    depth = 0
+    for part in path.parts:
+        depth += -1 if part == ".." else 0 if part == "." else 1
+        if depth < 0:
+            return "leaves the project's root; it must be a path inside the project"
+    return None
 
 
 def check_options(check: str, *, timeout: float | None) -> tuple[Option, ...]:
@@ -192,7 +208,9 @@ CORE_OPTIONS: Final[tuple[Option, ...]] = (
         "baseline",
         "str",
         ".gatekeeper/baseline.json",
-        "The baseline file (written by `gatekeeper baseline`), relative to the project root.",
+        "The baseline file (written by `gatekeeper baseline`), relative to the project root "
+        "and inside it.",
+        rule=_inside_project,
     ),
     Option(
         "cache",
