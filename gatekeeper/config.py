@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Final, Literal
 
 from gatekeeper.errors import ConfigError
@@ -82,6 +82,40 @@ def _at_least_one(value: object) -> str | None:
     """A store that keeps no run would forget each run as soon as it is recorded."""
     if isinstance(value, int) and value < 1:
         return "must be at least 1 (turn recording off with record = false instead)"
+    return None
+
+
+# Variables that steer what pytest, Python, coverage or gatekeeper itself run: a gate that
+# received them from the shell could be narrowed until it passes.
+_STEERING: Final = ("PYTEST_", "PYTHON", "COVERAGE_", "GATEKEEPER_")
+
+
+def _no_steering(value: object) -> str | None:
+    """``pass-env`` never hands a gate a variable that changes what it runs."""
+    names = value if isinstance(value, list) else []
+    steering = [name for name in names if isinstance(name, str) and name.startswith(_STEERING)]
+    if not steering:
+        return None
+    return (
+        f"lists {', '.join(steering)}, which would let the shell steer what the gate runs "
+        f"(no variable starting with {', '.join(_STEERING)} may be passed); remove "
+        f"{'it' if len(steering) == 1 else 'them'} from the list"
+    )
+
+
+def _inside_project(value: object) -> str | None:
+    """The baseline is the tree's own: a gate in a temporary worktree must not judge against a
+    file beside it (an absolute path, or one whose ``..`` leaves the project's root)."""
+    if not isinstance(value, str):
+        return None
+    path = PurePosixPath(value.replace("\\", "/"))
+    if path.is_absolute() or PureWindowsPath(value).is_absolute():
+        return "is an absolute path; it must be a path inside the project, relative to its root"
+    depth = 0
+    for part in path.parts:
+        depth += -1 if part == ".." else 0 if part == "." else 1
+        if depth < 0:
+            return "leaves the project's root; it must be a path inside the project"
     return None
 
 
@@ -181,7 +215,9 @@ CORE_OPTIONS: Final[tuple[Option, ...]] = (
         "baseline",
         "str",
         ".gatekeeper/baseline.json",
-        "The baseline file (written by `gatekeeper baseline`), relative to the project root.",
+        "The baseline file (written by `gatekeeper baseline`), relative to the project root "
+        "and inside it.",
+        rule=_inside_project,
     ),
     Option(
         "cache",
@@ -196,7 +232,9 @@ CORE_OPTIONS: Final[tuple[Option, ...]] = (
         [],
         "Variables the pre-push hook, integrate and land pass to their gate besides the fixed "
         "list (PATH, HOME, LANG, LC_*, TZ, ...): names only, values from your shell. For what "
-        "your CI job sets too, such as a database URL; never a variable that selects tests.",
+        "your CI job sets too, such as a database URL; never a variable that steers pytest, "
+        "Python, coverage or gatekeeper (PYTEST_*, PYTHON*, COVERAGE_*, GATEKEEPER_*).",
+        rule=_no_steering,
     ),
     Option(
         "coverage.diff-fail-under",

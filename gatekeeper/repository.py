@@ -69,7 +69,9 @@ def git(
             capture_output=True,
             text=True,
             encoding="utf-8",
-            errors="surrogateescape",  # paths git prints round-trip to the filesystem
+            # Bytes that are not UTF-8 (a binary file in a `--text` diff, a path in another
+            # encoding) are kept as surrogates, as paths are, never a crash mid-parse.
+            errors="surrogateescape",
             check=False,
         )
     except OSError as error:

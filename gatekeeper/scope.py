@@ -94,7 +94,8 @@ def changes(worktree: Path, base: str | None = None) -> Changes:
     chosen = base or detect_base(worktree)
     fork = merge_base(worktree, chosen)
     # The user's diff settings must not change what is parsed: explicit a/ b/ prefixes (not
-    # mnemonicPrefix's c/ i/ w/, not noprefix), paths from the top (not diff.relative).
+    # mnemonicPrefix's c/ i/ w/, not noprefix), paths from the top (not diff.relative), and
+    # hunks for every file (--text: a `-diff` attribute would call it binary and hide its lines).
     diff = repository.git(
         worktree,
         "-c",
@@ -107,6 +108,7 @@ def changes(worktree: Path, base: str | None = None) -> Changes:
         "--no-color",
         "--no-ext-diff",
         "--no-textconv",
+        "--text",
         "--no-relative",
         "--src-prefix=a/",
         "--dst-prefix=b/",

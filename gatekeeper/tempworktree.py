@@ -133,7 +133,8 @@ def gate_commit(
         # `pytest --gatekeeper` with pytest's search pinned to the tree: the cache keys a
         # whole-suite run by its arguments without these pins, which only say what a run from a
         # root holding its own configuration does anyway (pytest_gatekeeper.selection).
-        argv = [sys.executable, "-m", "gatekeeper", "run", *discovery.pytest_args(tree)]
+        # -P: a module at the tree's root must not shadow gatekeeper or pytest.
+        argv = [sys.executable, "-P", "-m", "gatekeeper", "run", *discovery.pytest_args(tree)]
         # In a process group of its own, stopped with everything it started however this
         # ends, and dead with this process: a gate must not go on in a worktree that is
         # about to be removed (gatekeeper.childgroup).

@@ -175,3 +175,26 @@ def test_a_damaged_baseline_is_an_error_naming_the_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="--update"):
         baseline.load(path)
     assert baseline.load(tmp_path / "absent.json") is None
+
+
+@pytest.mark.parametrize("path", ["/tmp/elsewhere/baseline.json", "../outside.json", "a/../../b"])
+def test_a_baseline_outside_the_project_is_a_configuration_error(
+    project: Callable[..., Path], capsys: pytest.CaptureFixture[str], path: str
+) -> None:
+    # A gate in a temporary worktree must judge the tree's own baseline, not a file beside it.
+    root = project(gatekeeper=f'\n[tool.gatekeeper]\nbaseline = "{path}"\n')
+
+    assert root.is_dir()
+    code = main(["check", "lint"])
+
+    assert code == 4
+    err = capsys.readouterr().err
+    assert "[tool.gatekeeper] baseline" in err and path in err
+    assert "inside the project" in err
+
+
+def test_a_baseline_inside_the_project_may_be_written_with_dots(
+    project: Callable[..., Path],
+) -> None:
+    root = project(gatekeeper='\n[tool.gatekeeper]\nbaseline = "./a/../kept.json"\n')
+    assert load_setup(root).settings.text("baseline") == "./a/../kept.json"

@@ -68,3 +68,23 @@ def test_an_untested_new_function_fails_diff_coverage_with_its_lines_named(
     [coverage] = report["checks"][1:]
     assert coverage["metrics"]["percent"] >= 80  # the total alone would have passed
     assert coverage["metrics"]["diff_uncovered"] == 2
+
+
+def test_a_diff_attribute_does_not_switch_diff_coverage_off(
+    project: Callable[..., Path], pytester: pytest.Pytester, run_git: Callable[..., str]
+) -> None:
+    # `*.py -diff` makes git call the files binary: no hunks, "0 of 0" changed lines.
+    root = project(
+        {"pkg/tested.py": TESTED, "tests/test_tested.py": TESTED_TEST}, gatekeeper=GATEKEEPER
+    )
+    (root / ".git" / "info").mkdir(exist_ok=True)
+    (root / ".git" / "info" / "attributes").write_text("*.py -diff\n")
+    run_git(root, "switch", "-q", "-c", "feature")
+    path = Path(root, "pkg", "tested.py")
+    path.write_text(path.read_text(encoding="utf-8") + UNTESTED, encoding="utf-8")
+    run_git(root, "commit", "-q", "-am", "add an untested function")
+
+    result = pytester.run(sys.executable, "-m", "pytest", "--gatekeeper", "-p", "no:cacheprovider")
+
+    assert result.ret == 1, result.stdout.str()
+    result.stdout.fnmatch_lines(["*changed lines 33.3% covered (2 of 3 uncovered)*"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -33,3 +34,39 @@ def test_without_a_sibling_cache_nothing_is_created(
     root = make_repo(tmp_path)
     assert mypycache.cache_dir(root, root) == root / ".mypy_cache"
     assert not (root / ".mypy_cache").exists()
+
+
+def warm_cache(root: Path) -> Path:
+    cache = root / ".mypy_cache"
+    (cache / "3.11").mkdir(parents=True)
+    (cache / "3.11" / "cache.db").write_bytes(b"warm")
+    return cache
+
+
+def test_a_source_edited_with_the_same_size_and_time_drops_the_cache(
+    tmp_path: Path, make_repo: Callable[..., Path]
+) -> None:
+    root = make_repo(tmp_path / "repo", {"pkg/gone.py": "A = 1\n"})
+    cache = warm_cache(root)
+    mypycache.record(cache, mypycache.snapshot(root))
+    mypycache.revalidate(cache, mypycache.snapshot(root))
+    assert (cache / "3.11" / "cache.db").is_file()  # nothing changed: the cache is kept
+
+    source = root / "pkg" / "gone.py"
+    before = source.stat()
+    source.unlink()
+    mypycache.record(cache, mypycache.snapshot(root))  # a run without the file keeps its entry
+    source.write_text("B = 2\n")  # back, with other content, the same size and time
+    os.utime(source, ns=(before.st_atime_ns, before.st_mtime_ns))
+    mypycache.revalidate(cache, mypycache.snapshot(root))
+
+    assert not cache.exists()
+
+
+def test_a_cache_without_a_record_of_its_sources_is_dropped(
+    tmp_path: Path, make_repo: Callable[..., Path]
+) -> None:
+    root = make_repo(tmp_path / "repo")
+    cache = warm_cache(root)
+    mypycache.revalidate(cache, mypycache.snapshot(root))
+    assert not cache.exists()

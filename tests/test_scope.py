@@ -150,3 +150,20 @@ def test_parse_diff_reads_quoted_names_as_git_writes_them() -> None:
         "@@ -1 +1 @@\n-a\n+b\n"
     )
     assert dict(scope.parse_diff(text)) == {'café\t"x".py': frozenset({1})}
+
+
+def test_a_diff_attribute_hides_no_changed_line_and_a_binary_file_is_read(
+    tmp_path: Path, make_repo: Callable[..., Path], run_git: Callable[..., str]
+) -> None:
+    root = make_repo(tmp_path, {"pkg/other.py": "A = 1\nB = 2\n", "logo.bin": "old\n"})
+    (root / ".git" / "info").mkdir(exist_ok=True)
+    (root / ".git" / "info" / "attributes").write_text("*.py -diff\n")
+    run_git(root, "switch", "-q", "-c", "feature")
+    (root / "pkg" / "other.py").write_text("A = 1\nB = 20\n")
+    (root / "logo.bin").write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe\x00\x01\n")
+    run_git(root, "commit", "-q", "-am", "feature")
+
+    changes = scope.changes(root)
+
+    assert changes.lines["pkg/other.py"] == frozenset({2})
+    assert "logo.bin" in changes.files

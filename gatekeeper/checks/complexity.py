@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gatekeeper.checks.base import CheckContext
-from gatekeeper.checks.process import Completed, require_module, run_tool
+from gatekeeper.checks.process import Completed, python_module, require_module, run_tool
 from gatekeeper.config import Option
 from gatekeeper.errors import ToolError
 from gatekeeper.model import CheckResult, Finding, Status
@@ -33,7 +33,7 @@ class ComplexityCheck:
         settings = context.settings
         limit = settings.integer("complexity.max")
         paths = settings.strings("complexity.paths") or list(context.paths)
-        argv = [sys.executable, "-m", "gatekeeper.checks.complexity", *paths]
+        argv = python_module("gatekeeper.checks.complexity", *paths)
         run = run_tool(argv, context.root, settings.number("complexity.timeout"))
         blocks = parse_blocks(run)
         over = [b for b in blocks if b.complexity > limit]

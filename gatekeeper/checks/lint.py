@@ -46,6 +46,8 @@ class LintCheck:
             "json",
             "--no-fix",
             "--force-exclude",
+            # ruff's cache trusts a file's modification time: an edit that keeps it is missed.
+            "--no-cache",
             # Never a configuration above the project's root (gatekeeper/discovery.py).
             *discovery.ruff_args(context.root, extra),
             *extra,
@@ -62,6 +64,7 @@ class LintCheck:
                 "--output-format",
                 "json",
                 "--force-exclude",
+                "--no-cache",
                 *discovery.ruff_args(context.root),
                 *ruff.format_args(),
                 *paths,

@@ -51,8 +51,9 @@ def require_module(module: str, package: str) -> None:
 
 
 def python_module(module: str, *args: str) -> list[str]:
-    """The argv running ``python -m module`` with this interpreter."""
-    return [sys.executable, "-m", module, *args]
+    """The argv running ``python -P -m module`` with this interpreter: ``-P`` keeps a module of
+    that name at the project's root (the tool's working directory) from shadowing the tool."""
+    return [sys.executable, "-P", "-m", module, *args]
 
 
 class Running:

@@ -37,6 +37,9 @@ class TypesCheck:
         require_module("mypy", "mypy")
         settings = context.settings
         paths = targets(context.root, settings, context.paths)
+        cache = mypycache.cache_dir(context.root, context.worktree)
+        sources = mypycache.snapshot(context.root)
+        mypycache.revalidate(cache, sources)
         argv = python_module(
             "mypy",
             "-O",
@@ -45,12 +48,13 @@ class TypesCheck:
             "--no-pretty",
             # Never a cache shared by concurrent processes; `types.args` may still override it.
             "--cache-dir",
-            str(mypycache.cache_dir(context.root, context.worktree)),
+            str(cache),
             *config_args(context.root, settings.strings("types.args")),
             *settings.strings("types.args"),
             *paths,
         )
         run = run_tool(argv, context.root, settings.number("types.timeout"))
+        mypycache.record(cache, sources)
         findings = parse_mypy(run, context.root)
         errors = [f for f in findings if f.severity is Severity.ERROR]
         return CheckResult(

@@ -27,9 +27,10 @@ SCRIPT: Final = """\
 {marker}
 # The quality gate for every pushed ref. Remove with `gatekeeper hook uninstall`.
 # Emergency bypass: GATEKEEPER_SKIP=1 git push ... (or git push --no-verify); CI still gates.
+# -P: git runs hooks from the worktree's root, whose own gatekeeper.py must not shadow the gate.
 PYTHON={python}
 if [ -x "$PYTHON" ]; then
-    exec "$PYTHON" -m gatekeeper hook run --hook-dir "$(dirname -- "$0")" -- "$@"
+    exec "$PYTHON" -P -m gatekeeper hook run --hook-dir "$(dirname -- "$0")" -- "$@"
 elif command -v gatekeeper >/dev/null 2>&1; then
     exec gatekeeper hook run --hook-dir "$(dirname -- "$0")" -- "$@"
 fi

@@ -75,10 +75,18 @@ def _value(table: dict[str, object], option: Option, where: str) -> object:
     value = table[option.name]
     if option.kind == "list":
         if isinstance(value, list) and all(isinstance(item, str) for item in value):
-            return value
+            return _ruled(option, value, where)
         raise ConfigError(f"{where}: {option.display} must be a list of strings, got {value!r}.")
     expected = bool if option.kind == "bool" else str
     if isinstance(value, expected):
         return value
     wanted = "true or false" if option.kind == "bool" else "a string"
     raise ConfigError(f"{where}: {option.display} must be {wanted}, got {value!r}.")
+
+
+def _ruled(option: Option, value: object, where: str) -> object:
+    """``value`` when the option's own rule accepts it (``pass-env``: no steering variable)."""
+    refused = option.rule(value) if option.rule is not None else None
+    if refused is not None:
+        raise ConfigError(f"{where}: {option.display} {refused}; got {value!r}.")
+    return value

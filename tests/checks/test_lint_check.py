@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -184,3 +185,25 @@ def test_the_pin_is_read_from_lock_files_dependency_groups_and_requirements(
     found = ruffpin.find(tmp_path, "")
     expected = None if source is None else ruffpin.Pin("0.14.2", source)
     assert found == expected
+
+
+def same_mtime_edit(path: Path, text: str) -> None:
+    """Rewrite ``path`` keeping its size and modification time, as `touch -r` does."""
+    before = path.stat()
+    assert len(text.encode()) == before.st_size
+    path.write_text(text, encoding="utf-8")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
+def test_an_edit_that_keeps_the_mtime_is_still_linted(project: Callable[..., Path]) -> None:
+    # ruff's cache trusts a file's modification time; the gate must not trust ruff's cache.
+    root = project({"pkg/names.py": "os = 1234\n", "pkg/shape.py": "x = 1\n"})
+    assert judge(root, "lint").status.value == "passed"
+    same_mtime_edit(root / "pkg/names.py", "import os\n")
+    same_mtime_edit(root / "pkg/shape.py", "x  =1\n")
+
+    result = judge(root, "lint")
+
+    assert result.status.value == "failed", result.summary
+    found = {(f.path, f.code) for f in result.findings}
+    assert found == {("pkg/names.py", "F401"), ("pkg/shape.py", "unformatted")}

@@ -3,6 +3,7 @@ finding; every other exit 2 stays an error."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -116,3 +117,21 @@ def test_mypys_note_on_an_unused_config_section_is_neither_a_finding_nor_an_erro
     result = judge(root, "types")
     assert result.status.value == status, result.summary
     assert [(f.path, f.code) for f in result.findings] == findings
+
+
+def test_an_edit_that_keeps_size_and_mtime_is_still_type_checked(
+    project: Callable[..., Path],
+) -> None:
+    # mypy's cache trusts a file's size and modification time; the gate makes it compare content.
+    root = project({"pkg/answer.py": "def answer() -> int:\n    return 42\n"})
+    assert judge(root, "types").status.value == "passed"
+    path = root / "pkg/answer.py"
+    before = path.stat()
+    path.write_text("def answer() -> str:\n    return 42\n")
+    assert path.stat().st_size == before.st_size
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+    result = judge(root, "types")
+
+    assert result.status.value == "failed", result.summary
+    assert [(f.path, f.line) for f in result.findings] == [("pkg/answer.py", 2)]

@@ -176,3 +176,38 @@ def test_a_rejected_push_names_a_report_that_is_still_there(setup: Setup) -> Non
     named = [line for line in rejected.stderr.splitlines() if line.startswith("report: ")]
     assert named == []  # the child gate names no path inside its temporary worktree
     assert run_git(setup.worktree, "status", "--porcelain").stdout == ""
+
+
+def test_a_planted_top_level_gatekeeper_module_does_not_shadow_the_gate(setup: Setup) -> None:
+    # git runs hooks from the worktree's root: without `python -P` an ignored gatekeeper.py
+    # there would be imported in place of gatekeeper and the push would go through ungated.
+    installed = gatekeeper(setup.worktree, "hook", "install")
+    assert installed.returncode == 0, installed.stderr
+    (setup.worktree / "gatekeeper.py").write_text('print("hello")\n')
+    exclude = Path(str(git(setup.worktree, "rev-parse", "--git-common-dir")))
+    (setup.worktree / exclude / "info" / "exclude").write_text("gatekeeper.py\n")
+    clean = (setup.worktree / "pkg/__init__.py").read_text()
+    commit(setup.worktree, "pkg/__init__.py", FAULT + clean, "add a lint fault")
+
+    rejected = run_git(setup.worktree, "push", "origin", "feature")
+
+    assert rejected.returncode != 0, rejected.stderr
+    assert "hello" not in rejected.stdout + rejected.stderr
+    assert "pkg/__init__.py:1:8: F401" in rejected.stderr
+    assert remote_has(setup.remote, "refs/heads/feature") is None
+
+
+def test_pass_env_may_not_hand_the_gate_a_variable_that_steers_pytest(tmp_path: Path) -> None:
+    setup = sample(tmp_path, gatekeeper=FAST_GATE + 'pass-env = ["PYTEST_ADDOPTS"]\n')
+    installed = gatekeeper(setup.worktree, "hook", "install")
+    assert installed.returncode == 0, installed.stderr
+    commit(setup.worktree, "tests/test_broken.py", "def test_broken():\n    assert False\n", "x")
+
+    pushed = run_git(
+        setup.worktree, "push", "origin", "feature", env={"PYTEST_ADDOPTS": "-k 'not broken'"}
+    )
+
+    assert pushed.returncode != 0, pushed.stderr
+    assert "[tool.gatekeeper] pass-env" in pushed.stderr and "PYTEST_ADDOPTS" in pushed.stderr
+    assert "Traceback" not in pushed.stderr
+    assert remote_has(setup.remote, "refs/heads/feature") is None

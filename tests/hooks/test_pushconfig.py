@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -50,3 +52,27 @@ def test_pass_env_is_read_from_the_pushed_commit_and_must_list_names(tmp_path: P
     git(repo, "commit", "-q", "-am", "a string, not a list")
     with pytest.raises(ConfigError, match=r"pass-env must be a list of strings, got 'DATA"):
         pushconfig.read(repo, git(repo, "rev-parse", "HEAD"))
+
+
+@pytest.mark.parametrize(
+    "name", ["PYTEST_ADDOPTS", "PYTHONPATH", "COVERAGE_RCFILE", "GATEKEEPER_X"]
+)
+def test_pass_env_refuses_a_variable_that_steers_what_the_gate_runs(
+    tmp_path: Path, name: str
+) -> None:
+    gate = f'\n[tool.gatekeeper]\npass-env = ["DATABASE_URL", "{name}"]\n'
+    repo = make_project(tmp_path / "repo", gatekeeper=gate)
+    with pytest.raises(ConfigError, match=rf"\[tool.gatekeeper\] pass-env lists {name}, which"):
+        pushconfig.read(repo, git(repo, "rev-parse", "HEAD"))
+
+    checked = subprocess.run(
+        [sys.executable, "-m", "gatekeeper", "check", "lint"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert checked.returncode == 4, checked.stdout + checked.stderr
+    assert f"[tool.gatekeeper] pass-env lists {name}, which" in checked.stderr
+    assert "Traceback" not in checked.stderr
