@@ -4,8 +4,8 @@ of the same tree.
 Usage: ``python benchmarks/bytecode.py [--repeats N] [--checks tests] [-- PYTEST_ARGS...]``
        ``python benchmarks/bytecode.py --real click [--repeats N] [-- -n 2]``
 
-A gated session sends bytecode to a folder of its content's own (gatekeeper/bytecode.py), so the
-first run of a changed tree compiles every module it imports after the session starts (the
+A gated session sends bytecode to a folder of its content's own (gatekeeper/cache/bytecode.py), so
+the first run of a changed tree compiles every module it imports after the session starts (the
 project's, its tests', and anything else imported late, in every xdist worker from its start),
 where classic ``__pycache__`` would recompile only the changed files. Each repeat:
 

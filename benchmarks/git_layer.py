@@ -1,10 +1,10 @@
-"""The one git layer: plain ``subprocess`` (``gatekeeper.repository``) against GitPython, the
+"""The one git layer: plain ``subprocess`` (``gatekeeper.git.repository``) against GitPython, the
 library the project once declared and never imported. The decision and these figures:
 docs/architecture.md#git.
 
 Four measurements in one run, the variants alternating within every round, medians:
 
-1. import cost in a fresh interpreter: nothing, ``gatekeeper.repository``, ``git`` (GitPython),
+1. import cost in a fresh interpreter: nothing, ``gatekeeper.git.repository``, ``git`` (GitPython),
    and both (what a git layer built on GitPython would import);
 2. per call, the queries the gate makes (``rev-parse --show-toplevel``, ``rev-parse HEAD``,
    ``ls-files``, ``status --porcelain``): through ``repository.git``, through GitPython's command
@@ -38,7 +38,7 @@ from typing import Any
 
 from timing import compare, summarise
 
-from gatekeeper import repository
+from gatekeeper.git import repository
 
 FILES = 300  # tracked modules in the sample repository, as in a mid-sized project
 Call = Callable[[], object]
@@ -101,9 +101,9 @@ def _imports(root: Path, repeats: int) -> str:
     python = [sys.executable, "-c"]
     variants = {
         "nothing": [*python, "pass"],
-        "gatekeeper.repository": [*python, "import gatekeeper.repository"],
+        "gatekeeper.git.repository": [*python, "import gatekeeper.git.repository"],
         "git (GitPython)": [*python, "import git"],
-        "gatekeeper.repository + git": [*python, "import gatekeeper.repository, git"],
+        "gatekeeper.git.repository + git": [*python, "import gatekeeper.git.repository, git"],
     }
     return summarise(compare(variants, root, repeats), "nothing")
 

@@ -10,9 +10,9 @@ import traceback
 from collections.abc import Sequence
 from typing import NoReturn
 
-from gatekeeper import childgroup
 from gatekeeper.commands import COMMANDS, load
 from gatekeeper.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, GatekeeperError
+from gatekeeper.git import childgroup
 
 
 class _Parser(argparse.ArgumentParser):

@@ -20,17 +20,20 @@ from pathlib import Path
 import pluggy
 
 from gatekeeper import config as configuration
-from gatekeeper import fingerprint, importroots, passes, repository
-from gatekeeper.cache import Cache
+from gatekeeper.cache import passes
+from gatekeeper.cache.store import Cache
 from gatekeeper.checks.base import Check, CheckContext, TestOutcome
 from gatekeeper.checks.process import RUNNING
 from gatekeeper.checks.types import mypy_files
 from gatekeeper.errors import GatekeeperError
 from gatekeeper.evals.scorers import Registry
-from gatekeeper.hold import Policy
+from gatekeeper.git import repository
 from gatekeeper.model import CheckResult, Finding, Report, Status, decide
-from gatekeeper.paths import relative, resolve_paths
+from gatekeeper.newcode import fingerprint
+from gatekeeper.newcode.hold import Policy
 from gatekeeper.plugins import collect_checks, collect_scorers, plugin_manager, table_for
+from gatekeeper.project import importroots
+from gatekeeper.project.paths import relative, resolve_paths
 from gatekeeper.redaction import redact_result, redact_values
 from gatekeeper.version import installed_version
 
@@ -271,7 +274,7 @@ class Gate:
         function set for new threads when the thread starts (``threading.settrace``, which
         coverage.py's tracer cores use): none is set while these start, so neither a collector
         started after this nor one already running (a command restarted with coverage started
-        first, gatekeeper/earlycoverage.py) traces the checks. coverage.py's tracer would, in
+        first, gatekeeper/checks/earlycoverage.py) traces the checks. coverage.py's tracer would, in
         whichever traced thread first meets a new file after ``sys.path`` changed, remove from
         ``sys.modules`` every module any thread imported meanwhile, the test session's too.
         The built-in checks import nothing once started: what they need, their modules
@@ -369,7 +372,8 @@ class Gate:
             else:
                 results.append(self._background_result(check))
         report = self.report(tuple(results))
-        # -- hook-cache: a whole-gate pass the pre-push hook finds by tree (gatekeeper/passes.py)
+        # -- hook-cache: a whole-gate pass the pre-push hook finds by tree
+        # (gatekeeper/cache/passes.py)
         passes.record(self.cache, self.policy, self._session_run, report, self.setup.worktree)
         return report
 

@@ -17,7 +17,7 @@ import sysconfig
 from collections.abc import Mapping
 from pathlib import Path
 
-from gatekeeper.repository import clean_env
+from gatekeeper.git.repository import clean_env
 
 # Variables that would make the chosen interpreter load another installation's standard library.
 _FOREIGN: tuple[str, ...] = ("PYTHONHOME",)
@@ -39,7 +39,7 @@ def running_venv() -> Path | None:
 
 def setup_environment(extra: Mapping[str, str], venv: Path | None = None) -> dict[str, str]:
     """This process's environment without ``GIT_*`` (but git's transport variables, for a step
-    that fetches over SSH: :data:`gatekeeper.repository.TRANSPORT`), plus ``extra``, with an
+    that fetches over SSH: :data:`gatekeeper.git.repository.TRANSPORT`), plus ``extra``, with an
     interpreter first.
 
     ``venv`` (a virtual environment a setup step made) comes first when given; else the

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from gatekeeper import baseline
 from gatekeeper.cli import main
 from gatekeeper.errors import ConfigError
 from gatekeeper.gate import Gate, load_setup
 from gatekeeper.model import CheckResult, Status
+from gatekeeper.newcode import baseline
 
 LEGACY = '''\
 """Old code with problems nobody fixes today."""

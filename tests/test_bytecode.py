@@ -1,4 +1,4 @@
-"""Bytecode keyed by content (gatekeeper/bytecode.py): the folders, the redirect, and how a
+"""Bytecode keyed by content (gatekeeper/cache/bytecode.py): the folders, the redirect, and how a
 module imported before the session is checked against its source. The sessions themselves are
 tested end to end in tests/hooks/test_prepush_trust.py."""
 
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from _pytest.assertion.rewrite import PYC_TAIL
 
-from gatekeeper import bytecode
+from gatekeeper.cache import bytecode
 from gatekeeper.errors import UsageError
 
 OLD = "def add(a, b):\n    return a + b\n"

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from gatekeeper import cache, environment
+from gatekeeper.cache import environment
+from gatekeeper.cache import store as cache
 from gatekeeper.config import load
 from gatekeeper.model import CheckResult, Finding, Status
 from tests.conftest import CLEAN_TEST

@@ -147,7 +147,7 @@ def test_a_plugin_check_extends_the_table(tmp_path: Path) -> None:
 
 
 def test_source_paths_are_detected(tmp_path: Path) -> None:
-    from gatekeeper.paths import detect_source_paths
+    from gatekeeper.project.paths import detect_source_paths
 
     assert detect_source_paths(tmp_path) == ["."]
     for package in ("tests", "docs", "app", "lib"):
@@ -163,7 +163,7 @@ def test_source_paths_are_detected(tmp_path: Path) -> None:
 
 
 def test_configured_paths_must_exist(tmp_path: Path) -> None:
-    from gatekeeper.paths import resolve_paths
+    from gatekeeper.project.paths import resolve_paths
 
     with pytest.raises(ConfigError, match=r"names 'nope', which does not exist"):
         resolve_paths(tmp_path, ["nope"], "[tool.gatekeeper] paths")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from gatekeeper.diffcoverage import DiffCoverage
+from gatekeeper.newcode.diffcoverage import DiffCoverage
 
 # A tested module large enough that one untested function leaves the total above fail-under.
 TESTED = "".join(f"def f{i}(x: int) -> int:\n    return x + {i}\n\n\n" for i in range(20))

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from gatekeeper import discovery
 from gatekeeper.gate import Gate, load_setup
 from gatekeeper.model import CheckResult
+from gatekeeper.project import discovery
 from tests.conftest import make_project
 
 UNUSED_IMPORT = '"""A module with an unused import."""\n\nimport os\n'

@@ -3,7 +3,8 @@
 pytest imports its plugins (``-p`` in addopts, entry points) and their imports before any plugin
 hook runs: a project that such a plugin imports (pluggy, imported by pytest itself, is the real
 case) had its module-level lines run unmeasured and read lower than ``coverage run -m pytest``.
-The gate now starts the command again with coverage started first (gatekeeper/earlycoverage.py).
+The gate now starts the command again with coverage started first
+(gatekeeper/checks/earlycoverage.py).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from gatekeeper import earlycoverage
+from gatekeeper.checks import earlycoverage
 from tests.conftest import git, make_project
 
 # The package under measurement is imported by a plugin that pytest loads at start-up.
@@ -252,8 +253,8 @@ from pathlib import Path
 
 import coverage
 
-from gatekeeper import earlycoverage
-from gatekeeper.measure import claim_data_dir
+from gatekeeper.checks import earlycoverage
+from gatekeeper.checks.measure import claim_data_dir
 from pytest_gatekeeper import sessioncoverage
 
 root = Path(sys.argv[1])

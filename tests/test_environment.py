@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gatekeeper import environment
+from gatekeeper.cache import environment
 from tests.conftest import git, make_project
 
 SHELL = {

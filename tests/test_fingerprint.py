@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gatekeeper.fingerprint import assign
 from gatekeeper.model import Finding
+from gatekeeper.newcode.fingerprint import assign
 
 SOURCE = """\
 import os

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from gatekeeper import importroots
+from gatekeeper.project import importroots
 from tests.conftest import git, make_project
 
 SRC_LAYOUT = """\

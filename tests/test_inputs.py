@@ -7,7 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from gatekeeper import cache, inputs
+from gatekeeper.cache import inputs
+from gatekeeper.cache import store as cache
 from gatekeeper.config import load
 from tests.conftest import git, make_project
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from gatekeeper.checks.measure import ENV, Plan, combine
 from gatekeeper.errors import ToolError
-from gatekeeper.measure import ENV, Plan, combine
 
 
 def plan(tmp_path: Path, parent: int) -> Plan:
@@ -36,7 +36,7 @@ def measure_in_child(tmp_path: Path, code: str) -> Path:
     data = tmp_path / "data"
     script = (
         "import sys; sys.path.insert(0, sys.argv[1]);"
-        "from gatekeeper.measure import Measurement, Plan;"
+        "from gatekeeper.checks.measure import Measurement, Plan;"
         "from pathlib import Path;"
         "m = Measurement(Plan(Path(sys.argv[2]), (sys.argv[3],), 0)); m.start();"
         f"import pkg; {code}; m.stop(); m.stop()"

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from gatekeeper.measure import combine
+from gatekeeper.checks.measure import combine
 
 PACKAGE = "def f(x):\n    if x:\n        return 1\n    return 2\n"
 
@@ -26,7 +26,7 @@ def run_child(tmp_path: Path, code: str) -> dict[str, object]:
             "import json, sys",
             "sys.path.insert(0, sys.argv[1])",
             "from pathlib import Path",
-            "from gatekeeper.measure import Measurement, Plan",
+            "from gatekeeper.checks.measure import Measurement, Plan",
             "m = Measurement(Plan(Path(sys.argv[2]), (sys.argv[3],), 0))",
             "m.start()",
             "import pkg",

@@ -6,7 +6,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from gatekeeper import mypycache
+from gatekeeper.checks import mypycache
 
 
 def test_a_new_worktree_is_seeded_from_a_sibling_and_owns_its_copy(

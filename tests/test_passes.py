@@ -8,7 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from gatekeeper import cache, environment, passes
+from gatekeeper.cache import environment, passes
+from gatekeeper.cache import store as cache
 from tests.conftest import git, make_project
 
 FAST_GATE = '\n[tool.gatekeeper]\nchecks = ["tests", "lint"]\n'

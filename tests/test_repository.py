@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from gatekeeper import repository
 from gatekeeper.errors import GitError
-from gatekeeper.paths import python_files
+from gatekeeper.git import repository
+from gatekeeper.project.paths import python_files
 from tests.conftest import git, make_project
 
 

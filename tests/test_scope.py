@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from gatekeeper import scope
 from gatekeeper.cli import main
 from gatekeeper.errors import UsageError
+from gatekeeper.git import scope
 
 DIFF = """\
 diff --git a/pkg/a.py b/pkg/a.py

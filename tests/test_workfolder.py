@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from gatekeeper import workfolder
+from gatekeeper.project import workfolder
 
 NOT_IGNORING = {".gitignore": "__pycache__/\n"}
 

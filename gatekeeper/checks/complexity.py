@@ -17,7 +17,7 @@ from gatekeeper.checks.process import Completed, python_module, require_module, 
 from gatekeeper.config import Option
 from gatekeeper.errors import ToolError
 from gatekeeper.model import CheckResult, Finding, Status
-from gatekeeper.paths import python_files, relative
+from gatekeeper.project.paths import python_files, relative
 
 
 class ComplexityCheck:
@@ -89,7 +89,7 @@ class Block:
             column=1,
             code="CC",
             message=f"{self.name} has complexity {self.complexity} (max {limit})",
-            # Fingerprints leave the number out (gatekeeper/fingerprint.py), so a baselined
+            # Fingerprints leave the number out (gatekeeper/newcode/fingerprint.py), so a baselined
             # function that gets worse is still recognised; the baseline compares the number.
             fingerprint="",
         )

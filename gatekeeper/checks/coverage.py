@@ -6,12 +6,13 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from gatekeeper import diffcoverage, scope
 from gatekeeper.checks.base import CheckContext
+from gatekeeper.checks.measure import Totals, combine
 from gatekeeper.config import Option
 from gatekeeper.errors import ToolError
-from gatekeeper.measure import Totals, combine
+from gatekeeper.git import scope
 from gatekeeper.model import CheckResult, Status
+from gatekeeper.newcode import diffcoverage
 
 
 class CoverageCheck:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from gatekeeper.checks.base import CheckContext
 from gatekeeper.config import Option
-from gatekeeper.evals import baseline as baselines
+from gatekeeper.evals import casebaseline as baselines
 from gatekeeper.evals import dataset as datasets
 from gatekeeper.evals.results import CaseResult, EvalOutcome
 from gatekeeper.model import CheckResult, Finding, Severity, Status

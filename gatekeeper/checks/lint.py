@@ -1,7 +1,7 @@
 """``lint``: ``ruff check`` and ``ruff format --check``, both with JSON output.
 
 Ruff reads the project's own configuration, and never one above the project's root
-(:mod:`gatekeeper.discovery`). Exit status 2 (or output that is not
+(:mod:`gatekeeper.project.discovery`). Exit status 2 (or output that is not
 the JSON we expect) means ruff could not judge, which is an error, never "no findings". One
 exception: ``ruff format --check`` also exits 2 when a file does not parse. That is a finding about
 the user's code (``ruff check`` reports the same syntax errors), not a broken configuration.
@@ -14,15 +14,15 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from gatekeeper import discovery
 from gatekeeper.checks import ruffpin
 from gatekeeper.checks.base import CheckContext
 from gatekeeper.checks.process import Completed, python_module, require_module, run_tool
 from gatekeeper.config import Option
 from gatekeeper.errors import ToolError
-from gatekeeper.fingerprint import edits_fingerprint
 from gatekeeper.model import CheckResult, Finding, Status
-from gatekeeper.paths import relative
+from gatekeeper.newcode.fingerprint import edits_fingerprint
+from gatekeeper.project import discovery
+from gatekeeper.project.paths import relative
 
 
 class LintCheck:
@@ -48,7 +48,7 @@ class LintCheck:
             "--force-exclude",
             # ruff's cache trusts a file's modification time: an edit that keeps it is missed.
             "--no-cache",
-            # Never a configuration above the project's root (gatekeeper/discovery.py).
+            # Never a configuration above the project's root (gatekeeper/project/discovery.py).
             *discovery.ruff_args(context.root, extra),
             *extra,
             *paths,
@@ -165,7 +165,8 @@ def _finding(item: dict[str, object], root: Path, check: str) -> Finding:
 
 
 def _format_fingerprint(item: dict[str, object], check: str, path: str) -> str:
-    """A file to reformat is identified by what ruff would write (gatekeeper/fingerprint.py)."""
+    """A file to reformat is identified by what ruff would write
+    (gatekeeper/newcode/fingerprint.py)."""
     fix = item.get("fix")
     edits = fix.get("edits") if isinstance(fix, dict) else None
     if not isinstance(edits, list) or not edits:

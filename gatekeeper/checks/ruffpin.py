@@ -27,8 +27,8 @@ from typing import Final
 import yaml
 
 from gatekeeper.config import read_toml
-from gatekeeper.discovery import ruff_tables
 from gatekeeper.errors import ConfigError
+from gatekeeper.project.discovery import ruff_tables
 
 # The first release whose `ruff format` formats Markdown code blocks by default.
 FORMATS_MARKDOWN: Final = (0, 16, 0)

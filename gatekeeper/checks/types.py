@@ -16,13 +16,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Final
 
-from gatekeeper import mypycache
+from gatekeeper.checks import mypycache
 from gatekeeper.checks.base import CheckContext
 from gatekeeper.checks.process import Completed, python_module, require_module, run_tool
 from gatekeeper.config import Option, Settings, read_toml
 from gatekeeper.errors import ToolError
 from gatekeeper.model import CheckResult, Finding, Severity, Status
-from gatekeeper.paths import relative
+from gatekeeper.project.paths import relative
 
 
 class TypesCheck:

@@ -10,11 +10,11 @@ import argparse
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from gatekeeper import baseline
 from gatekeeper.checks.base import CheckContext
 from gatekeeper.errors import EXIT_FAILED, EXIT_OK, UsageError
 from gatekeeper.gate import Setup, load_setup, run_check
 from gatekeeper.model import CheckResult, Status
+from gatekeeper.newcode import baseline
 
 HELP = "Write or prune the baseline of accepted findings, so only new ones fail the gate."
 

@@ -7,8 +7,8 @@ import os
 import shlex
 from pathlib import Path
 
-from gatekeeper import repository
 from gatekeeper.ci import render, source
+from gatekeeper.git import repository
 
 HELP = "Render the GitHub Actions workflow, or make its check required on a branch."
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from pluggy import HookimplMarker
 
 from gatekeeper.errors import EXIT_FAILED, EXIT_OK, UsageError
-from gatekeeper.evals import baseline as baselines
+from gatekeeper.evals import casebaseline as baselines
 from gatekeeper.evals import dataset as datasets
 from gatekeeper.evals.recorder import Recorder
 from gatekeeper.evals.results import CaseResult

@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from gatekeeper.hooks import install as installer
-from gatekeeper.hooks import prepush, status
+from gatekeeper.githooks import install as installer
+from gatekeeper.githooks import prepush, status
 
 HELP = "Install, uninstall, check or run the pre-push hook that gates every pushed ref."
 

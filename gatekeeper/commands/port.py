@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from gatekeeper import repository
 from gatekeeper.errors import EXIT_OK, UsageError
 from gatekeeper.gate import load_setup
+from gatekeeper.git import repository
 from gatekeeper.resources import ports
 
 HELP = "Print a port reserved for this worktree and NAME (the same one until --release)."

@@ -6,7 +6,7 @@ process had imported first would be under-measured (a project that one of gateke
 dependencies imports) and would make pytest warn, which ``filterwarnings = error`` turns into a
 failed run. ``-P`` keeps the working directory off ``sys.path``, as the ``pytest`` command does,
 and the arguments reach pytest unchanged: the result cache keys this run exactly as
-``pytest --gatekeeper ARGS`` (gatekeeper/passes.py).
+``pytest --gatekeeper ARGS`` (gatekeeper/cache/passes.py).
 
 The exit status is pytest's, but 0 needs proof (:mod:`gatekeeper.receipt`): the gate of this run
 wrote its report, with the verdict passed.
@@ -26,8 +26,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Final
 
-from gatekeeper import childgroup, receipt
+from gatekeeper import receipt
 from gatekeeper.errors import EXIT_FAILED
+from gatekeeper.git import childgroup
 
 HELP = "Run the whole gate (same as `pytest --gatekeeper`); extra arguments go to pytest."
 PASSTHROUGH = True
@@ -73,8 +74,8 @@ def run(args: argparse.Namespace, rest: list[str]) -> int:
 def pytest_in_fresh_interpreter(args: list[str], extra_env: Mapping[str, str]) -> int:
     """Run ``python -P -m pytest ARGS`` in this environment plus ``extra_env``; its exit status.
 
-    Unlike the gate children of the hook and ``integrate`` (:mod:`gatekeeper.childgroup`), pytest
-    stays in this process group, in the terminal's foreground, where ``--pdb`` and
+    Unlike the gate children of the hook and ``integrate`` (:mod:`gatekeeper.git.childgroup`),
+    pytest stays in this process group, in the terminal's foreground, where ``--pdb`` and
     ``breakpoint()`` can read from it: Ctrl-C reaches pytest from the terminal, which ends its
     session cleanly, and this process only waits for it. SIGTERM is passed on. The child dies
     with this process.

@@ -8,9 +8,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from gatekeeper import repository
 from gatekeeper.errors import EXIT_FAILED, EXIT_OK
 from gatekeeper.gate import load_setup
+from gatekeeper.git import repository
 from gatekeeper.resources.databases.base import Backend, Leftover, open_backend
 from gatekeeper.resources.sweep import SweepError, describe_failure, sweep
 from gatekeeper.worktrees import layout

@@ -23,7 +23,7 @@ import yaml
 from gatekeeper.errors import UsageError
 from gatekeeper.evals import callables
 from gatekeeper.evals.scorers import Registry
-from gatekeeper.paths import SKIP_DIRS, relative
+from gatekeeper.project.paths import SKIP_DIRS, relative
 
 SUFFIXES: Final = (".yaml", ".yml")
 DATASET_KEYS: Final = frozenset(

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from gatekeeper import repository
 from gatekeeper.errors import UsageError
+from gatekeeper.git import repository
 from gatekeeper.history import figures as figuring
 from gatekeeper.history import flaky as flakiness
 from gatekeeper.history.model import Run

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from gatekeeper import repository
+from gatekeeper.git import repository
 
 ENTRY_ENV: Final = "GATEKEEPER_HISTORY_ENTRY"
 ORIGIN_ENV: Final = "GATEKEEPER_HISTORY_ORIGIN"
@@ -49,7 +49,7 @@ def of_session(worktree: Path, environ: Mapping[str, str], *, via_run: bool) -> 
 
 def temporaries(common: Path) -> Path:
     """Where gatekeeper's temporary worktrees live, for the git common dir ``common``
-    (:func:`gatekeeper.tempworktree.worktrees_root`, which also makes the folder)."""
+    (:func:`gatekeeper.git.tempworktree.worktrees_root`, which also makes the folder)."""
     return common / "gatekeeper" / "worktrees"
 
 

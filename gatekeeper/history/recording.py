@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from gatekeeper import repository, scope
-from gatekeeper.cache import tree_id
+from gatekeeper.cache.store import tree_id
 from gatekeeper.config import Settings
 from gatekeeper.errors import GatekeeperError
+from gatekeeper.git import repository, scope
 from gatekeeper.history import flaky as flakiness
 from gatekeeper.history.model import IDS_KEPT, CheckRun, Run
 from gatekeeper.history.origin import NESTED, Origin, of_session

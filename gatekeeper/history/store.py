@@ -19,8 +19,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Final
 
-from gatekeeper import repository
 from gatekeeper.errors import GatekeeperError
+from gatekeeper.git import repository
 from gatekeeper.history.model import CheckRun, Run
 
 FILE: Final = "history.sqlite3"

@@ -11,15 +11,16 @@ from dataclasses import replace
 from pathlib import Path
 from typing import IO
 
-from gatekeeper import repository, scope, workfolder
 from gatekeeper.config import Settings
 from gatekeeper.errors import GatekeeperError, UsageError
+from gatekeeper.git import repository, scope
+from gatekeeper.git.tempworktree import NESTED_ENV
 from gatekeeper.integration import outcome
 from gatekeeper.integration.mergetree import verify
 from gatekeeper.integration.stack import integrate, is_ancestor
 from gatekeeper.integration.workspace import Workspace
 from gatekeeper.model import Report, Status
-from gatekeeper.tempworktree import NESTED_ENV
+from gatekeeper.project import workfolder
 
 
 def resolve_base(worktree: Path, configured: object) -> str:

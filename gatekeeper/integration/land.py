@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from gatekeeper import repository
 from gatekeeper.errors import GitError, UsageError
+from gatekeeper.git import repository
 from gatekeeper.integration.workspace import has_identity
 from gatekeeper.resources.locks import acquire, read_record
 

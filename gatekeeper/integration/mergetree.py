@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from gatekeeper import repository
 from gatekeeper.errors import GitError, UsageError
+from gatekeeper.git import repository
 
 
 @dataclass(frozen=True, slots=True)

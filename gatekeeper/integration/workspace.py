@@ -3,7 +3,7 @@
 Merge results are committed with ``commit-tree`` and kept under
 ``refs/gatekeeper/integrate/<run>/`` while in use, so garbage collection cannot prune them; the
 worktrees that gate them live in the repository's git directory, in a folder only its owner may
-write (:func:`gatekeeper.tempworktree.worktrees_root`). The run holds
+write (:func:`gatekeeper.git.tempworktree.worktrees_root`). The run holds
 ``<run>.lock`` (``flock``) for its whole life, so a later run can tell a killed run's leftovers
 from a live run's: the kernel drops the lock of a dead process. Everything is removed when the
 run ends, however it ends; what a killed run left is swept by the next run in the repository.
@@ -19,13 +19,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Final
 
-from gatekeeper import environment, passes, repository, tempworktree
+from gatekeeper.cache import environment, passes
 from gatekeeper.errors import GitError
-from gatekeeper.hooks import pushconfig
+from gatekeeper.git import repository, tempworktree
+from gatekeeper.git.tempworktree import Verdict
+from gatekeeper.githooks import pushconfig
 from gatekeeper.integration import childstate
 from gatekeeper.resources.identity import new_run_id
 from gatekeeper.resources.locks import Held, acquire, is_held
-from gatekeeper.tempworktree import Verdict
 
 REF_ROOT: Final = "refs/gatekeeper/integrate"
 # commit-tree needs an identity; the user's variables for it survive the GIT_* scrub.

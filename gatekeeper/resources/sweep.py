@@ -10,8 +10,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Final
 
+from gatekeeper.checks.measure import dead_data_dirs, remove_data_dir
 from gatekeeper.errors import GatekeeperError
-from gatekeeper.measure import dead_data_dirs, remove_data_dir
 from gatekeeper.redaction import redact
 from gatekeeper.resources import ports, tempdirs
 from gatekeeper.resources.databases.base import Backend, Leftover

@@ -10,9 +10,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from gatekeeper import scope
 from gatekeeper.errors import UsageError
 from gatekeeper.gate import load_setup
+from gatekeeper.git import scope
 from gatekeeper.worktrees import envfile, layout, records, resources
 from gatekeeper.worktrees.create import ensure_hook
 from gatekeeper.worktrees.records import WorktreeRecord

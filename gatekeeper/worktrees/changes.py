@@ -15,9 +15,9 @@ import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from gatekeeper import repository
+from gatekeeper.git import repository
 from gatekeeper.integration.land import local_name
-from gatekeeper.paths import is_tool_cache
+from gatekeeper.project.paths import is_tool_cache
 from gatekeeper.worktrees.copying import file_digest
 
 

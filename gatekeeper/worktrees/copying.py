@@ -13,8 +13,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from gatekeeper import repository
 from gatekeeper.errors import UsageError
+from gatekeeper.git import repository
 
 KEY = "[tool.gatekeeper.worktree] copy"
 

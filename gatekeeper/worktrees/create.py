@@ -12,11 +12,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gatekeeper import repository, scope
 from gatekeeper.config import Settings
 from gatekeeper.errors import GatekeeperError, UsageError
 from gatekeeper.gate import load_setup
-from gatekeeper.hooks import install as hook_installer
+from gatekeeper.git import repository, scope
+from gatekeeper.githooks import install as hook_installer
 from gatekeeper.redaction import redact
 from gatekeeper.resources.databases.base import template_for
 from gatekeeper.resources.databases.template_key import reuse_advice

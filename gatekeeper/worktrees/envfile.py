@@ -13,7 +13,7 @@ import shlex
 from pathlib import Path
 from typing import Final
 
-from gatekeeper import repository
+from gatekeeper.git import repository
 from gatekeeper.redaction import redact
 from gatekeeper.resources.identity import WORKTREE_ENV
 from gatekeeper.resources.ports import environ_name

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from gatekeeper import repository
 from gatekeeper.errors import UsageError
+from gatekeeper.git import repository
 
 
 @dataclass(frozen=True, slots=True)

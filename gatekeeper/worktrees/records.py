@@ -14,8 +14,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Final
 
-from gatekeeper import atomic, repository
+from gatekeeper import atomic
 from gatekeeper.errors import UsageError
+from gatekeeper.git import repository
 
 CREATING: Final = "creating"
 READY: Final = "ready"

@@ -13,10 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gatekeeper import repository
 from gatekeeper.config import Settings
 from gatekeeper.errors import GitError, UsageError
 from gatekeeper.gate import load_setup
+from gatekeeper.git import repository
 from gatekeeper.worktrees import changes, envfile, layout, records, resources
 from gatekeeper.worktrees.records import WorktreeRecord
 

@@ -16,8 +16,8 @@ from itertools import combinations
 from pathlib import Path
 
 from gatekeeper import config as configuration
-from gatekeeper import repository, scope
 from gatekeeper.errors import GatekeeperError
+from gatekeeper.git import repository, scope
 from gatekeeper.worktrees import layout, records
 from gatekeeper.worktrees.records import WorktreeRecord
 

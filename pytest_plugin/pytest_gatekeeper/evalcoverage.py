@@ -4,7 +4,7 @@ On Python 3.11 coverage.py traces through ``sys.settrace``, which slows every li
 measured or not; pytest runs a few hundred lines of its own per item, so for 10,000 trivial
 eval cases the tracer, not the cases, dominated the gate. While an eval item runs, the only
 code of the project that runs is its target and its scorer (both inside
-:meth:`~pytest_gatekeeper.evals.EvalItem.runtest`), so tracing is paused for the rest of the
+:meth:`~pytest_gatekeeper.evalitems.EvalItem.runtest`), so tracing is paused for the rest of the
 item and resumed around that call.
 
 Pausing never hides project code, so an item is paused only when all of these hold:
@@ -25,7 +25,7 @@ from typing import Any, Final
 
 import pytest
 
-from gatekeeper.measure import Measurement
+from gatekeeper.checks.measure import Measurement
 
 PLUGIN: Final = "gatekeeper-eval-coverage"
 # Hooks that run only before the run loop starts or after it ends, never while an item runs and

@@ -41,20 +41,20 @@ def collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector 
 
 
 def _dataset(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-    """An :class:`~pytest_gatekeeper.evals.EvalFile` for a dataset under the configured eval
+    """An :class:`~pytest_gatekeeper.evalitems.EvalFile` for a dataset under the configured eval
     paths, else None (a YAML file there that is not a dataset is noted, with why, for
     ``--collect-only``)."""
     from gatekeeper.evals import dataset
-    from pytest_gatekeeper import evals
+    from pytest_gatekeeper import evalitems
 
-    found = evals.layout(parent.config)
+    found = evalitems.layout(parent.config)
     if not dataset.in_paths(file_path, found.root, found.paths):
         return None
     reason = dataset.not_a_dataset(file_path)
     if reason is not None:
         leave(parent.config, file_path, f"not a dataset: {reason}", ", ".join(found.paths))
         return None
-    return evals.EvalFile.from_parent(parent, path=file_path)
+    return evalitems.EvalFile.from_parent(parent, path=file_path)
 
 
 def opted_in(config: pytest.Config) -> bool:

@@ -88,7 +88,7 @@ class Isolation:
     def identity(self) -> identities.Identity:
         """The owner of this process's resources (git is asked once, on first use)."""
         if self._identity is None:
-            from gatekeeper import repository
+            from gatekeeper.git import repository
 
             facts = repository.facts(self.config.rootpath)
             root = Path(facts.root) if facts else self.config.rootpath

@@ -22,8 +22,8 @@ if TYPE_CHECKING:
 
 # The first sys.path entry of the command that started pytest (its script's folder, or the
 # working directory under `python -m`), taken before anything can change it: a restart with
-# coverage started first (gatekeeper/earlycoverage.py) puts it back. None under -P. Taken when
-# the plugin module imports this one, as pytest loads its plugins.
+# coverage started first (gatekeeper/checks/earlycoverage.py) puts it back. None under -P. Taken
+# when the plugin module imports this one, as pytest loads its plugins.
 FIRST_PATH = None if sys.flags.safe_path or not sys.path else sys.path[0]
 # Runs that only inspect the suite or print help: no gate and no basetemp of ours for these.
 INSPECT_ONLY = (

@@ -34,7 +34,7 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
 
         selection.remember_given(early_config, parser)
     # As early as possible, so coverage sees the project's modules imported by conftest files.
-    from gatekeeper.measure import Plan
+    from gatekeeper.checks.measure import Plan
 
     plan = Plan.from_env(os.environ)
     if plan is not None:
@@ -141,9 +141,9 @@ def pytest_configure(config: pytest.Config) -> None:
     if os.environ.get("PYTEST_XDIST_WORKER") and not hasattr(config, "workerinput"):
         _start_gate(config)  # not a worker after all: a pytest run inside a worker's test
     if config.getoption("gatekeeper", False):
-        from pytest_gatekeeper import evals
+        from pytest_gatekeeper import evalitems
 
-        evals.include_datasets(config)
+        evalitems.include_datasets(config)
 
 
 # -- end isolation ------------------------------------------------------------------------------

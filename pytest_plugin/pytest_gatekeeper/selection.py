@@ -29,7 +29,7 @@ from typing import Final
 
 import pytest
 
-from gatekeeper import discovery
+from gatekeeper.project import discovery
 
 # Option destinations (and their flags) that narrow the set of tests that run, given anywhere.
 _SELECTING: Final = {"lf": "--lf", "stepwise": "--sw", "stepwise_skip": "--sw-skip"}
@@ -70,8 +70,8 @@ def whole_suite(config: pytest.Config) -> str | None:
     """
     if selected(config) is not None:
         return None
-    # A temporary worktree's gate pins pytest's search to its root (gatekeeper.discovery): from
-    # the rootdir, with the file pytest takes from there, that is what a run without the pins
+    # A temporary worktree's gate pins pytest's search to its root (gatekeeper.project.discovery):
+    # from the rootdir, with the file pytest takes from there, that is what a run without the pins
     # does too, so the pins do not make another run.
     pins = set(discovery.pytest_args(config.rootpath))
     args = [arg for arg in config.invocation_params.args if arg not in pins]

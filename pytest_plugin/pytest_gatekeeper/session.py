@@ -19,17 +19,20 @@ from pathlib import Path
 
 import pytest
 
-from gatekeeper import bytecode, discovery, passes, receipt, repository, workfolder
+from gatekeeper import receipt
+from gatekeeper.cache import bytecode, passes
 from gatekeeper.checks.base import TestOutcome
+from gatekeeper.checks.measure import ENV, dead_data_dirs, remove_data_dir
 from gatekeeper.errors import GatekeeperError
 from gatekeeper.evals.recorder import carries_case, is_case
 from gatekeeper.gate import Gate
+from gatekeeper.git import repository
+from gatekeeper.git.tempworktree import NESTED_ENV
 from gatekeeper.history.recording import Recorder
-from gatekeeper.measure import ENV, dead_data_dirs, remove_data_dir
 from gatekeeper.model import Finding, Report
+from gatekeeper.project import discovery, workfolder
 from gatekeeper.reports import json as json_report
 from gatekeeper.reports import terminal
-from gatekeeper.tempworktree import NESTED_ENV
 from pytest_gatekeeper import evalrecording, integration, options, selection, sessioncoverage
 from pytest_gatekeeper.evalrecording import EvalRecording
 from pytest_gatekeeper.integration import IntegrationGate
@@ -131,7 +134,7 @@ class GateSession:
 
     def _key_bytecode(self) -> None:
         """The session runs the tree's code, never bytecode written for other content: its
-        bytecode goes to a folder of this content's own (gatekeeper/bytecode.py). Without a
+        bytecode goes to a folder of this content's own (gatekeeper/cache/bytecode.py). Without a
         key nothing is stored, and bytecode stays where Python puts it."""
         cache = self.gate.cache
         if not cache.enabled or cache.inputs.digest is None:
@@ -291,9 +294,9 @@ class GateSession:
 
     def _warn_about_the_hook(self, reporter: pytest.TerminalReporter) -> None:
         """Say so when the pre-push hook is installed but git would not run it for a push from
-        here (gatekeeper/hooks/status.py): nothing else would."""
-        from gatekeeper.hooks.status import warning
-        from gatekeeper.tempworktree import NESTED_ENV
+        here (gatekeeper/githooks/status.py): nothing else would."""
+        from gatekeeper.git.tempworktree import NESTED_ENV
+        from gatekeeper.githooks.status import warning
 
         if os.environ.get(NESTED_ENV) == "1":
             return  # a temporary worktree's gate: nobody pushes from there
@@ -384,7 +387,7 @@ def _pytest_rewrite(config: pytest.Config) -> bytecode.Rewrite:
 def _forget_report(start: Path) -> None:
     """The configuration is broken, so this run writes no report: remove the last run's (at the
     default place), lest it be read as this run's verdict."""
-    from gatekeeper.repository import worktree_root
+    from gatekeeper.git.repository import worktree_root
 
     root = worktree_root(start)
     if root is not None:

@@ -6,7 +6,7 @@ One object, registered with the plugin manager by the gate's session only when i
 the points the gate's order needs: started after the background checks' threads are prepared
 (so they are never traced) and before they run, stopped just before the gate is judged.
 Measuring may restart the whole command with coverage started first
-(:mod:`gatekeeper.earlycoverage`); the restarted process adopts the running collector.
+(:mod:`gatekeeper.checks.earlycoverage`); the restarted process adopts the running collector.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from typing import Any, Final
 
 import pytest
 
-from gatekeeper import earlycoverage, receipt
-from gatekeeper.measure import ENV, DataDir, Measurement, Plan, claim_data_dir
+from gatekeeper import receipt
+from gatekeeper.checks import earlycoverage
+from gatekeeper.checks.measure import ENV, DataDir, Measurement, Plan, claim_data_dir
 from gatekeeper.resources.locks import Held
 from pytest_gatekeeper.options import FIRST_PATH
 
@@ -52,7 +53,7 @@ def refuse_pytest_cov(config: pytest.Config) -> None:
 
 
 def drop_early() -> None:
-    """Stop the collector this process was restarted with (:mod:`gatekeeper.earlycoverage`)
+    """Stop the collector this process was restarted with (:mod:`gatekeeper.checks.earlycoverage`)
     and remove its data, when the session measures nothing after all (a run stored meanwhile
     is reused); nothing when there is none."""
     early = earlycoverage.adopt(os.environ)
@@ -77,7 +78,7 @@ class SessionCoverage:
 
     def start(self, source: tuple[str, ...]) -> None:
         """Start coverage of ``source``, or adopt the collector this process was restarted
-        with (:mod:`gatekeeper.earlycoverage`)."""
+        with (:mod:`gatekeeper.checks.earlycoverage`)."""
         early = earlycoverage.adopt(os.environ)
         if early is not None and tuple(early["source"]) == source:
             self.data_dir, self.measurement = _adopted(early, source)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from gatekeeper.measure import Measurement, Plan
+from gatekeeper.checks.measure import Measurement, Plan
 
 
 class WorkerCoverage:

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from gatekeeper.hooks import install
+from gatekeeper.githooks import install
 from tests.conftest import git, make_project
 
 LEGACY_HOOK = """#!/bin/sh

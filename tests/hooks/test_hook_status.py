@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from gatekeeper.hooks import install, status
+from gatekeeper.githooks import install, status
 from tests.conftest import git, make_project
 from tests.integration.repos import gatekeeper
 

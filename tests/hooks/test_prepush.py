@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from gatekeeper.errors import UsageError
-from gatekeeper.hooks import prepush
+from gatekeeper.githooks import prepush
 from tests.conftest import git, make_project
 
 FAST_GATE = '\n[tool.gatekeeper]\nchecks = ["tests", "lint"]\n'

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from gatekeeper import environment
+from gatekeeper.cache import environment
 from tests.conftest import git
 from tests.hooks.test_prepush import FAST_GATE, FAULT, Setup, commit, remote_has, sample
 

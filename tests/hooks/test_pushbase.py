@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from gatekeeper.hooks import pushbase
-from gatekeeper.hooks.pushbase import Base, NoBase
+from gatekeeper.githooks import pushbase
+from gatekeeper.githooks.pushbase import Base, NoBase
 from tests.conftest import git, make_project
 
 

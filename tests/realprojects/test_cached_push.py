@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from gatekeeper import environment
+from gatekeeper.cache import environment
 from tests.realprojects.catalog import Edit
 from tests.realprojects.workspace import RUN_TIMEOUT, Checkout
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from gatekeeper.hooks import install
+from gatekeeper.githooks import install
 from gatekeeper.resources import locks
 from tests.conftest import git
 from tests.worktrees.conftest import SampleFactory

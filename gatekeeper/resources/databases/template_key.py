@@ -22,8 +22,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Final
 
-from gatekeeper import repository
 from gatekeeper.errors import ConfigError, GitError
+from gatekeeper.git import repository
 
 INPUTS: Final = "inputs"
 TRACKED: Final = "tracked"
@@ -68,7 +68,7 @@ def content(root: Path, inputs: list[str], filled: bool, run: str | None) -> tup
     if inputs:
         return INPUTS, inputs_digest(root, inputs)
     if repository.worktree_root(root) is not None:
-        from gatekeeper.cache import tree_id  # the one "content of the worktree now" in git
+        from gatekeeper.cache.store import tree_id  # the one "content of the worktree now" in git
 
         try:
             return TRACKED, tree_id(root)

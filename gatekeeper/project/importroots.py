@@ -27,7 +27,7 @@ from typing import Final
 
 from gatekeeper import config as configuration
 from gatekeeper.errors import ConfigError
-from gatekeeper.paths import SKIP_DIRS, detect_source_paths
+from gatekeeper.project.paths import SKIP_DIRS, detect_source_paths
 
 ENV: Final = "GATEKEEPER_IMPORT_ROOTS"
 # Where each name would be imported from, in an interpreter started as `python -m` would be

@@ -1,9 +1,9 @@
 """``.gatekeeper/`` in a worktree: gatekeeper's working files, kept out of git.
 
 Reports, coverage data, logs, the reports kept from gates run in temporary worktrees and the
-bytecode of gated sessions (``pycache/``, keyed by content: :mod:`gatekeeper.bytecode`) all live
-here. A self-ignoring ``.gitignore`` keeps them out of ``git add -A`` whether or not the project
-ignores the folder; only the baseline is the user's to commit.
+bytecode of gated sessions (``pycache/``, keyed by content: :mod:`gatekeeper.cache.bytecode`) all
+live here. A self-ignoring ``.gitignore`` keeps them out of ``git add -A`` whether or not the
+project ignores the folder; only the baseline is the user's to commit.
 """
 
 from __future__ import annotations

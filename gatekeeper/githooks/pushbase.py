@@ -3,10 +3,11 @@
 In order: the remote-tracking ref of the remote's HEAD (``refs/remotes/<remote>/HEAD``, set by
 ``git clone`` or ``git remote set-head``); else the ``base`` key of the pushed commit's
 configuration; else the remote-tracking ``main`` or ``master`` of the remote pushed to, then the
-local ``main`` or ``master`` (the project's base detection, :func:`gatekeeper.scope.detect_base`,
-asked about this one remote). Only refs that exist locally count: the hook never fetches, so
-the base is as fresh as the last fetch or push. A configured ``base`` that names no commit ends
-the search (merging onto another branch than the one configured would judge the wrong thing).
+local ``main`` or ``master`` (the project's base detection,
+:func:`gatekeeper.git.scope.detect_base`, asked about this one remote). Only refs that exist
+locally count: the hook never fetches, so the base is as fresh as the last fetch or push. A
+configured ``base`` that names no commit ends the search (merging onto another branch than the one
+configured would judge the wrong thing).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from gatekeeper import repository
+from gatekeeper.git import repository
 
 
 @dataclass(frozen=True, slots=True)

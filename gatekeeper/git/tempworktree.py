@@ -10,7 +10,7 @@ Shared by the pre-push hook and merge integration.
 Nobody else can steer that verdict: the worktrees live in the repository's git directory, in a
 folder only its owner may write (:func:`worktrees_root`), never in a shared temp dir, and pytest
 is told to look for its configuration and ``conftest.py`` files in the worktree alone
-(:mod:`gatekeeper.discovery`; the checks pin ruff's and mypy's search themselves).
+(:mod:`gatekeeper.project.discovery`; the checks pin ruff's and mypy's search themselves).
 """
 
 from __future__ import annotations
@@ -26,10 +26,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Final
 
-from gatekeeper import childgroup, discovery, importroots, repository, workfolder
 from gatekeeper import config as configuration
 from gatekeeper.errors import ConfigError, GitError
+from gatekeeper.git import childgroup, repository
 from gatekeeper.history import origin
+from gatekeeper.project import discovery, importroots, workfolder
 from gatekeeper.resources.locks import private_directory
 
 FINDINGS_SHOWN: Final = 10
@@ -56,7 +57,7 @@ class Verdict:
     explanation: tuple[str, ...] = ()
     cached: bool = False  # every check's pass was reused from the result cache
     # No gate ran at all: a whole-gate pass of exactly this tree was stored before
-    # (gatekeeper.passes), so no worktree was made and no child started.
+    # (gatekeeper.cache.passes), so no worktree was made and no child started.
     accepted: bool = False
 
 
@@ -98,8 +99,8 @@ def remove_worktree(start: Path, directory: Path) -> None:
 
 def gate_env() -> dict[str, str]:
     """The environment of a gate run in another worktree: every ``GIT_*`` (even git's
-    :data:`~gatekeeper.repository.TRANSPORT`: the gate pushes nothing, and a variable it does not
-    need would key its pass) and the parent session's identity removed, nested integration
+    :data:`~gatekeeper.git.repository.TRANSPORT`: the gate pushes nothing, and a variable it does
+    not need would key its pass) and the parent session's identity removed, nested integration
     switched off."""
     dropped = ("GIT_", *_SESSION_VARIABLES)
     env = {k: v for k, v in os.environ.items() if not k.startswith(dropped)}
@@ -118,8 +119,9 @@ def gate_commit(
 
     The worktree is always removed; ``output`` receives the gate's own output (default: this
     process's standard error). A gate that leaves no readable report fails closed, and so does a
-    tree whose packages the child would import from elsewhere (:mod:`gatekeeper.importroots`).
-    ``entry`` names the caller (``hook``, ``integrate``, ``land``) in the gate's history record.
+    tree whose packages the child would import from elsewhere
+    (:mod:`gatekeeper.project.importroots`). ``entry`` names the caller (``hook``, ``integrate``,
+    ``land``) in the gate's history record.
     """
     with (
         temporary_worktree(start, commit, scratch / "tree") as tree,
@@ -137,7 +139,7 @@ def gate_commit(
         argv = [sys.executable, "-P", "-m", "gatekeeper", "run", *discovery.pytest_args(tree)]
         # In a process group of its own, stopped with everything it started however this
         # ends, and dead with this process: a gate must not go on in a worktree that is
-        # about to be removed (gatekeeper.childgroup).
+        # about to be removed (gatekeeper.git.childgroup).
         status = childgroup.run(
             argv,
             cwd=tree,

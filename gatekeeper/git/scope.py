@@ -1,8 +1,8 @@
 """What changed: the base branch, the merge-base, and the files and lines changed since then.
 
 "Changed" means the worktree as it is now, uncommitted and untracked files included, against the
-merge-base of ``HEAD`` and the base branch. Everything is read through :mod:`gatekeeper.repository`
-without touching the index or the working tree.
+merge-base of ``HEAD`` and the base branch. Everything is read through
+:mod:`gatekeeper.git.repository` without touching the index or the working tree.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from gatekeeper import repository
 from gatekeeper.errors import UsageError
+from gatekeeper.git import repository
 from gatekeeper.model import CheckResult
 
 # The checks whose findings `scope = changed` restricts to changed files.

@@ -31,7 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from gatekeeper import importroots, repository
+from gatekeeper.git import repository
+from gatekeeper.project import importroots
 from gatekeeper.version import installed_version
 
 PASSED: Final = frozenset(
@@ -211,8 +212,8 @@ def scrubbed(environ: Mapping[str, str], extra: Collection[str] = ()) -> dict[st
 
 def as_given(environ: Mapping[str, str], worktree: Path) -> dict[str, str]:
     """``environ`` without the import roots that a temporary worktree's gate put first on
-    ``PYTHONPATH`` (:mod:`gatekeeper.importroots`): they point into the tree, which the key holds,
-    and were verified to hold the project's code, so they neither key a pass nor unscrub it.
+    ``PYTHONPATH`` (:mod:`gatekeeper.project.importroots`): they point into the tree, which the key
+    holds, and were verified to hold the project's code, so they neither key a pass nor unscrub it.
     Roots that are not all inside ``worktree`` were not put there by such a gate: kept."""
     given = dict(environ)
     added = [p for p in environ.get(importroots.ENV, "").split(os.pathsep) if p]

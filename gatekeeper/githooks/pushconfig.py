@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from gatekeeper import repository
 from gatekeeper.config import CORE_OPTIONS, PYPROJECT, Option
 from gatekeeper.errors import ConfigError
+from gatekeeper.git import repository
 
 _OPTIONS: Final = {option.key: option for option in CORE_OPTIONS}
 

@@ -21,8 +21,9 @@ import tempfile
 from pathlib import Path
 from typing import Final
 
-from gatekeeper import atomic, repository
-from gatekeeper.paths import python_files
+from gatekeeper import atomic
+from gatekeeper.git import repository
+from gatekeeper.project.paths import python_files
 
 NAME = ".mypy_cache"
 SOURCES: Final = "gatekeeper-sources.json"

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from gatekeeper import atomic, repository
+from gatekeeper import atomic
 from gatekeeper.errors import GitError, UsageError
+from gatekeeper.git import repository
 
 HOOK: Final = "pre-push"
 LEGACY: Final = "pre-push.legacy"

@@ -1,6 +1,6 @@
 """Ignored inputs: the ignored files a run can read, which a pass therefore rests on.
 
-The tree id (:func:`gatekeeper.cache.tree_id`) leaves ignored files out, as git does. But a
+The tree id (:func:`gatekeeper.cache.store.tree_id`) leaves ignored files out, as git does. But a
 suite reads what is there: an ignored ``.env``, a generated module, ``_version.py``, a built
 extension, an ignored ``.coveragerc``. So every ignored file in the worktree is an input of the
 run, keyed by its content, except what is known to be none:
@@ -11,7 +11,7 @@ run, keyed by its content, except what is known to be none:
   ``htmlcov/``;
 - environments: a virtual environment (any folder holding ``pyvenv.cfg``), a conda environment
   (``conda-meta/``), ``.tox/`` and ``.nox/``. What is installed is keyed as the environment
-  (every distribution with its version: :mod:`gatekeeper.environment`);
+  (every distribution with its version: :mod:`gatekeeper.cache.environment`);
 - editor and system metadata: ``.idea/``, ``.vscode/``, ``.DS_Store``, ``Thumbs.db``;
 - the ``.git`` of a repository nested in the worktree.
 
@@ -26,12 +26,12 @@ checkout of its tree holds, which is what the pre-push hook and CI judge.
 
 Bytecode in ``__pycache__`` that Python could still trust for a source changed since it was
 written (:func:`stale_bytecode`) is not tools' output to ignore either. A gated session sends
-its own bytecode elsewhere (:mod:`gatekeeper.bytecode`), but a test's subprocess started with
+its own bytecode elsewhere (:mod:`gatekeeper.cache.bytecode`), but a test's subprocess started with
 an environment of its own (or ``-I``, ``-E``) reads the classic ``__pycache__``, where a ``.pyc``
 written before a same-size edit in the same second (or ``touch -r``) still matches the source's
 recorded mtime and size: it would run the old code. Any such ``.pyc`` that Python would trust
 although its source's status changed (``st_ctime_ns``) at or after it was written
-(:func:`gatekeeper.bytecode.outdated`) is an input: the worktree is not clean, and the session
+(:func:`gatekeeper.cache.bytecode.outdated`) is an input: the worktree is not clean, and the session
 says which file to remove. Nothing is removed.
 
 Hashing is bounded (:data:`MAX_FILES`, :data:`MAX_BYTES`). Past that bound, or when a file
@@ -49,7 +49,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Final
 
-from gatekeeper import bytecode, repository
+from gatekeeper.cache import bytecode
+from gatekeeper.git import repository
 
 MAX_FILES: Final = 20_000
 MAX_BYTES: Final = 64 * 1024 * 1024

@@ -1,9 +1,9 @@
 """Hold the line: judge lint, types and complexity on new problems only.
 
 A check reports every finding it sees; this policy then marks each one new or baselined
-(:mod:`gatekeeper.baseline`), keeps only those in changed files when ``scope = "changed"``
-(:mod:`gatekeeper.scope`), and decides the status again from what is left. An ``error`` result is
-never touched: a check that could not judge still fails the gate.
+(:mod:`gatekeeper.newcode.baseline`), keeps only those in changed files when ``scope = "changed"``
+(:mod:`gatekeeper.git.scope`), and decides the status again from what is left. An ``error`` result
+is never touched: a check that could not judge still fails the gate.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from gatekeeper import baseline as baselines
-from gatekeeper import scope
 from gatekeeper.config import Settings
 from gatekeeper.errors import GatekeeperError
+from gatekeeper.git import scope
 from gatekeeper.model import CheckResult, Status
+from gatekeeper.newcode import baseline as baselines
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,12 +17,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from gatekeeper import passes
-from gatekeeper.hooks.pushbase import Base
+from gatekeeper.cache import passes
+from gatekeeper.git.tempworktree import Verdict
+from gatekeeper.githooks.pushbase import Base
 from gatekeeper.integration.mergetree import merge
 from gatekeeper.integration.stack import is_ancestor
 from gatekeeper.integration.workspace import Workspace
-from gatekeeper.tempworktree import Verdict
 
 GateAlone = Callable[[str], Verdict]
 """Judges a commit as itself (the cache first, else a temporary worktree)."""

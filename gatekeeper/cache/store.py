@@ -5,11 +5,12 @@ A pass is reused only where everything it rested on is the same (docs/trust.md).
 - the git tree id of the worktree as it is (uncommitted and untracked files included, ignored
   files left out), computed in a temporary copy of the index, so the user's index is never
   touched;
-- the ignored inputs: every ignored file the run could read, by content (:mod:`gatekeeper.inputs`);
+- the ignored inputs: every ignored file the run could read, by content
+  (:mod:`gatekeeper.cache.inputs`);
 - the check's effective configuration, the baseline and scope in force;
-- the environment (:mod:`gatekeeper.environment`): the interpreter, every installed distribution
-  with its version (which covers the tools), and the variables set, including whether the run was
-  scrubbed as the pre-push hook's gate is.
+- the environment (:mod:`gatekeeper.cache.environment`): the interpreter, every installed
+  distribution with its version (which covers the tools), and the variables set, including
+  whether the run was scrubbed as the pre-push hook's gate is.
 
 Entries live in the repository's common git dir, shared by every worktree: a tree that passed in
 one worktree passes at once in another. Each records whether it was judged on a clean tree in a
@@ -33,13 +34,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Final
 
-from gatekeeper import atomic, environment, inputs, repository
+from gatekeeper import atomic
+from gatekeeper.cache import environment, inputs
+from gatekeeper.cache.environment import Facts
+from gatekeeper.cache.inputs import Inputs
 from gatekeeper.config import Settings
-from gatekeeper.environment import Facts
 from gatekeeper.errors import GitError
-from gatekeeper.inputs import Inputs
+from gatekeeper.git import repository
 from gatekeeper.model import CheckResult, Status
-from gatekeeper.paths import relative
+from gatekeeper.project.paths import relative
 from gatekeeper.reports.json import check_dict, check_from_dict
 
 FORMAT: Final = 2

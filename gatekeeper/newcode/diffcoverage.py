@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gatekeeper.errors import ToolError
+from gatekeeper.git.scope import Changes, ranges
 from gatekeeper.model import Finding
-from gatekeeper.scope import Changes, ranges
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,6 @@
 """Bytecode keyed by content: a gated session never runs bytecode written for other content.
 
-``__pycache__`` is not an input of a run (it is tools' output, :mod:`gatekeeper.inputs`), yet
+``__pycache__`` is not an input of a run (it is tools' output, :mod:`gatekeeper.cache.inputs`), yet
 Python trusts a ``.pyc`` there whose recorded source mtime (in whole seconds) and size match the
 source file, and pytest 8's assertion-rewrite cache of test files does the same. An edit that
 keeps a file's size within the same second (``a + b`` to ``a - b``), or ``touch -r``, then runs
@@ -38,10 +38,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from gatekeeper import repository
 from gatekeeper.errors import UsageError
-from gatekeeper.paths import relative
-from gatekeeper.workfolder import FOLDER
+from gatekeeper.git import repository
+from gatekeeper.project.paths import relative
+from gatekeeper.project.workfolder import FOLDER
 
 ENV: Final = "PYTHONPYCACHEPREFIX"
 PYCACHE: Final = "pycache"

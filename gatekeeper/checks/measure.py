@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gatekeeper import earlycoverage
+from gatekeeper.checks import earlycoverage
 from gatekeeper.errors import ToolError
 from gatekeeper.resources.locks import Held, acquire, is_held
 
@@ -118,7 +118,7 @@ class Measurement:
 
     def adopt(self, cov: Any) -> None:
         """Measure with ``cov``, started for this plan before pytest was imported
-        (:mod:`gatekeeper.earlycoverage`)."""
+        (:mod:`gatekeeper.checks.earlycoverage`)."""
         self._coverage = cov
 
     def imported_early(self) -> list[str]:

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from gatekeeper import repository
-from gatekeeper.hooks.install import HOOK, hooks_path_setting, is_ours
+from gatekeeper.git import repository
+from gatekeeper.githooks.install import HOOK, hooks_path_setting, is_ours
 
 _CHAINED: Final = "gatekeeper hook run"
 _PRE_COMMIT: Final = ".pre-commit-config.yaml"

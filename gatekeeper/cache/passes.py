@@ -1,15 +1,16 @@
 """Whole-gate passes by tree: what lets the pre-push hook accept a pushed commit at once.
 
-The per-check cache (:mod:`gatekeeper.cache`) is keyed by things only a checkout can tell (the
+The per-check cache (:mod:`gatekeeper.cache.store`) is keyed by things only a checkout can tell (the
 configuration loaded with its plugins, the baseline, the scope). The hook must answer before any
 checkout, so when a whole gate passes the gate also stores one entry keyed by what the hook can
 compute from a commit alone:
 
-- the tree id, as :func:`gatekeeper.cache.tree_id` computes it (for a commit:
-  :func:`gatekeeper.cache.commit_tree`), so uncommitted changes that were then committed match;
-- the ignored inputs (:mod:`gatekeeper.inputs`): none in a checkout of a commit;
+- the tree id, as :func:`gatekeeper.cache.store.tree_id` computes it (for a commit:
+  :func:`gatekeeper.cache.store.commit_tree`), so uncommitted changes that were then committed
+  match;
+- the ignored inputs (:mod:`gatekeeper.cache.inputs`): none in a checkout of a commit;
 - the project's place in the worktree (the hook gates at the worktree root: ``.``);
-- the environment facts (:mod:`gatekeeper.environment`): for the hook, those of the scrubbed
+- the environment facts (:mod:`gatekeeper.cache.environment`): for the hook, those of the scrubbed
   environment its own gate gets;
 - the run: pytest's exact arguments (``pytest_gatekeeper.selection.whole_suite``). The hook runs
   plain ``gatekeeper run``, which is ``pytest --gatekeeper``: :data:`HOOK_RUN`.
@@ -35,13 +36,14 @@ import os
 from pathlib import Path
 from typing import Final
 
-from gatekeeper import environment, repository
-from gatekeeper.cache import Cache, commit_tree, directory, write_entry
+from gatekeeper.cache import environment
+from gatekeeper.cache.store import Cache, commit_tree, directory, write_entry
 from gatekeeper.errors import GatekeeperError
-from gatekeeper.hold import Policy
-from gatekeeper.hooks import pushconfig
+from gatekeeper.git import repository
+from gatekeeper.githooks import pushconfig
 from gatekeeper.model import Report
-from gatekeeper.paths import relative
+from gatekeeper.newcode.hold import Policy
+from gatekeeper.project.paths import relative
 
 FORMAT: Final = 2
 FOLDER: Final = "passes"

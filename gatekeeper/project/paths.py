@@ -6,8 +6,8 @@ import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
 
-from gatekeeper import repository
 from gatekeeper.errors import ConfigError
+from gatekeeper.git import repository
 
 # Directories no source walk should enter, whatever the project's ignore files say.
 SKIP_DIRS = frozenset(
