@@ -129,6 +129,16 @@ def scan(worktree: Path) -> Inputs:
     )
     if listed.returncode != 0:
         return Inputs((), None, f"git could not list the ignored files: {listed.stderr.strip()}")
+    hidden = repository.hidden_from_the_worktree(worktree)
+    if hidden:
+        shown = ", ".join(hidden[:3]) + (f" and {len(hidden) - 3} more" if len(hidden) > 3 else "")
+        return Inputs(
+            (),
+            None,
+            f"{len(hidden)} tracked file(s) are marked skip-worktree or assume-unchanged ({shown}: "
+            "a sparse checkout or `git update-index`), so the files on disk are not the tree git "
+            "records",
+        )
     walk = _Walk(worktree)
     try:
         for entry in sorted(filter(None, listed.stdout.split("\0"))):

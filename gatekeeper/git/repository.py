@@ -132,3 +132,18 @@ def facts(start: Path) -> GitFacts | None:
     branch = output(root, "symbolic-ref", "--quiet", "--short", "HEAD")
     head = output(root, "rev-parse", "--verify", "--quiet", "HEAD")
     return GitFacts(str(root), branch or None, head or None)
+
+
+def hidden_from_the_worktree(worktree: Path) -> list[str]:
+    """Tracked files git is told not to look at on disk: outside a sparse checkout or marked
+    skip-worktree (tag ``S``), or assume-unchanged (a lower-case tag). A tree id counts them as
+    committed whatever the disk holds, so a run there judged something else."""
+    listed = git(worktree, "ls-files", "-z", "-v", check=False)
+    if listed.returncode != 0:
+        return []  # not a worktree git can list: the callers' own git calls say why
+    hidden = []
+    for entry in filter(None, listed.stdout.split("\0")):
+        tag, _, path = entry.partition(" ")
+        if tag == "S" or tag.islower():
+            hidden.append(path)
+    return hidden

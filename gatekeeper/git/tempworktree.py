@@ -85,9 +85,34 @@ def temporary_worktree(start: Path, commit: str, directory: Path) -> Iterator[Pa
     :func:`repository.git`."""
     repository.git(start, "worktree", "add", "--detach", "--quiet", str(directory), commit)
     try:
+        _whole(start, directory)
         yield directory
     finally:
         remove_worktree(start, directory)
+
+
+def _whole(start: Path, directory: Path) -> None:
+    """Make the new worktree hold every file of its commit. git gives a worktree added from a
+    sparse checkout the same patterns, and a gate there would judge part of the tree. Turning
+    them off touches only this worktree's own configuration when the repository keeps one per
+    worktree (``extensions.worktreeConfig``, which ``git sparse-checkout`` turns on); otherwise
+    it would change the user's checkout too, so the gate stops instead."""
+    if not repository.hidden_from_the_worktree(directory):
+        return
+    own = repository.git(start, "config", "--bool", "extensions.worktreeConfig", check=False)
+    if own.stdout.strip() != "true":
+        raise GitError(
+            f"the temporary worktree {directory} would be a sparse checkout like this one, and "
+            "making it whole would change your repository's configuration (it has no "
+            "per-worktree configuration). Run `git config extensions.worktreeConfig true`, or "
+            "`git sparse-checkout reapply` in a checkout that uses it, then try again."
+        )
+    repository.git(directory, "sparse-checkout", "disable")
+    if repository.hidden_from_the_worktree(directory):
+        raise GitError(
+            f"the temporary worktree {directory} still leaves tracked files out of its checkout "
+            "(skip-worktree): a gate there would judge part of the tree."
+        )
 
 
 def remove_worktree(start: Path, directory: Path) -> None:

@@ -393,3 +393,35 @@ def test_stale_classic_bytecode_a_subprocess_reads_makes_the_pass_not_answer_the
     assert "test_add_in_a_child" in pushed.stderr
     assert_rejected(pushed, setup)
     assert (setup.worktree / "pkg" / "__pycache__").is_dir()  # nothing was removed
+
+
+FAILING_TEST = "def test_broken() -> None:\n    assert False\n"
+
+
+@pytest.mark.parametrize("how", ["skip-worktree", "assume-unchanged", "sparse-checkout"])
+def test_a_failing_test_hidden_from_the_worktree_is_never_served_from_the_cache(
+    tmp_path: Path, how: str
+) -> None:
+    # The file is committed, so the tree id holds it; git is told not to look at it on disk, and
+    # the developer's gate ran without it. No pass may rest on that: not locally, not for a push.
+    setup = with_hook(tmp_path, {"tests/test_broken.py": FAILING_TEST}, TESTS_AND_LINT)
+    hidden = setup.worktree / "tests" / "test_broken.py"
+    if how == "sparse-checkout":
+        git(setup.worktree, "sparse-checkout", "set", "--no-cone", "/*", "!/tests/test_broken.py")
+    else:
+        git(setup.worktree, "update-index", f"--{how}", "tests/test_broken.py")
+        hidden.unlink()
+    assert not hidden.exists()
+    assert git(setup.worktree, "status", "--porcelain") == ""
+    env = minimal_env()
+    judged = gate(setup.worktree, env)
+    assert judged.returncode == 0, judged.stdout  # without the file, the suite passes here
+    assert "the result cache is off for this run" in judged.stdout
+    assert "skip-worktree or assume-unchanged (tests/test_broken.py" in judged.stdout
+    again = gate(setup.worktree, env)
+    assert "passed before" not in again.stdout
+
+    pushed = push(setup, env)
+
+    assert_rejected(pushed, setup)
+    assert "test_broken" in pushed.stderr
