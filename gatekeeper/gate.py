@@ -7,6 +7,7 @@ Both adapters drive this one class: the pytest plugin for ``pytest --gatekeeper`
 from __future__ import annotations
 
 import dataclasses
+import os
 import threading
 import time
 import traceback
@@ -28,6 +29,7 @@ from gatekeeper.checks.types import mypy_files
 from gatekeeper.errors import GatekeeperError
 from gatekeeper.evals.scorers import Registry
 from gatekeeper.git import repository
+from gatekeeper.git.tempworktree import NESTED_ENV
 from gatekeeper.model import CheckResult, Finding, Report, Status, decide
 from gatekeeper.newcode import fingerprint
 from gatekeeper.newcode.hold import Policy
@@ -371,6 +373,8 @@ class Gate:
                 results.append(self._judge_session(check, context))
             else:
                 results.append(self._background_result(check))
+        if session is not None and os.environ.get(NESTED_ENV) == "1":
+            results = _judged_on_this_tree(results, self.setup.worktree)
         report = self.report(tuple(results))
         # -- hook-cache: a whole-gate pass the pre-push hook finds by tree
         # (gatekeeper/cache/passes.py)
@@ -414,3 +418,25 @@ def _untraced_threads() -> Iterator[None]:
         yield
     finally:
         threading.settrace(previous)
+
+
+def _judged_on_this_tree(results: list[CheckResult], tree: Path) -> list[CheckResult]:
+    """A temporary worktree's gate whose tests imported code from another checkout of the
+    repository (an editable install of the main one) did not test the tree it gates: its tests
+    check is an error, whatever they said (docs/trust-boundaries.md)."""
+    elsewhere = importroots.from_other_checkouts(tree)
+    if not elsewhere:
+        return results
+    shown = ", ".join(elsewhere[:5]) + (
+        f" and {len(elsewhere) - 5} more" if len(elsewhere) > 5 else ""
+    )
+    error = CheckResult(
+        "tests",
+        Status.ERROR,
+        f"the tests imported {shown} from another checkout of this repository, not from the "
+        f"tree being gated ({tree}): a clean checkout of the commit would not find that code "
+        "there. Install the project so that it is imported from the tree (not in editable mode "
+        "from another checkout), or remove what still imports it.",
+        rule="the gated tree's own code is the code under test",
+    )
+    return [error if result.name == "tests" else result for result in results]

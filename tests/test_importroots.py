@@ -275,3 +275,35 @@ def test_a_pass_that_imported_another_checkouts_code_does_not_answer_a_push(
     assert pushed.returncode != 0, pushed.stderr
     assert "failed the gate" in pushed.stderr and "test_add" in pushed.stderr
     assert git(remote, "branch", "--list", "broken") == ""
+
+
+def test_a_package_the_pushed_tree_deleted_is_not_imported_from_the_editable_checkout(
+    tmp_path: Path,
+) -> None:
+    # The branch deletes src/helpers, but a test still imports it: the editable install of the
+    # main checkout (whose src/ still holds it) would answer, so the hook's gate passed while a
+    # clean checkout fails with ModuleNotFoundError.
+    main = src_project(tmp_path)
+    (main / "src" / "helpers").mkdir()
+    (main / "src" / "helpers" / "__init__.py").write_text("ONE = 1\n")
+    (main / "tests" / "test_helpers.py").write_text(
+        "from helpers import ONE\n\n\ndef test_one() -> None:\n    assert ONE == 1\n"
+    )
+    git(main, "add", "-A")
+    git(main, "commit", "-q", "-m", "helpers")
+    python = make_venv(tmp_path / "venv", main, "pth")
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    git(main, "remote", "add", "origin", str(remote))
+    git(main, "push", "-q", "origin", "main")
+    assert run(main, python, "-m", "gatekeeper", "hook", "install").returncode == 0
+    git(main, "switch", "-q", "-c", "dropped")
+    git(main, "rm", "-q", "-r", "src/helpers")
+    git(main, "commit", "-q", "-m", "drop helpers")
+    git(main, "switch", "-q", "main")  # the working tree holds src/helpers again
+
+    pushed = run(main, "git", "push", "origin", "dropped")
+
+    assert pushed.returncode != 0, pushed.stderr
+    assert "imported helpers from another checkout of this repository" in pushed.stderr
+    assert git(remote, "branch", "--list", "dropped") == ""

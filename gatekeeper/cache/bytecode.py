@@ -112,12 +112,9 @@ def _by_use(folders: Iterable[Path]) -> list[Path]:
 
 def _siblings(worktree: Path) -> list[Path]:
     """The bytecode folders of the repository's other worktrees."""
-    listing = repository.output(worktree, "worktree", "list", "--porcelain") or ""
     here = worktree.resolve()
-    prefix = "worktree "
-    roots = [Path(line[len(prefix) :]) for line in listing.splitlines() if line.startswith(prefix)]
     found: list[Path] = []
-    for root in roots:
+    for root in repository.worktrees(worktree):
         if root.resolve() != here:
             found += (root / FOLDER / PYCACHE).glob("*")
     return found

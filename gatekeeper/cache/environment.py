@@ -295,9 +295,7 @@ def facts(environ: Mapping[str, str], extra: Sequence[str], worktree: Path) -> F
 
 def worktree_roots(worktree: Path) -> tuple[str, ...]:
     """Every worktree root of the repository holding ``worktree``, longest first."""
-    listed = repository.output(worktree, "worktree", "list", "--porcelain") or ""
-    prefix = "worktree "
-    roots = {line[len(prefix) :] for line in listed.splitlines() if line.startswith(prefix)}
+    roots = {str(root) for root in repository.worktrees(worktree)}
     roots.add(str(worktree))
     roots |= {str(Path(root).resolve()) for root in roots}
     return tuple(sorted(roots, key=len, reverse=True))

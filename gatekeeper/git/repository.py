@@ -147,3 +147,15 @@ def hidden_from_the_worktree(worktree: Path) -> list[str]:
         if tag == "S" or tag.islower():
             hidden.append(path)
     return hidden
+
+
+def worktrees(start: Path) -> list[Path]:
+    """The root of every worktree of the repository holding ``start`` (``git worktree list``),
+    the main one first; a bare repository's own entry is left out."""
+    listed = output(start, "worktree", "list", "--porcelain") or ""
+    found = []
+    for block in listed.split("\n\n"):
+        lines = block.splitlines()
+        if lines and lines[0].startswith("worktree ") and "bare" not in lines:
+            found.append(Path(lines[0][len("worktree ") :]))
+    return found

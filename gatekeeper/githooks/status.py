@@ -106,13 +106,7 @@ def survey(start: Path) -> list[HookState]:
 
 
 def _worktrees(start: Path) -> list[Path]:
-    listed = repository.output(start, "worktree", "list", "--porcelain") or ""
-    found = []
-    for block in listed.split("\n\n"):
-        lines = block.splitlines()
-        if lines and lines[0].startswith("worktree ") and "bare" not in lines:
-            found.append(Path(lines[0][len("worktree ") :]))
-    return [path for path in found if path.is_dir()]
+    return [path for path in repository.worktrees(start) if path.is_dir()]
 
 
 def warning(worktree: Path) -> str | None:

@@ -27,6 +27,7 @@ from typing import Final
 
 from gatekeeper import config as configuration
 from gatekeeper.errors import ConfigError
+from gatekeeper.git import repository
 from gatekeeper.project.paths import SKIP_DIRS, detect_source_paths
 
 ENV: Final = "GATEKEEPER_IMPORT_ROOTS"
@@ -214,7 +215,28 @@ def resolved_outside(tree: Path) -> tuple[str, ...]:
     where it came from; otherwise where the import system would find it now.
     """
     inside = tree.resolve()
-    return tuple(name for name in sorted(packages(tree)) if not _from_inside(name, inside))
+    mine = [name for name in sorted(packages(tree)) if not _from_inside(name, inside)]
+    return tuple(sorted({*mine, *from_other_checkouts(tree)}))
+
+
+def from_other_checkouts(tree: Path) -> tuple[str, ...]:
+    """Modules this process imported from another worktree of the repository holding ``tree``
+    (an editable install of the main checkout, say): code of the project that ``tree`` may not
+    even hold any more, such as a package the tree deleted while its tests still import it."""
+    inside = tree.resolve()
+    others = [root.resolve() for root in repository.worktrees(tree)]
+    installed = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()}
+    found = []
+    for name, module in list(sys.modules.items()):
+        filename = getattr(module, "__file__", None)
+        if not isinstance(filename, str) or not filename:
+            continue
+        place = Path(filename).resolve()
+        if place.is_relative_to(inside) or any(place.is_relative_to(p) for p in installed):
+            continue  # the tree's own code, or what is installed (a venv in a checkout)
+        if any(place.is_relative_to(other) for other in others if other != inside):
+            found.append(name)
+    return tuple(sorted(found))
 
 
 def _from_inside(name: str, tree: Path) -> bool:
