@@ -20,6 +20,7 @@ from pathlib import Path
 from gatekeeper.cache import passes
 from gatekeeper.git.tempworktree import Verdict
 from gatekeeper.githooks.pushbase import Base
+from gatekeeper.history import accepted
 from gatekeeper.integration.mergetree import merge
 from gatekeeper.integration.stack import is_ancestor
 from gatekeeper.integration.workspace import Workspace
@@ -79,6 +80,7 @@ def gate_merge(start: Path, label: str, commit: str, base: Base, say: Say) -> Ju
                 f"gatekeeper: {label} merged onto {base.name} passed the gate before on exactly "
                 "this content: accepted from the cache (no worktree, no tests run)"
             )
+            accepted.record(start, "hook", merged, base.commit)
             return Judgement(Verdict(True, cached=True), base)
         say(f"gatekeeper: gating {label} merged onto {base.name} in a temporary worktree ...")
         return Judgement(space.gate(merged, "push", None), base)

@@ -29,6 +29,7 @@ from gatekeeper.githooks import onbase, pushbase, pushconfig
 from gatekeeper.githooks.install import LEGACY
 from gatekeeper.githooks.onbase import Judgement
 from gatekeeper.githooks.pushbase import Base, NoBase
+from gatekeeper.history import accepted
 from gatekeeper.integration.workspace import Workspace
 
 # Re-exported: the verdict of a gate run in a temporary worktree now lives in
@@ -180,6 +181,7 @@ def gate_alone(start: Path, label: str, commit: str) -> Verdict:
             f"gatekeeper: {label} passed the gate before on exactly this content: "
             "accepted from the cache (no worktree, no tests run)"
         )
+        accepted.record(start, "hook", commit)
         return Verdict(True)
     say(f"gatekeeper: gating {label} in a temporary worktree ...")
     return gate_commit(start, commit)

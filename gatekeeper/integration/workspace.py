@@ -24,6 +24,7 @@ from gatekeeper.errors import GitError
 from gatekeeper.git import repository, tempworktree
 from gatekeeper.git.tempworktree import Verdict
 from gatekeeper.githooks import pushconfig
+from gatekeeper.history import accepted
 from gatekeeper.integration import childstate
 from gatekeeper.resources.identity import new_run_id
 from gatekeeper.resources.locks import Held, acquire, is_held
@@ -102,10 +103,12 @@ class Workspace:
 
         When the whole gate already passed on exactly ``commit``'s tree (stored by any earlier
         gate run, as the pre-push hook would run it), that pass is the verdict at once: no
-        worktree, no child gate (``Verdict.accepted``). Otherwise the gate runs in a scrubbed
+        worktree, no child gate (``Verdict.accepted``), recorded in the history
+        (:mod:`gatekeeper.history.accepted`). Otherwise the gate runs in a scrubbed
         environment, as the hook's does (docs/trust.md).
         """
         if passes.accepts(self.repo, commit):
+            accepted.record(self.repo, self.entry, commit)
             return Verdict(True, cached=True, accepted=True)
         names = pushconfig.read(self.repo, commit).pass_env
         scratch = self.root / self.run / name
