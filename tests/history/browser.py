@@ -28,7 +28,7 @@ COMPLAINTS: Final = ("Runtime.exceptionThrown", "Runtime.consoleAPICalled", "Log
 
 def executable() -> str | None:
     """The system's Chromium, if installed."""
-    for name in ("chromium", "chromium-browser", "google-chrome"):
+    for name in ("chromium", "chromium-browser"):
         found = shutil.which(name)
         if found:
             return found
