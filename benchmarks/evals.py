@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import statistics
 import subprocess
@@ -27,6 +26,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the tests package holds the sample project
+
+from tests.conftest import make_project  # noqa: E402
 
 PYPROJECT = """\
 [project]
@@ -55,24 +59,18 @@ VARIANTS = {
 
 
 def build(root: Path, cases: int) -> None:
-    """A committed git project with one dataset of ``cases`` JSONL cases."""
+    """A committed git project with one dataset of ``cases`` JSONL cases (the tests' sample
+    project, its package and test replaced)."""
     files = {
         "pyproject.toml": PYPROJECT,
         "pkg/__init__.py": TARGET,
-        "tests/test_echo.py": TEST,
+        "tests/test_add.py": TEST,
         "evals/echo.yaml": "target: pkg:echo\nscorer: exact\nthreshold: 1\ncases: echo.jsonl\n",
         "evals/echo.jsonl": "".join(
             json.dumps({"id": f"c{i}", "input": i, "expected": i}) + "\n" for i in range(cases)
         ),
-        ".gitignore": ".gatekeeper/\n__pycache__/\n.mypy_cache/\n.ruff_cache/\n.pytest_cache/\n",
     }
-    for name, text in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
-    env = {**os.environ, "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@example.invalid"}
-    env.update(GIT_COMMITTER_NAME="b", GIT_COMMITTER_EMAIL="b@example.invalid")
-    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "bench"]):
-        subprocess.run(["git", *args], cwd=root, env=env, check=True)
+    make_project(root, files)
 
 
 def timed(python: str, root: Path, args: list[str]) -> tuple[float, float]:

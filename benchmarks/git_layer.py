@@ -40,6 +40,10 @@ from timing import compare, summarise
 
 from gatekeeper.git import repository
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests package holds git
+
+from tests.conftest import git
+
 FILES = 300  # tracked modules in the sample repository, as in a mid-sized project
 Call = Callable[[], object]
 
@@ -71,27 +75,15 @@ def _gitpython() -> ModuleType:
         ) from None
 
 
-IDENTITY = {
-    "GIT_AUTHOR_NAME": "bench",
-    "GIT_AUTHOR_EMAIL": "bench@example.invalid",
-    "GIT_COMMITTER_NAME": "bench",
-    "GIT_COMMITTER_EMAIL": "bench@example.invalid",
-}
-
-
-def _git(cwd: Path, *args: str) -> None:
-    repository.git(cwd, *args, env=IDENTITY)
-
-
 def _sample(root: Path) -> Path:
     """A committed repository of ``FILES`` modules, one edited and one untracked."""
     for index in range(FILES):
         path = root / "pkg" / f"m{index // 50}" / f"mod{index}.py"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(f"VALUE = {index}\n")
-    _git(root, "init", "-q", "-b", "main")
-    _git(root, "add", "-A")
-    _git(root, "commit", "-q", "-m", "sample")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "sample")
     (root / "pkg" / "m0" / "mod0.py").write_text("VALUE = -1\n")
     (root / "pkg" / "new.py").write_text("NEW = 1\n")
     return root
@@ -202,8 +194,8 @@ def _children() -> list[str]:
 def _redirects(gitpython: ModuleType, root: Path, other: Path) -> str:
     other.mkdir()
     (other / "elsewhere.py").write_text("")
-    _git(other, "init", "-q", "-b", "main")
-    _git(other, "add", "-A")
+    git(other, "init", "-q", "-b", "main")
+    git(other, "add", "-A")
     lines = []
     hook = {"GIT_WORK_TREE": str(other), "GIT_INDEX_FILE": str(other / ".git" / "index")}
     with _environment(hook):

@@ -15,7 +15,6 @@ Two comparisons on a small real project's suite, alternating the variants, media
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import tempfile
 from collections.abc import Iterable
@@ -25,6 +24,10 @@ from pathlib import Path
 from timing import compare, summarise
 
 from gatekeeper.extras import installed_closure
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests package holds git
+
+from tests.conftest import git
 
 TESTS = "".join(f"def test_{i}() -> None:\n    assert {i} + 1 == {i + 1}\n\n\n" for i in range(50))
 DISTRIBUTION = "pytest-gatekeeper"
@@ -39,7 +42,7 @@ def main() -> None:
         root = Path(tmp)
         (root / "pyproject.toml").write_text("[project]\nname = 'bench'\nversion = '0'\n")
         (root / "test_many.py").write_text(TESTS)
-        subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+        git(root, "init", "-q")
         pytest = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
         times = compare(
             {"plugin installed": pytest, "plugin blocked": [*pytest, "-p", "no:gatekeeper"]},

@@ -12,12 +12,15 @@ command that names another interpreter by path (``/usr/bin/python3 x.py``) gets 
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import sysconfig
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from gatekeeper.checks.process import run_command
 from gatekeeper.git.repository import clean_env
+from gatekeeper.redaction import redact
 
 # Variables that would make the chosen interpreter load another installation's standard library.
 _FOREIGN: tuple[str, ...] = ("PYTHONHOME",)
@@ -58,3 +61,28 @@ def setup_environment(extra: Mapping[str, str], venv: Path | None = None) -> dic
     rest = [p for p in env.get("PATH", os.defpath).split(os.pathsep) if p and p not in first]
     env["PATH"] = os.pathsep.join([*first, *rest])
     return env
+
+
+def run_setup_command(
+    command: str,
+    cwd: Path,
+    env: Mapping[str, str],
+    limits: tuple[float, int],
+    secrets: tuple[str, ...],
+    *,
+    merged: bool = False,
+    timed_out: Callable[[], Exception],
+    failed: Callable[[int, str], Exception],
+) -> str:
+    """Run one setup ``command`` in ``cwd`` with ``env`` and return its output. ``limits`` is
+    (timeout in seconds, lines of output to show on failure). Running longer raises
+    ``timed_out()``; a non-zero exit status raises ``failed(status, tail)``, the tail of its
+    output with ``secrets`` redacted. Each caller words its own messages."""
+    timeout, tail = limits
+    try:
+        done = run_command(command, cwd, timeout, env, merged=merged)
+    except subprocess.TimeoutExpired:
+        raise timed_out() from None
+    if done.returncode != 0:
+        raise failed(done.returncode, redact(done.tail(tail), secrets))
+    return done.stdout

@@ -11,6 +11,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Final
 
+from gatekeeper import atomic
 from gatekeeper.model import CheckResult, Report, Status
 
 # Characters XML 1.0 cannot hold, even escaped (tool output sometimes carries them).
@@ -63,8 +64,8 @@ def _details(result: CheckResult) -> str:
 
 
 def write(report: Report, path: Path) -> None:
-    """Write the JUnit XML to ``path`` (parents created)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tree = ET.ElementTree(to_element(report))
-    ET.indent(tree)
-    tree.write(path, encoding="utf-8", xml_declaration=True)
+    """Write the JUnit XML to ``path`` (parents created), replacing it in one rename."""
+    root = to_element(report)
+    ET.indent(root)
+    text = ET.tostring(root, encoding="utf-8", xml_declaration=True).decode("utf-8")
+    atomic.write_text(path, text, mode=0o644)  # a report is for everyone to read

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Final
 
+from gatekeeper import atomic
 from gatekeeper.model import Finding, Report, Severity, Status
 
 SCHEMA: Final = (
@@ -84,6 +85,6 @@ def _result(finding: Finding, rule_index: int) -> dict[str, object]:
 
 
 def write(report: Report, path: Path) -> None:
-    """Write the SARIF log to ``path`` (parents created)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(to_dict(report), indent=2) + "\n", encoding="utf-8")
+    """Write the SARIF log to ``path`` (parents created), replacing it in one rename."""
+    text = json.dumps(to_dict(report), indent=2) + "\n"
+    atomic.write_text(path, text, mode=0o644)  # a report is for everyone to read

@@ -17,10 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from gatekeeper.checks.process import run_command
 from gatekeeper.errors import GatekeeperError
 from gatekeeper.redaction import redact
-from gatekeeper.setup_environment import setup_environment
+from gatekeeper.setup_environment import run_setup_command, setup_environment
 
 KEY: Final = "[tool.gatekeeper.worktree] setup"
 TIMEOUT: Final = 1800.0
@@ -62,18 +61,21 @@ def run_all(
 
 def _run(command: str, cwd: Path, env: dict[str, str], secrets: tuple[str, ...]) -> str:
     shown = redact(command, secrets)
-    try:
-        done = run_command(command, cwd, TIMEOUT, env, merged=True)
-    except subprocess.TimeoutExpired:
-        raise SetupError(
+    return run_setup_command(
+        command,
+        cwd,
+        env,
+        (TIMEOUT, TAIL),
+        secrets,
+        merged=True,
+        timed_out=lambda: SetupError(
             f"{KEY}: `{shown}` ran longer than {TIMEOUT:.0f}s and was stopped."
-        ) from None
-    if done.returncode != 0:
-        raise SetupError(
-            f"{KEY}: `{shown}` failed with exit status {done.returncode} in {cwd}. Its output "
-            f"(last {TAIL} lines):\n{redact(done.tail(TAIL), secrets)}"
-        )
-    return done.stdout
+        ),
+        failed=lambda status, tail: SetupError(
+            f"{KEY}: `{shown}` failed with exit status {status} in {cwd}. Its output "
+            f"(last {TAIL} lines):\n{tail}"
+        ),
+    )
 
 
 def promised_venvs(command: str) -> Iterator[str]:

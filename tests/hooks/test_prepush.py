@@ -26,7 +26,7 @@ class Setup:
     remote: Path
 
 
-def run_git(
+def user_git(
     cwd: Path, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Plain git as a user runs it: hooks on, no GIT_* leaking in from the test runner."""
@@ -48,7 +48,7 @@ def gatekeeper(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def remote_has(remote: Path, ref: str) -> str | None:
-    done = run_git(remote, "rev-parse", "--verify", "--quiet", ref)
+    done = user_git(remote, "rev-parse", "--verify", "--quiet", ref)
     return done.stdout.strip() if done.returncode == 0 else None
 
 
@@ -85,7 +85,7 @@ def test_a_lint_fault_is_rejected_and_the_fix_goes_through(setup: Setup) -> None
     clean = (setup.worktree / "pkg/__init__.py").read_text()
     commit(setup.worktree, "pkg/__init__.py", FAULT + clean, "add a lint fault")
 
-    rejected = run_git(setup.worktree, "push", "origin", "feature")
+    rejected = user_git(setup.worktree, "push", "origin", "feature")
 
     assert rejected.returncode != 0
     assert "refs/heads/feature" in rejected.stderr
@@ -98,13 +98,13 @@ def test_a_lint_fault_is_rejected_and_the_fix_goes_through(setup: Setup) -> None
     # An uncommitted fault in the working tree is not what is pushed, so it must not count.
     (setup.worktree / "scratch.py").write_text(FAULT)
 
-    accepted = run_git(setup.worktree, "push", "origin", "feature")
+    accepted = user_git(setup.worktree, "push", "origin", "feature")
 
     assert accepted.returncode == 0, accepted.stderr
     assert "every pushed ref passed the gate" in accepted.stderr
     assert remote_has(setup.remote, "refs/heads/feature") == fixed
     # The temporary worktrees are gone; only the user's two remain.
-    assert len(run_git(setup.main, "worktree", "list").stdout.splitlines()) == 2
+    assert len(user_git(setup.main, "worktree", "list").stdout.splitlines()) == 2
 
 
 def test_every_pushed_ref_is_gated_not_only_the_first(setup: Setup) -> None:
@@ -113,7 +113,7 @@ def test_every_pushed_ref_is_gated_not_only_the_first(setup: Setup) -> None:
     clean = (setup.worktree / "pkg/__init__.py").read_text()
     commit(setup.worktree, "pkg/__init__.py", FAULT + clean, "add a lint fault")
 
-    pushed = run_git(setup.worktree, "push", "origin", "good", "feature")
+    pushed = user_git(setup.worktree, "push", "origin", "good", "feature")
 
     assert pushed.returncode != 0
     assert "refs/heads/feature" in pushed.stderr
@@ -125,13 +125,13 @@ def test_a_deletion_is_not_gated_and_skip_bypasses_the_gate(setup: Setup) -> Non
     git(setup.main, "push", "-q", "origin", "main:doomed")
     assert gatekeeper(setup.worktree, "hook", "install").returncode == 0
 
-    deleted = run_git(setup.worktree, "push", "origin", ":doomed")
+    deleted = user_git(setup.worktree, "push", "origin", ":doomed")
     assert deleted.returncode == 0, deleted.stderr
     assert "refs/heads/doomed is deleted, nothing to gate" in deleted.stderr
     assert remote_has(setup.remote, "refs/heads/doomed") is None
 
     commit(setup.worktree, "bad.py", FAULT, "a lint fault")
-    skipped = run_git(setup.worktree, "push", "origin", "feature", env={"GATEKEEPER_SKIP": "1"})
+    skipped = user_git(setup.worktree, "push", "origin", "feature", env={"GATEKEEPER_SKIP": "1"})
     assert skipped.returncode == 0, skipped.stderr
     assert "GATEKEEPER_SKIP=1, push not gated" in skipped.stderr
     assert remote_has(setup.remote, "refs/heads/feature") is not None
@@ -167,7 +167,7 @@ def test_a_rejected_push_names_a_report_that_is_still_there(setup: Setup) -> Non
     clean = (setup.worktree / "pkg/__init__.py").read_text()
     pushed = commit(setup.worktree, "pkg/__init__.py", FAULT + clean, "add a lint fault")
 
-    rejected = run_git(setup.worktree, "push", "origin", "feature")
+    rejected = user_git(setup.worktree, "push", "origin", "feature")
 
     assert rejected.returncode != 0
     kept = setup.worktree / ".gatekeeper" / "gated" / f"{pushed}.json"
@@ -175,7 +175,7 @@ def test_a_rejected_push_names_a_report_that_is_still_there(setup: Setup) -> Non
     assert json.loads(kept.read_text())["verdict"] == "failed"
     named = [line for line in rejected.stderr.splitlines() if line.startswith("report: ")]
     assert named == []  # the child gate names no path inside its temporary worktree
-    assert run_git(setup.worktree, "status", "--porcelain").stdout == ""
+    assert user_git(setup.worktree, "status", "--porcelain").stdout == ""
 
 
 def test_a_planted_top_level_gatekeeper_module_does_not_shadow_the_gate(setup: Setup) -> None:
@@ -189,7 +189,7 @@ def test_a_planted_top_level_gatekeeper_module_does_not_shadow_the_gate(setup: S
     clean = (setup.worktree / "pkg/__init__.py").read_text()
     commit(setup.worktree, "pkg/__init__.py", FAULT + clean, "add a lint fault")
 
-    rejected = run_git(setup.worktree, "push", "origin", "feature")
+    rejected = user_git(setup.worktree, "push", "origin", "feature")
 
     assert rejected.returncode != 0, rejected.stderr
     assert "hello" not in rejected.stdout + rejected.stderr
@@ -203,7 +203,7 @@ def test_pass_env_may_not_hand_the_gate_a_variable_that_steers_pytest(tmp_path: 
     assert installed.returncode == 0, installed.stderr
     commit(setup.worktree, "tests/test_broken.py", "def test_broken():\n    assert False\n", "x")
 
-    pushed = run_git(
+    pushed = user_git(
         setup.worktree, "push", "origin", "feature", env={"PYTEST_ADDOPTS": "-k 'not broken'"}
     )
 

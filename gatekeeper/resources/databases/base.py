@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import importlib
-import subprocess
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Protocol, runtime_checkable
 
-from gatekeeper.checks.process import run_command
 from gatekeeper.config import Settings
 from gatekeeper.errors import ConfigError
 from gatekeeper.redaction import redact
@@ -24,7 +22,7 @@ from gatekeeper.resources.databases.template_key import (
 )
 from gatekeeper.resources.identity import WORKTREE, Identity
 from gatekeeper.resources.locks import ResourceError
-from gatekeeper.setup_environment import setup_environment
+from gatekeeper.setup_environment import run_setup_command, setup_environment
 
 if TYPE_CHECKING:
     import pluggy
@@ -93,18 +91,19 @@ class Template:
 def _run_setup(command: str, cwd: Path, url: str, secrets: tuple[str, ...]) -> None:
     shown = redact(command, (url, *secrets))
     env = setup_environment({"DATABASE_URL": url})
-    try:
-        done = run_command(command, cwd, SETUP_TIMEOUT, env)
-    except subprocess.TimeoutExpired:
-        raise ResourceError(
-            f"[tool.gatekeeper.database] setup `{shown}` ran longer than {SETUP_TIMEOUT:.0f}s."
-        ) from None
-    if done.returncode != 0:
-        raise ResourceError(
-            f"[tool.gatekeeper.database] setup `{shown}` failed with exit status "
-            f"{done.returncode} while building the template database: "
-            f"{redact(done.tail(SETUP_TAIL), (url, *secrets))}"
-        )
+    key = "[tool.gatekeeper.database] setup"
+    run_setup_command(
+        command,
+        cwd,
+        env,
+        (SETUP_TIMEOUT, SETUP_TAIL),
+        (url, *secrets),
+        timed_out=lambda: ResourceError(f"{key} `{shown}` ran longer than {SETUP_TIMEOUT:.0f}s."),
+        failed=lambda status, tail: ResourceError(
+            f"{key} `{shown}` failed with exit status {status} while building the template "
+            f"database: {tail}"
+        ),
+    )
 
 
 def marker_record(identity: Identity, ttl: float, kind: str) -> dict[str, object]:
