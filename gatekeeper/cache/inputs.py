@@ -129,16 +129,9 @@ def scan(worktree: Path) -> Inputs:
     )
     if listed.returncode != 0:
         return Inputs((), None, f"git could not list the ignored files: {listed.stderr.strip()}")
-    hidden = repository.hidden_from_the_worktree(worktree)
+    hidden = _hidden(worktree)
     if hidden:
-        shown = ", ".join(hidden[:3]) + (f" and {len(hidden) - 3} more" if len(hidden) > 3 else "")
-        return Inputs(
-            (),
-            None,
-            f"{len(hidden)} tracked file(s) are marked skip-worktree or assume-unchanged ({shown}: "
-            "a sparse checkout or `git update-index`), so the files on disk are not the tree git "
-            "records",
-        )
+        return Inputs((), None, hidden)
     walk = _Walk(worktree)
     try:
         for entry in sorted(filter(None, listed.stdout.split("\0"))):
@@ -152,6 +145,20 @@ def scan(worktree: Path) -> Inputs:
         return Inputs(tuple(name for name, _ in walk.found), None, str(error))
     names = tuple(name for name, _ in stale)
     return Inputs(tuple(name for name, _ in walk.found), _digest(walk.found), stale=names)
+
+
+def _hidden(worktree: Path) -> str:
+    """Why the files on disk are not the tree git records, when git is told to look away from
+    some; "" when it is not."""
+    hidden = repository.hidden_from_the_worktree(worktree)
+    if not hidden:
+        return ""
+    shown = ", ".join(hidden[:3]) + (f" and {len(hidden) - 3} more" if len(hidden) > 3 else "")
+    return (
+        f"{len(hidden)} tracked file(s) are marked skip-worktree or assume-unchanged ({shown}: "
+        "a sparse checkout or `git update-index`), so the files on disk are not the tree git "
+        "records"
+    )
 
 
 def stale_bytecode(worktree: Path) -> list[tuple[str, str]]:

@@ -226,17 +226,21 @@ def from_other_checkouts(tree: Path) -> tuple[str, ...]:
     inside = tree.resolve()
     others = [root.resolve() for root in repository.worktrees(tree)]
     installed = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()}
+    others = [other for other in others if other != inside]
     found = []
     for name, module in list(sys.modules.items()):
-        filename = getattr(module, "__file__", None)
-        if not isinstance(filename, str) or not filename:
+        place = _place(module)
+        # Neither the tree's own code nor what is installed (a venv inside a checkout).
+        if place is None or any(place.is_relative_to(p) for p in (inside, *installed)):
             continue
-        place = Path(filename).resolve()
-        if place.is_relative_to(inside) or any(place.is_relative_to(p) for p in installed):
-            continue  # the tree's own code, or what is installed (a venv in a checkout)
-        if any(place.is_relative_to(other) for other in others if other != inside):
+        if any(place.is_relative_to(other) for other in others):
             found.append(name)
     return tuple(sorted(found))
+
+
+def _place(module: object) -> Path | None:
+    filename = getattr(module, "__file__", None)
+    return Path(filename).resolve() if isinstance(filename, str) and filename else None
 
 
 def _from_inside(name: str, tree: Path) -> bool:
