@@ -280,7 +280,10 @@ def test_a_restarted_session_that_is_reused_drops_the_collector_it_was_started_w
     # collector started first stops, and neither its plan nor its data is left behind.
     root = _project(tmp_path / "p")
     (root / "drop.py").write_text(REUSED_AFTER_THE_RESTART, encoding="utf-8")
-    done = _run(root, child_env, sys.executable, "drop.py", root)
+    # Without the suite's own measuring of its child processes: its collector would be the
+    # one running there.
+    env = {k: v for k, v in child_env.items() if not k.startswith("COVERAGE_PROCESS_")}
+    done = _run(root, env, sys.executable, "drop.py", root)
     assert done.returncode == 0, done.stdout + done.stderr
     found = json.loads(done.stdout.strip().splitlines()[-1])
     assert found == {"measuring": False, "plan left": False, "data left": False}

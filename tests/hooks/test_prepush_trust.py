@@ -372,8 +372,8 @@ def test_stale_classic_bytecode_a_subprocess_reads_makes_the_pass_not_answer_the
     setup = with_hook(tmp_path, files, TESTS_AND_LINT)
     env = minimal_env()
     source = setup.worktree / "pkg" / "calc.py"
-    compiled = subprocess.run(
-        [sys.executable, "-m", "compileall", "-q", "pkg"], cwd=setup.worktree, check=False
+    compiled = subprocess.run(  # where Python writes bytecode by default: no prefix
+        [sys.executable, "-m", "compileall", "-q", "pkg"], cwd=setup.worktree, env=env, check=False
     )
     assert compiled.returncode == 0
     # A same-size edit with the old mtime put back: Python still trusts the old bytecode.
