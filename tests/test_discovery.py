@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from gatekeeper.gate import Gate, load_setup
 from gatekeeper.model import CheckResult
 from gatekeeper.project import discovery
 from tests.conftest import make_project
+from tests.gate_runs import run_module
 
 UNUSED_IMPORT = '"""A module with an unused import."""\n\nimport os\n'
 WRONG_TYPE = '"""A module with a type error."""\n\nX: int = "one"\n'
@@ -128,14 +128,7 @@ def gated(root: Path, argv: list[str]) -> subprocess.CompletedProcess[str]:
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "GATEKEEPER_", "GIT_"))
     }
-    return subprocess.run(
-        [sys.executable, "-m", *argv],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return run_module(root, env, *argv)
 
 
 @pytest.mark.parametrize(

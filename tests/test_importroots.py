@@ -101,6 +101,16 @@ def src_project(root: Path, package: str = "pkg") -> Path:
     return main
 
 
+def with_hook(tmp_path: Path, main: Path, python: Path) -> Path:
+    """A bare ``origin`` holding ``main``, and the pre-push hook installed by ``python``."""
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    git(main, "remote", "add", "origin", str(remote))
+    git(main, "push", "-q", "origin", "main")
+    assert run(main, python, "-m", "gatekeeper", "hook", "install").returncode == 0
+    return remote
+
+
 def shell_env() -> dict[str, str]:
     prefixes = ("PYTEST_", "GATEKEEPER_", "GIT_", "PYTHONPATH", "VIRTUAL_ENV")
     return {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
@@ -141,11 +151,7 @@ def test_a_push_tests_the_pushed_code_not_the_editable_checkout(
     # The main checkout has `a + b` in its working tree; the pushed branch `a - b`.
     main = src_project(tmp_path, package)
     python = make_venv(tmp_path / "venv", main, "pth")
-    remote = tmp_path / "remote.git"
-    git(tmp_path, "init", "-q", "--bare", str(remote))
-    git(main, "remote", "add", "origin", str(remote))
-    git(main, "push", "-q", "origin", "main")
-    assert run(main, python, "-m", "gatekeeper", "hook", "install").returncode == 0
+    remote = with_hook(tmp_path, main, python)
 
     pushed = run(main, "git", "push", "origin", "broken")
 
@@ -292,11 +298,7 @@ def test_a_package_the_pushed_tree_deleted_is_not_imported_from_the_editable_che
     git(main, "add", "-A")
     git(main, "commit", "-q", "-m", "helpers")
     python = make_venv(tmp_path / "venv", main, "pth")
-    remote = tmp_path / "remote.git"
-    git(tmp_path, "init", "-q", "--bare", str(remote))
-    git(main, "remote", "add", "origin", str(remote))
-    git(main, "push", "-q", "origin", "main")
-    assert run(main, python, "-m", "gatekeeper", "hook", "install").returncode == 0
+    remote = with_hook(tmp_path, main, python)
     git(main, "switch", "-q", "-c", "dropped")
     git(main, "rm", "-q", "-r", "src/helpers")
     git(main, "commit", "-q", "-m", "drop helpers")
