@@ -43,6 +43,14 @@ TRANSPORT: Final = frozenset(
 )
 
 
+# Settings of the repository that would make git answer otherwise than a fresh clone does: the
+# user's hooks never fire, and a tracked symlink is checked out as a symlink (with
+# `core.symlinks = false` git writes a plain file, and a gate in a temporary worktree would not
+# see what the link holds). Replacement objects (`git replace`, which a push does not send) are
+# ignored through GIT_NO_REPLACE_OBJECTS: gatekeeper judges the objects a clone gets.
+PINNED: Final = ("-c", "core.hooksPath=/dev/null", "-c", "core.symlinks=true")
+
+
 def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """This process's environment without ``GIT_*`` variables but :data:`TRANSPORT`, plus
     ``extra``."""
@@ -59,12 +67,12 @@ def git(
     stdin: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``git args`` in ``cwd``. With ``check``, a non-zero exit raises :class:`GitError`."""
-    argv = ["git", "-c", "core.hooksPath=/dev/null", *args]
+    argv = ["git", *PINNED, *args]
     try:
         done = subprocess.run(
             argv,
             cwd=cwd,
-            env=clean_env(env),
+            env={**clean_env(env), "GIT_NO_REPLACE_OBJECTS": "1"},
             input=stdin,
             capture_output=True,
             text=True,
@@ -78,7 +86,7 @@ def git(
         raise GitError(f"could not run git ({error}); install git 2.38 or newer.") from None
     if check and done.returncode != 0:
         raise GitError(
-            f"`{shlex.join(argv[3:])}` failed in {cwd} (exit status {done.returncode}): "
+            f"`{shlex.join(args)}` failed in {cwd} (exit status {done.returncode}): "
             f"{done.stderr.strip() or done.stdout.strip()}"
         )
     return done

@@ -425,3 +425,47 @@ def test_a_failing_test_hidden_from_the_worktree_is_never_served_from_the_cache(
 
     assert_rejected(pushed, setup)
     assert "test_broken" in pushed.stderr
+
+
+def test_a_replacement_object_does_not_stand_in_for_the_pushed_code(tmp_path: Path) -> None:
+    # `git replace` makes this repository read the old, passing file wherever the broken one is
+    # named; a push sends the broken one, and a clone never sees the replacement.
+    setup = with_hook(tmp_path, {}, TESTS_AND_LINT)
+    source = setup.worktree / "pkg" / "__init__.py"
+    good = git(setup.worktree, "rev-parse", "HEAD:pkg/__init__.py")
+    source.write_text(source.read_text().replace("a + b", "a - b"))
+    commit_everything(setup, "add subtracts")
+    bad = git(setup.worktree, "rev-parse", "HEAD:pkg/__init__.py")
+    git(setup.worktree, "replace", bad, good)
+
+    pushed = push(setup, minimal_env())
+
+    assert_rejected(pushed, setup)
+    assert "test_add" in pushed.stderr
+
+
+LINKED_TEST = (
+    "from pkg import add\n\n\ndef test_add_negative() -> None:\n    assert add(-1, -1) == -3\n"
+)
+
+
+def test_a_tracked_symlink_is_a_symlink_in_the_gate_whatever_core_symlinks_says(
+    tmp_path: Path,
+) -> None:
+    # With core.symlinks = false git writes a tracked link as a plain file holding its target:
+    # the tests behind the link would never run in the hook's temporary worktree.
+    setup = with_hook(tmp_path, {"shared/test_negative.py": LINKED_TEST}, TESTS_AND_LINT)
+    (setup.worktree / "tests" / "linked").symlink_to("../shared")
+    pyproject = setup.worktree / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace(
+            "[tool.pytest.ini_options]\n", '[tool.pytest.ini_options]\ntestpaths = ["tests"]\n'
+        )
+    )
+    commit_everything(setup, "link the shared tests")
+    git(setup.worktree, "config", "core.symlinks", "false")
+
+    pushed = push(setup, minimal_env())
+
+    assert_rejected(pushed, setup)
+    assert "test_add_negative" in pushed.stderr
