@@ -242,6 +242,8 @@ class Gate:
             return (
                 f"{settings.source or configuration.PYPROJECT} sets [tool.gatekeeper] cache = false"
             )
+        if self.cache.note:  # the ignored files could not be keyed: the note says why
+            return self.cache.note
         return "the content has no git tree id to key the cache (outside git, or git failed)"
 
     def narrowed(self, why: str | None = None) -> None:

@@ -416,7 +416,7 @@ def test_a_failing_test_hidden_from_the_worktree_is_never_served_from_the_cache(
     env = minimal_env()
     judged = gate(setup.worktree, env)
     assert judged.returncode == 0, judged.stdout  # without the file, the suite passes here
-    assert "the result cache is off for this run" in judged.stdout
+    assert "tests ran again: the result cache is off for this run" in judged.stdout
     assert "skip-worktree or assume-unchanged (tests/test_broken.py" in judged.stdout
     again = gate(setup.worktree, env)
     assert "passed before" not in again.stdout
