@@ -22,7 +22,7 @@ import pytest
 from gatekeeper import receipt
 from gatekeeper.cache import bytecode, passes
 from gatekeeper.checks.base import TestOutcome
-from gatekeeper.checks.measure import ENV, dead_data_dirs, remove_data_dir
+from gatekeeper.checks.measure import ENV
 from gatekeeper.errors import GatekeeperError
 from gatekeeper.evals.recorder import carries_case, is_case
 from gatekeeper.gate import Gate
@@ -33,6 +33,7 @@ from gatekeeper.model import Finding, Report
 from gatekeeper.project import discovery, workfolder
 from gatekeeper.reports import json as json_report
 from gatekeeper.reports import terminal
+from gatekeeper.resources.coveragedata import dead_data_dirs, remove_data_dir
 from pytest_gatekeeper import evalrecording, integration, options, selection, sessioncoverage
 from pytest_gatekeeper.evalrecording import EvalRecording
 from pytest_gatekeeper.integration import IntegrationGate
