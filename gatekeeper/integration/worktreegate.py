@@ -46,7 +46,6 @@ _SESSION_VARIABLES: Final = (
     "PYTEST_CURRENT_TEST",
     "PYTHONPYCACHEPREFIX",
 )
-DEFAULT_REPORT: Final = ".gatekeeper/report.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,8 +171,7 @@ def report_path(tree: Path) -> Path:
         raw, _ = configuration.read_pyproject(configuration.find_project_root(tree))
     except ConfigError:
         raw = {}  # the gate itself reports the broken file, and leaves no report: fails closed
-    configured = raw.get("report")
-    return tree / (configured if isinstance(configured, str) else DEFAULT_REPORT)
+    return tree / str(configuration.written(raw, "report"))
 
 
 def verdict_from(exit_status: int, report: Path, unseen: Sequence[str] | None = None) -> Verdict:

@@ -163,5 +163,4 @@ def _report_path(worktree: Path) -> str:
         raw, _ = configuration.read_pyproject(worktree)
     except GatekeeperError:
         raw = {}
-    configured = raw.get("report")
-    return configured if isinstance(configured, str) else ".gatekeeper/report.json"
+    return str(configuration.written(raw, "report"))
