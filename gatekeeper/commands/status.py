@@ -11,7 +11,7 @@ from pathlib import Path
 from gatekeeper.errors import EXIT_OK, UsageError
 from gatekeeper.history import floor, view
 from gatekeeper.history.store import location
-from gatekeeper.worktrees import status as worktree_status
+from gatekeeper.worktrees import listing
 
 HELP = (
     "Every worktree's last gate run and where it stands, then the floor's figures: first-try "
@@ -45,7 +45,7 @@ def run(args: argparse.Namespace, rest: list[str]) -> int:
                 "--json and --html, or run them without --watch."
             )
         return _watch(start, span, args.since)
-    found = floor.collect(start, span, worktree_status.collect)
+    found = floor.collect(start, span, listing.collect)
     if args.html is not None:
         from gatekeeper.history import dashboard
 
@@ -71,7 +71,7 @@ def _watch(start: Path, span: float, since: str) -> int:
         return [
             title,
             "",
-            *view.lines(floor.collect(start, span, worktree_status.collect), since),
+            *view.lines(floor.collect(start, span, listing.collect), since),
         ]
 
     changes = watch.StoreChanges(path)

@@ -1,7 +1,7 @@
 """The floor: every worktree with its last recorded gate run, and the figures of a window.
 
 The worktrees and how each stands against its base and the others (ahead/behind, conflicts by
-``git merge-tree``, ports, database) are given, as :mod:`gatekeeper.worktrees.status` finds them
+``git merge-tree``, ports, database) are given, as :mod:`gatekeeper.worktrees.listing` finds them
 (the history sits below the worktrees and never imports them); the last run
 and the figures from the history store. gatekeeper's own temporary worktrees (the hook's,
 ``integrate``'s) are not listed: their runs are recorded for the worktree that started them.
@@ -25,7 +25,7 @@ from gatekeeper.history.origin import temporaries
 from gatekeeper.history.store import Store, path_in
 
 if TYPE_CHECKING:
-    from gatekeeper.worktrees import status as worktree_status
+    from gatekeeper.worktrees import listing
 
 _SPAN: Final = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
 _UNIT: Final = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -71,7 +71,7 @@ class LastRun:
 class Worktree:
     """One line of the floor."""
 
-    place: worktree_status.Status
+    place: listing.Status
     last: LastRun | None = None
 
     def as_dict(self, now: float) -> dict[str, object]:
@@ -108,11 +108,11 @@ class Floor:
 def collect(
     start: Path,
     span: float,
-    places: Callable[[Path], Iterable[worktree_status.Status]],
+    places: Callable[[Path], Iterable[listing.Status]],
     now: float | None = None,
 ) -> Floor:
     """The floor of the repository around ``start``: its worktrees, as ``places`` finds them
-    (:func:`gatekeeper.worktrees.status.collect`), with their last runs, and figures over the
+    (:func:`gatekeeper.worktrees.listing.collect`), with their last runs, and figures over the
     last ``span`` seconds."""
     common = repository.common_dir(start)
     if common is None:
