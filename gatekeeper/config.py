@@ -372,7 +372,9 @@ CORE_OPTIONS: Final[tuple[Option, ...]] = (
         "evals.baseline",
         "str",
         "evals/baseline.json",
-        "The committed baseline of eval results, written by `gatekeeper evals baseline`.",
+        "The committed baseline of eval results, written by `gatekeeper evals baseline`, "
+        "relative to the project root and inside it.",
+        rule=_inside_project,
     ),
     # -- end evals --
     # -- integration (docs/integration.md) --
