@@ -36,7 +36,9 @@ says which file to remove. Nothing is removed.
 
 Hashing is bounded (:data:`MAX_FILES`, :data:`MAX_BYTES`). Past that bound, or when a file
 cannot be read, the inputs cannot be keyed: :attr:`Inputs.digest` is None, and the run's passes
-are neither reused nor stored. Symbolic links are keyed by their target, never followed; other
+are neither reused nor stored. Symbolic links are keyed by their target, never followed; a link
+anywhere in the worktree that leads to something outside it (or into a ``.git``) makes the inputs
+unkeyable, since what is read through it is in no key and a clean checkout lacks it; other
 special files (sockets, pipes) by their kind, never opened.
 """
 
@@ -136,6 +138,7 @@ def scan(worktree: Path) -> Inputs:
     try:
         for entry in sorted(filter(None, listed.stdout.split("\0"))):
             _visit(walk, entry.rstrip("/"))
+        _refuse_links_out(worktree)
         for link in _populated_submodules(worktree, _refuse_edited_submodules(worktree)):
             walk.add(f"{link}/", "populated submodule")
         stale = stale_bytecode(worktree)
@@ -194,6 +197,34 @@ def _stale_in(worktree: Path, pycache: Path, files: list[str]) -> list[tuple[str
     return found
 
 
+def _refuse_links_out(worktree: Path) -> None:
+    """The tree id holds a link's text, not what is read through it: a link in the tree
+    (tracked, or untracked and not ignored) whose target exists outside the worktree, or in a
+    ``.git``, leads to content no key holds and a clean clone lacks."""
+    listed = repository.git(
+        worktree, "ls-files", "-z", "--cached", "--others", "--exclude-standard", check=False
+    ).stdout
+    for name in sorted(set(filter(None, listed.split("\0")))):
+        path = worktree / name
+        if path.is_symlink():
+            _refuse_if_out(worktree, name, path)
+
+
+def _refuse_if_out(worktree: Path, name: str, link: Path) -> None:
+    """Raise :class:`_Unkeyable` when ``link`` leads to something outside the worktree's own
+    files (a dangling link leads to nothing a run can read)."""
+    target = link.resolve()
+    if not target.exists():
+        return
+    root = worktree.resolve()
+    if target.is_relative_to(root) and ".git" not in target.relative_to(root).parts:
+        return
+    raise _Unkeyable(
+        f"the link {name} leads outside the worktree ({target}), whose content no key holds "
+        "and a clean checkout does not have"
+    )
+
+
 def _populated_submodules(worktree: Path, links: list[str]) -> list[str]:
     """The submodules (and embedded repositories) whose folder holds anything."""
     return [
@@ -237,6 +268,7 @@ def _visit(walk: _Walk, name: str) -> None:
     except OSError as error:
         raise _Unkeyable(f"cannot read {name}: {error.strerror}") from None
     if stat.S_ISLNK(mode):
+        _refuse_if_out(walk.root, name, path)
         walk.add(name, f"link {_target(name, path)}")
     elif stat.S_ISDIR(mode):
         _visit_folder(walk, name, path)

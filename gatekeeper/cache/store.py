@@ -191,8 +191,8 @@ class Cache:
             return cls.off(settings)  # no key, so no reuse: every check runs
         if found.digest is None:
             note = (
-                f"the result cache is off for this run: the ignored files cannot be keyed "
-                f"({found.problem}), and a pass may rest on them (docs/trust.md)"
+                f"the result cache is off for this run: what the run could read cannot be "
+                f"keyed ({found.problem}), and a pass may rest on it (docs/trust.md)"
             )
             return cls.off(settings, note)
         place = relative(settings.root, worktree)

@@ -469,3 +469,33 @@ def test_a_tracked_symlink_is_a_symlink_in_the_gate_whatever_core_symlinks_says(
 
     assert_rejected(pushed, setup)
     assert "test_add_negative" in pushed.stderr
+
+
+IMPL_TEST = "from pkg.impl import VALUE\n\n\ndef test_value() -> None:\n    assert VALUE == 1\n"
+
+
+def test_a_pass_read_through_a_tracked_link_out_of_the_tree_does_not_serve_the_push(
+    tmp_path: Path,
+) -> None:
+    # The tree holds the link's text, not what the tests read through it; a clean clone has
+    # no target at all.
+    setup = with_hook(tmp_path, {"tests/test_impl.py": IMPL_TEST}, TESTS_AND_LINT)
+    outside = tmp_path / "somewhere" / "impl.py"
+    outside.parent.mkdir()
+    outside.write_text("VALUE = 1\n")
+    (setup.worktree / "pkg" / "impl.py").symlink_to("../../somewhere/impl.py")
+    commit_everything(setup, "the implementation lives elsewhere")
+    env = minimal_env()
+    judged = gate(setup.worktree, env)
+    assert judged.returncode == 0, judged.stdout
+    assert "the result cache is off for this run" in judged.stdout
+    assert "pkg/impl.py leads outside the worktree" in judged.stdout
+    outside.write_text("VALUE = 22\n")
+    again = gate(setup.worktree, env)
+    assert again.returncode == 1, again.stdout  # never the earlier pass: the target changed
+
+    pushed = push(setup, env)
+
+    assert GATED in pushed.stderr, pushed.stderr
+    assert_rejected(pushed, setup)
+    assert "No module named 'pkg.impl'" in pushed.stderr  # a clean checkout has no target
