@@ -499,3 +499,24 @@ def test_a_pass_read_through_a_tracked_link_out_of_the_tree_does_not_serve_the_p
     assert GATED in pushed.stderr, pushed.stderr
     assert_rejected(pushed, setup)
     assert "No module named 'pkg.impl'" in pushed.stderr  # a clean checkout has no target
+
+
+SITE_TEST = 'import os\n\n\ndef test_site() -> None:\n    assert os.environ.get("SITE") == "1"\n'
+
+
+def test_a_tracked_sitecustomize_at_an_import_root_is_refused_not_imported(
+    tmp_path: Path,
+) -> None:
+    # Python imports sitecustomize from PYTHONPATH at start-up, where the temporary worktree's
+    # gate puts the tree's import roots; CI, running from the root, never imports it.
+    files = {
+        "sitecustomize.py": 'import os\n\nos.environ["SITE"] = "1"\n',
+        "tests/test_site.py": SITE_TEST,
+    }
+    setup = with_hook(tmp_path, files, '\n[tool.gatekeeper]\nchecks = ["tests"]\n')
+    git(setup.worktree, "commit", "-q", "--allow-empty", "-m", "nothing judged yet")
+
+    pushed = push(setup, minimal_env())
+
+    assert_rejected(pushed, setup)
+    assert "sitecustomize.py" in pushed.stderr and "at start-up" in pushed.stderr
