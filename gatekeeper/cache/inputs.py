@@ -131,7 +131,7 @@ def scan(worktree: Path) -> Inputs:
     )
     if listed.returncode != 0:
         return Inputs((), None, f"git could not list the ignored files: {listed.stderr.strip()}")
-    hidden = _hidden(worktree)
+    hidden = _hidden(worktree) or _attributed(worktree)
     if hidden:
         return Inputs((), None, hidden)
     walk = _Walk(worktree)
@@ -161,6 +161,18 @@ def _hidden(worktree: Path) -> str:
         f"{len(hidden)} tracked file(s) are marked skip-worktree or assume-unchanged ({shown}: "
         "a sparse checkout or `git update-index`), so the files on disk are not the tree git "
         "records"
+    )
+
+
+def _attributed(worktree: Path) -> str:
+    """Why the tree id may not hold the bytes on disk, when the repository's own attributes
+    file converts what git reads (line endings, encodings); "" when it does not."""
+    path, lines = repository.local_attributes(worktree)
+    if not lines:
+        return ""
+    return (
+        f"{path} sets attributes that convert what git reads ({lines[0]}), so the tree id is "
+        "not the bytes on disk, and a clone in CI does not have that file"
     )
 
 

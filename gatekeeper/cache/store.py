@@ -76,7 +76,9 @@ def tree_id(worktree: Path) -> str:
         env = {"GIT_INDEX_FILE": str(copy)}
         _unhide(worktree, env)
         derived = _untracked_derived(worktree, env)
-        repository.git(worktree, "add", "-A", "--", ":/", env=env)
+        # The bytes on disk, as the tests read them: no filter of the user's configuration.
+        unfiltered = repository.unfiltered(worktree)
+        repository.git(worktree, *unfiltered, "add", "-A", "--", ":/", env=env)
         # Dropped afterwards: exclude pathspecs in `add` fail when they name an ignored path.
         if derived:
             repository.git(

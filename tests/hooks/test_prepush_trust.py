@@ -520,3 +520,33 @@ def test_a_tracked_sitecustomize_at_an_import_root_is_refused_not_imported(
 
     assert_rejected(pushed, setup)
     assert "sitecustomize.py" in pushed.stderr and "at start-up" in pushed.stderr
+
+
+SCRIPT_TEST = """\
+import subprocess
+from pathlib import Path
+
+
+def test_script_runs() -> None:
+    script = Path(__file__).resolve().parents[1] / "tools" / "hello.sh"
+    assert subprocess.run([str(script)], check=False).returncode == 0
+"""
+
+
+def test_an_executable_bit_git_is_told_to_ignore_does_not_serve_the_push(tmp_path: Path) -> None:
+    # core.fileMode = false: git no longer sees the bit, so the tree id is the commit's, where
+    # the script is not executable; a clean clone cannot run it.
+    files = {"tools/hello.sh": "#!/bin/sh\nexit 0\n", "tests/test_script.py": SCRIPT_TEST}
+    setup = with_hook(tmp_path, files, TESTS_AND_LINT)
+    git(setup.worktree, "config", "core.fileMode", "false")
+    (setup.worktree / "tools" / "hello.sh").chmod(0o755)
+    assert git(setup.worktree, "status", "--porcelain") == ""
+    git(setup.worktree, "commit", "-q", "--allow-empty", "-m", "nothing git sees")
+    env = minimal_env()
+    assert gate(setup.worktree, env).returncode == 0  # here, the script runs
+
+    pushed = push(setup, env)
+
+    assert GATED in pushed.stderr, pushed.stderr
+    assert_rejected(pushed, setup)
+    assert "test_script_runs" in pushed.stderr
