@@ -136,18 +136,26 @@ def scan(worktree: Path) -> Inputs:
         return Inputs((), None, hidden)
     walk = _Walk(worktree)
     try:
-        for entry in sorted(filter(None, listed.stdout.split("\0"))):
-            _visit(walk, entry.rstrip("/"))
-        _refuse_links_out(worktree)
-        for link in _populated_submodules(worktree, _refuse_edited_submodules(worktree)):
-            walk.add(f"{link}/", "populated submodule")
-        stale = stale_bytecode(worktree)
-        for name, fact in stale:
-            walk.add(name, fact)
+        stale = _walk(walk, listed.stdout)
     except _Unkeyable as error:
         return Inputs(tuple(name for name, _ in walk.found), None, str(error))
     names = tuple(name for name, _ in stale)
     return Inputs(tuple(name for name, _ in walk.found), _digest(walk.found), stale=names)
+
+
+def _walk(walk: _Walk, listed: str) -> list[tuple[str, str]]:
+    """Add every input to ``walk``: the ignored files git ``listed``, populated submodules and
+    stale bytecode (returned); raises :class:`_Unkeyable` when they cannot be keyed."""
+    worktree = walk.root
+    for entry in sorted(filter(None, listed.split("\0"))):
+        _visit(walk, entry.rstrip("/"))
+    _refuse_links_out(worktree)
+    for link in _populated_submodules(worktree, _refuse_edited_submodules(worktree)):
+        walk.add(f"{link}/", "populated submodule")
+    stale = stale_bytecode(worktree)
+    for name, fact in stale:
+        walk.add(name, fact)
+    return stale
 
 
 def _hidden(worktree: Path) -> str:
