@@ -11,7 +11,8 @@ run, keyed by its content, except what is known to be none:
   ``htmlcov/``;
 - environments: a virtual environment (any folder holding ``pyvenv.cfg``), a conda environment
   (``conda-meta/``), ``.tox/`` and ``.nox/``. What is installed is keyed as the environment
-  (every distribution with its version: :mod:`gatekeeper.cache.environment`);
+  (every distribution with its version, and what no distribution records by content:
+  :mod:`gatekeeper.cache.environment`);
 - editor and system metadata: ``.idea/``, ``.vscode/``, ``.DS_Store``, ``Thumbs.db``;
 - the ``.git`` of a repository nested in the worktree.
 

@@ -147,6 +147,8 @@ def commit_key(start: Path, commit: str) -> str | None:
         return None
     scrubbed = environment.scrubbed(os.environ, names)
     facts = environment.facts(scrubbed, names, start.resolve())
+    if facts.problem:
+        return None
     return key(tree, "", ".", facts.digest, HOOK_RUN)
 
 

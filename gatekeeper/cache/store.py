@@ -201,6 +201,9 @@ class Cache:
         # Taken now, at the start of the run, never later from a check's thread: by then the
         # test session may have changed sys.path and the variables.
         facts = environment.facts(os.environ, settings.strings("pass-env"), worktree.resolve())
+        if facts.problem:
+            note = f"the result cache is off for this run: {facts.problem} (docs/trust.md)"
+            return cls.off(settings, note)
         return cls(directory(common), facts, tree, found, settings, place, token)
 
     @classmethod
