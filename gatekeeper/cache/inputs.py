@@ -16,6 +16,9 @@ run, keyed by its content, except what is known to be none:
 - editor and system metadata: ``.idea/``, ``.vscode/``, ``.DS_Store``, ``Thumbs.db``;
 - the ``.git`` of a repository nested in the worktree.
 
+A folder that holds no file (besides tools' output, environments and metadata) is an input by
+its path: git tracks no folder, so a checkout lacks it (:func:`empty_folders`).
+
 A submodule's files are not hashed: the tree id holds its commit. But a fresh checkout (the
 pre-push hook's, a plain clone's) holds a submodule's folder empty, so a populated one is an
 input of its own: the worktree is not clean, and a pass made there does not answer a push.
@@ -89,6 +92,7 @@ class Inputs:
     digest: str | None
     problem: str = ""
     stale: tuple[str, ...] = ()  # bytecode written before its source last changed
+    empty: tuple[str, ...] = ()  # folders holding no file, which a checkout does not make
 
     @property
     def clean(self) -> bool:
@@ -137,26 +141,68 @@ def scan(worktree: Path) -> Inputs:
         return Inputs((), None, hidden)
     walk = _Walk(worktree)
     try:
-        stale = _walk(walk, listed.stdout)
+        stale, empty = _walk(walk, listed.stdout)
     except _Unkeyable as error:
         return Inputs(tuple(name for name, _ in walk.found), None, str(error))
     names = tuple(name for name, _ in stale)
-    return Inputs(tuple(name for name, _ in walk.found), _digest(walk.found), stale=names)
+    paths = tuple(name for name, _ in walk.found)
+    return Inputs(paths, _digest(walk.found), stale=names, empty=empty)
 
 
-def _walk(walk: _Walk, listed: str) -> list[tuple[str, str]]:
-    """Add every input to ``walk``: the ignored files git ``listed``, populated submodules and
-    stale bytecode (returned); raises :class:`_Unkeyable` when they cannot be keyed."""
+def _walk(walk: _Walk, listed: str) -> tuple[list[tuple[str, str]], tuple[str, ...]]:
+    """Add every input to ``walk``: the ignored files git ``listed``, populated submodules,
+    stale bytecode and empty folders (the last two returned); raises :class:`_Unkeyable` when
+    they cannot be keyed."""
     worktree = walk.root
     for entry in sorted(filter(None, listed.split("\0"))):
         _visit(walk, entry.rstrip("/"))
     _refuse_links_out(worktree)
-    for link in _populated_submodules(worktree, _refuse_edited_submodules(worktree)):
+    links = _refuse_edited_submodules(worktree)
+    for link in _populated_submodules(worktree, links):
         walk.add(f"{link}/", "populated submodule")
     stale = stale_bytecode(worktree)
     for name, fact in stale:
         walk.add(name, fact)
-    return stale
+    every = [f"{name}/" for name in empty_folders(worktree, links)]
+    for name in every:
+        walk.add(name, "empty folder")
+    # Named by the outermost: `outbox/` rather than `outbox/sent/` too.
+    empty = tuple(name for name in every if not any(name.startswith(o) for o in every if o != name))
+    return stale, empty
+
+
+def empty_folders(worktree: Path, links: list[str]) -> list[str]:
+    """The folders of the worktree that hold no file at any depth (besides tools' output,
+    environments and metadata), nested ones included: git tracks files, not folders, so a
+    checkout of the tree has none of them, though a test may rely on one. A submodule's folder
+    is one a checkout makes."""
+    found: list[str] = []
+    _holds_files(worktree, worktree, frozenset(links), found)
+    return sorted(found)
+
+
+def _holds_files(worktree: Path, folder: Path, links: frozenset[str], found: list[str]) -> bool:
+    """Whether ``folder`` holds a file a checkout may make it for; its empty subfolders are
+    added to ``found``."""
+    holds, empties = False, []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError as error:
+        raise _Unkeyable(f"cannot read {folder.relative_to(worktree)}/: {error.strerror}") from None
+    for entry in entries:
+        path = Path(entry.path)
+        name = path.relative_to(worktree).as_posix()
+        if not entry.is_dir(follow_symlinks=False):
+            holds = holds or entry.name not in METADATA
+        elif name in links:
+            holds = True
+        elif not _skipped(path):
+            if _holds_files(worktree, path, links, found):
+                holds = True
+            else:
+                empties.append(name)
+    found.extend(empties)
+    return holds
 
 
 def _hidden(worktree: Path) -> str:

@@ -550,3 +550,30 @@ def test_an_executable_bit_git_is_told_to_ignore_does_not_serve_the_push(tmp_pat
     assert GATED in pushed.stderr, pushed.stderr
     assert_rejected(pushed, setup)
     assert "test_script_runs" in pushed.stderr
+
+
+OUTBOX_TEST = """\
+from pathlib import Path
+
+
+def test_outbox_exists() -> None:
+    assert (Path(__file__).resolve().parents[1] / "outbox").is_dir()
+"""
+
+
+def test_a_pass_that_needed_an_empty_folder_does_not_serve_the_push(tmp_path: Path) -> None:
+    # git tracks no folder, so a clean clone has no empty one: the tree id cannot hold it.
+    setup = with_hook(tmp_path, {"tests/test_outbox.py": OUTBOX_TEST}, TESTS_AND_LINT)
+    (setup.worktree / "outbox" / "sent").mkdir(parents=True)
+    env = minimal_env()
+    judged = gate(setup.worktree, env)
+    assert judged.returncode == 0, judged.stdout
+    assert "will not answer a push from the cache" in judged.stdout
+    assert "empty folders a clean checkout does not have (outbox/)" in judged.stdout
+    commit_everything(setup, "nothing git sees")
+
+    pushed = push(setup, env)
+
+    assert GATED in pushed.stderr, pushed.stderr
+    assert_rejected(pushed, setup)
+    assert "test_outbox_exists" in pushed.stderr
