@@ -362,9 +362,10 @@ def unrecorded(roots: Sequence[str]) -> list[str]:
     recorded = _recorded(places)
     found: list[str] = []
     size = 0
-    for path in (p for place in places for p in _importable(place)):
-        if str(path) in recorded:
+    for name in (p for place in places for p in _importable(place)):
+        if name in recorded:
             continue
+        path = Path(name)
         try:
             size += path.stat().st_size
             if size > MAX_BYTES or len(found) >= MAX_FILES:
@@ -394,13 +395,14 @@ def _environment_places(roots: Sequence[str]) -> list[Path]:
     return places
 
 
-def _importable(place: Path) -> Iterator[Path]:
+def _importable(place: Path) -> Iterator[str]:
+    """The importable files under ``place`` as path strings (many thousands: no Path objects)."""
     if place.is_file():
-        yield place  # a zip or an egg on sys.path
+        yield str(place)  # a zip or an egg on sys.path
         return
     for folder, dirs, files in os.walk(place):
         dirs[:] = [d for d in dirs if not d.endswith(_METADATA)]
-        yield from (Path(folder, f) for f in files if f.endswith(_IMPORTABLE))
+        yield from (f"{folder}{os.sep}{f}" for f in files if f.endswith(_IMPORTABLE))
 
 
 def _recorded(places: Sequence[Path]) -> set[str]:
@@ -414,11 +416,19 @@ def _recorded(places: Sequence[Path]) -> set[str]:
                 lines = listing.read_text(encoding="utf-8", errors="replace").splitlines()
             except OSError:
                 continue
-            for line in lines:
-                # RECORD is CSV: a path holding a comma is quoted (it is then not found, and
-                # the file is keyed by content: more keyed, never less).
-                found.add(os.path.normpath(base / line.rsplit(",", 2)[0]))
+            found.update(_paths(str(base), lines))
     return found
+
+
+def _paths(base: str, lines: Sequence[str]) -> Iterator[str]:
+    """The absolute paths the ``lines`` of a listing name, relative to ``base``: as
+    :func:`_importable` spells them, normalised only where a ``..`` needs it.
+
+    RECORD is CSV: a path holding a comma is quoted (it is then not found, and the file is
+    keyed by content: more keyed, never less)."""
+    for line in lines:
+        name = f"{base}{os.sep}{line.rsplit(',', 2)[0]}"
+        yield os.path.normpath(name) if ".." in name or "/./" in name else name
 
 
 def _listing(folder: Path) -> tuple[Path, Path]:
