@@ -35,7 +35,7 @@ from gatekeeper.newcode import fingerprint
 from gatekeeper.newcode.hold import Policy
 from gatekeeper.plugins import collect_checks, collect_scorers, plugin_manager, table_for
 from gatekeeper.project import importroots
-from gatekeeper.project.paths import relative, resolve_paths
+from gatekeeper.project.paths import contained, relative, resolve_paths
 from gatekeeper.redaction import redact_result, redact_values
 from gatekeeper.version import installed_version
 
@@ -79,6 +79,8 @@ def load_setup(start: Path, overrides: Mapping[str, object] | None = None) -> Se
     paths = resolve_paths(root, settings.strings("paths"), _where(settings, "paths"))
     for key in ("lint.paths", "types.paths", "complexity.paths"):
         resolve_paths(root, settings.strings(key) or paths, _where(settings, key))
+    for key in ("baseline", "evals.baseline"):
+        contained(root, settings.text(key), _where(settings, key))
     worktree = repository.worktree_root(root) or root
     return Setup(settings, checks, worktree, paths, manager)
 

@@ -47,11 +47,12 @@ class TypesCheck:
             "json",
             "--no-error-summary",
             "--no-pretty",
-            # Never a cache shared by concurrent processes; `types.args` may still override it.
-            "--cache-dir",
-            str(cache),
             *config_args(context.root, settings.strings("types.args")),
             *settings.strings("types.args"),
+            # Never a cache shared by concurrent processes, and never one whose entries were not
+            # checked above: after `types.args` (which may not name one), so it wins.
+            "--cache-dir",
+            str(cache),
             *paths,
         )
         run = run_tool(argv, context.root, settings.number("types.timeout"))

@@ -24,12 +24,31 @@ def temporary_worktree(start: Path, commit: str, directory: Path) -> Iterator[Pa
     """A detached worktree of ``commit`` at ``directory``; removed however the block ends
     (Ctrl-C included). The user's hooks do not fire: every call goes through
     :func:`repository.git`."""
-    repository.git(start, "worktree", "add", "--detach", "--quiet", str(directory), commit)
+    _refuse_local_attributes(start)
+    # The committed bytes, as a clone in CI checks them out: no filter of the user's.
+    unfiltered = repository.unfiltered(start)
+    repository.git(
+        start, *unfiltered, "worktree", "add", "--detach", "--quiet", str(directory), commit
+    )
     try:
         _whole(start, directory)
         yield directory
     finally:
         remove_worktree(start, directory)
+
+
+def _refuse_local_attributes(start: Path) -> None:
+    """A checkout here applies the repository's own ``info/attributes``, which a clone in CI
+    does not have and no option switches off: when it may change the checked-out bytes, the
+    gate does not run."""
+    path, lines = repository.local_attributes(start)
+    if lines:
+        shown = "; ".join(lines[:3]) + (f" and {len(lines) - 3} more" if len(lines) > 3 else "")
+        raise GitError(
+            f"{path} sets attributes that change the files git checks out ({shown}); a clone "
+            "in CI does not have that file, so a temporary worktree would not hold what CI "
+            "judges. Move those lines to a committed .gitattributes, or remove them."
+        )
 
 
 def _whole(start: Path, directory: Path) -> None:
@@ -48,7 +67,7 @@ def _whole(start: Path, directory: Path) -> None:
             "per-worktree configuration). Run `git config extensions.worktreeConfig true`, or "
             "`git sparse-checkout reapply` in a checkout that uses it, then try again."
         )
-    repository.git(directory, "sparse-checkout", "disable")
+    repository.git(directory, *repository.unfiltered(start), "sparse-checkout", "disable")
     if repository.hidden_from_the_worktree(directory):
         raise GitError(
             f"the temporary worktree {directory} still leaves tracked files out of its checkout "
