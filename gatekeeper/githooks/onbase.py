@@ -80,7 +80,7 @@ def gate_merge(start: Path, label: str, commit: str, base: Base, say: Say) -> Ju
                 f"gatekeeper: {label} merged onto {base.name} passed the gate before on exactly "
                 "this content: accepted from the cache (no worktree, no tests run)"
             )
-            accepted.record(start, "hook", merged, base.commit)
+            accepted.record(start, "hook", merged, base.commit, settings=None)
             return Judgement(Verdict(True, cached=True), base)
         say(f"gatekeeper: gating {label} merged onto {base.name} in a temporary worktree ...")
         return Judgement(space.gate(merged, "push", None), base)

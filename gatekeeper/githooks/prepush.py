@@ -182,7 +182,7 @@ def gate_alone(start: Path, label: str, commit: str) -> Verdict:
             f"gatekeeper: {label} passed the gate before on exactly this content: "
             "accepted from the cache (no worktree, no tests run)"
         )
-        accepted.record(start, "hook", commit)
+        accepted.record(start, "hook", commit, settings=None)
         return Verdict(True)
     say(f"gatekeeper: gating {label} in a temporary worktree ...")
     return gate_commit(start, commit)
