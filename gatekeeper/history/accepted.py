@@ -1,7 +1,7 @@
 """The record of a verdict answered from the cache of passes, before any gate ran.
 
 The pre-push hook, ``integrate`` and ``land`` accept a commit whose tree the whole gate already
-passed (:mod:`gatekeeper.cache.passes`) without a temporary worktree or a child gate, so no
+passed (:mod:`gatekeeper.cache.gatepasses`) without a temporary worktree or a child gate, so no
 session records it (:mod:`gatekeeper.history.recording`). :func:`record` writes that answer: one
 run for the worktree that asked, its entry point, the commit and its tree, passed and cached,
 with no check details (none ran). Like every record, it never changes the verdict and never

@@ -71,7 +71,7 @@ class LastRun:
 class Worktree:
     """One line of the floor."""
 
-    place: listing.Status
+    place: listing.WorktreeState
     last: LastRun | None = None
 
     def as_dict(self, now: float) -> dict[str, object]:
@@ -108,7 +108,7 @@ class Floor:
 def collect(
     start: Path,
     span: float,
-    places: Callable[[Path], Iterable[listing.Status]],
+    places: Callable[[Path], Iterable[listing.WorktreeState]],
     now: float | None = None,
 ) -> Floor:
     """The floor of the repository around ``start``: its worktrees, as ``places`` finds them

@@ -19,7 +19,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Final
 
-from gatekeeper.cache import environment, passes
+from gatekeeper.cache import environment, gatepasses
 from gatekeeper.config import Settings
 from gatekeeper.errors import GitError
 from gatekeeper.git import repository
@@ -118,7 +118,7 @@ class Workspace:
         (:mod:`gatekeeper.history.accepted`). Otherwise the gate runs in a scrubbed
         environment, as the hook's does (docs/trust.md).
         """
-        if passes.accepts(self.repo, commit):
+        if gatepasses.accepts(self.repo, commit):
             accepted.record(self.repo, self.entry, commit, settings=self.settings)
             return Verdict(True, cached=True, accepted=True)
         names = pushconfig.read(self.repo, commit).pass_env
