@@ -35,7 +35,9 @@ def run(args: argparse.Namespace, rest: list[str]) -> int:
     base = args.onto or resolve_base(worktree, setup.settings.get("base"))
     names = args.branches or [current_branch(worktree)]
     print(f"gatekeeper integrate: {', '.join(names)} onto {base}", file=sys.stderr, flush=True)
-    result = gate_branches(worktree, base, names, None if args.verbose else subprocess.DEVNULL)
+    result = gate_branches(
+        setup.settings, worktree, base, names, None if args.verbose else subprocess.DEVNULL
+    )
     for line in outcome.lines(result):
         print(line)
     write(result, args.report or workfolder.prepare(worktree) / "integration.json")

@@ -38,7 +38,7 @@ def run(args: argparse.Namespace, rest: list[str]) -> int:
         ref = land.local_branch(repo, base)
         before = verify(repo, ref)
         output = None if args.verbose else subprocess.DEVNULL
-        result = gate_branches(repo, ref, [branch], output, "land")
+        result = gate_branches(setup.settings, repo, ref, [branch], output, "land")
         for line in outcome.lines(result):
             print(line)
         write(result, workfolder.prepare(repo) / "integration.json")

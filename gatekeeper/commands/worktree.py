@@ -100,7 +100,7 @@ def _database(record: WorktreeRecord) -> str:
     return f"{record.database['name']} ({record.database['backend']})"
 
 
-def _show_list(rows: list[listing.Status], as_json: bool) -> None:
+def _show_list(rows: list[listing.WorktreeState], as_json: bool) -> None:
     if as_json:
         print(json.dumps([row.as_dict() for row in rows], indent=2))
         return
@@ -113,7 +113,7 @@ def _show_list(rows: list[listing.Status], as_json: bool) -> None:
         )
 
 
-def _cells(row: listing.Status) -> tuple[str, ...]:
+def _cells(row: listing.WorktreeState) -> tuple[str, ...]:
     counts = "-" if row.ahead is None else f"+{row.ahead}/-{row.behind}"
     return (
         row.name,
@@ -127,7 +127,7 @@ def _cells(row: listing.Status) -> tuple[str, ...]:
     )
 
 
-def _conflicts(row: listing.Status) -> str:
+def _conflicts(row: listing.WorktreeState) -> str:
     found = ([f"base {row.base}"] if row.conflicts_base else []) + row.conflicts_with
     return ", ".join(found) if found else ("-" if row.conflicts_base is None else "none")
 

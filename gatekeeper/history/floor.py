@@ -2,7 +2,8 @@
 
 The worktrees and how each stands against its base and the others (ahead/behind, conflicts by
 ``git merge-tree``, ports, database) are given, as :mod:`gatekeeper.worktrees.listing` finds them
-(the history sits below the worktrees and never imports them); the last run
+(the history sits below the worktrees and never imports them, not even for types: what it reads
+of a worktree is :class:`Place`); the last run
 and the figures from the history store. gatekeeper's own temporary worktrees (the hook's,
 ``integrate``'s) are not listed: their runs are recorded for the worktree that started them.
 """
@@ -14,7 +15,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import Final, Protocol
 
 from gatekeeper.errors import UsageError
 from gatekeeper.git import repository
@@ -23,9 +24,6 @@ from gatekeeper.history import flaky as flakiness
 from gatekeeper.history.model import Run
 from gatekeeper.history.origin import temporaries
 from gatekeeper.history.store import Store, path_in
-
-if TYPE_CHECKING:
-    from gatekeeper.worktrees import listing
 
 _SPAN: Final = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
 _UNIT: Final = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -41,6 +39,27 @@ def window(text: str) -> float:
             "or w (for example --since 7d or --since 12h)."
         )
     return float(found.group(1)) * _UNIT[found.group(2)]
+
+
+class Place(Protocol):
+    """What the floor reads of a worktree (``gatekeeper.worktrees.listing.WorktreeState`` has
+    it): where it is, what it holds, and how it stands against its base and the others."""
+
+    name: str
+    path: str
+    branch: str | None
+    head: str | None
+    base: str | None
+    ports: dict[str, int]
+    database: str | None
+    ahead: int | None
+    behind: int | None
+    conflicts_base: bool | None
+    conflicts_with: list[str]
+
+    def as_dict(self) -> dict[str, object]:
+        """The worktree as ``worktree list --json`` shows it."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +90,7 @@ class LastRun:
 class Worktree:
     """One line of the floor."""
 
-    place: listing.Status
+    place: Place
     last: LastRun | None = None
 
     def as_dict(self, now: float) -> dict[str, object]:
@@ -108,7 +127,7 @@ class Floor:
 def collect(
     start: Path,
     span: float,
-    places: Callable[[Path], Iterable[listing.Status]],
+    places: Callable[[Path], Iterable[Place]],
     now: float | None = None,
 ) -> Floor:
     """The floor of the repository around ``start``: its worktrees, as ``places`` finds them

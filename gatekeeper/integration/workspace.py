@@ -19,7 +19,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Final
 
-from gatekeeper.cache import environment, passes
+from gatekeeper.cache import environment, gatepasses
+from gatekeeper.config import Settings
 from gatekeeper.errors import GitError
 from gatekeeper.git import repository
 from gatekeeper.history import accepted
@@ -54,26 +55,36 @@ class Workspace:
     """The private refs and worktrees of one run; use it as a context manager."""
 
     def __init__(
-        self, repo: Path, root: Path, run: str, held: Held, entry: str = "integrate"
+        self,
+        repo: Path,
+        root: Path,
+        run: str,
+        held: Held,
+        entry: str = "integrate",
+        settings: Settings | None = None,
     ) -> None:
         self.repo = repo
         self.root = root
         self.run = run
         self.held = held
         self.entry = entry  # who gates here, for the history: hook, integrate or land
+        self.settings = settings  # the caller's loaded setup's; None in the pre-push hook
 
     @classmethod
-    def open(cls, repo: Path, entry: str = "integrate") -> Workspace:
+    def open(
+        cls, repo: Path, entry: str = "integrate", settings: Settings | None = None
+    ) -> Workspace:
         """A new run in the repository holding ``repo``, after sweeping dead runs' leftovers;
         ``entry`` names the command its gates are recorded for (``hook``, ``integrate``,
-        ``land``)."""
+        ``land``), ``settings`` are the caller's loaded setup's (the history's keys, when a
+        gate is answered from the cache; ``None`` in a process that loaded no setup)."""
         root = runs_root(repo)
         sweep(repo)
         run = new_run_id()
         held = acquire(root / f"{run}.lock", wait=True)
         assert held is not None  # a blocking acquire always returns a lock
         (root / run).mkdir(parents=True)
-        return cls(repo, root, run, held, entry)
+        return cls(repo, root, run, held, entry, settings)
 
     def __enter__(self) -> Workspace:
         return self
@@ -107,8 +118,8 @@ class Workspace:
         (:mod:`gatekeeper.history.accepted`). Otherwise the gate runs in a scrubbed
         environment, as the hook's does (docs/trust.md).
         """
-        if passes.accepts(self.repo, commit):
-            accepted.record(self.repo, self.entry, commit)
+        if gatepasses.accepts(self.repo, commit):
+            accepted.record(self.repo, self.entry, commit, settings=self.settings)
             return Verdict(True, cached=True, accepted=True)
         names = pushconfig.read(self.repo, commit).pass_env
         scratch = self.root / self.run / name

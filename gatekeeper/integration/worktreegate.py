@@ -56,7 +56,7 @@ class Verdict:
     explanation: tuple[str, ...] = ()
     cached: bool = False  # every check's pass was reused from the result cache
     # No gate ran at all: a whole-gate pass of exactly this tree was stored before
-    # (gatekeeper.cache.passes), so no worktree was made and no child started.
+    # (gatekeeper.cache.gatepasses), so no worktree was made and no child started.
     accepted: bool = False
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from gatekeeper.config import Settings
 from gatekeeper.errors import UsageError
 from gatekeeper.gate import load_setup
 from gatekeeper.git import scope
@@ -26,10 +27,12 @@ def adopt(start: Path, key: str) -> WorktreeRecord:
         raise UsageError(f"no git worktree at or named {key!r}; see `git worktree list`.")
     if found.main:
         raise UsageError(f"{found.path} is the main checkout; only linked worktrees are adopted.")
-    record = _existing(start, found) or _fresh(start, found)
-    records.save(start, record)
-    setup = load_setup(found.path)
+    record = _existing(start, found)
+    name = _new_name(start, found) if record is None else record.name
+    setup = load_setup(found.path)  # once: the base of a new record and its resources
     settings = setup.settings
+    record = record or _fresh(found, name, settings)
+    records.save(start, record)
     wanted = [n for n in settings.strings("worktree.ports") if n not in record.ports]
     resources.reserve_ports(record, wanted, settings, lambda: records.save(start, record))
     if record.database is None and resources.wants_database(settings):
@@ -50,13 +53,18 @@ def _existing(start: Path, found: locations.GitWorktree) -> WorktreeRecord | Non
     return None
 
 
-def _fresh(start: Path, found: locations.GitWorktree) -> WorktreeRecord:
+def _new_name(start: Path, found: locations.GitWorktree) -> str:
+    """The name a new record of ``found`` gets: its directory's, unless another record has it."""
     name = records.check_name(found.path.name)
     if records.load(start, name) is not None:
         raise UsageError(
             f"another worktree is already recorded as {name!r}; rename the directory "
             f"{found.path} before adopting it."
         )
-    base = load_setup(found.path).settings.get("base") or scope.detect_base(found.path)
+    return name
+
+
+def _fresh(found: locations.GitWorktree, name: str, settings: Settings) -> WorktreeRecord:
+    base = settings.get("base") or scope.detect_base(found.path)
     assert isinstance(base, str)
     return WorktreeRecord(name, str(found.path), found.branch, base, created=time.time())

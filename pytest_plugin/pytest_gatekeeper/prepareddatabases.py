@@ -13,8 +13,7 @@ from pytest_gatekeeper import options
 from pytest_gatekeeper.isolation import Isolation
 
 if TYPE_CHECKING:
-    from gatekeeper.gate import Setup
-    from gatekeeper.resources.databases.prepared import Ahead
+    from gatekeeper.resources.databases.prepared import Ahead, Loaded
 
 PLUGIN_NAME = "gatekeeper-databases-ahead"
 
@@ -37,10 +36,11 @@ class DatabasesAhead:
         self.isolation = isolation
         self.ahead: Ahead | None = None
 
-    def _setup(self) -> Setup:
+    def _setup(self) -> Loaded:
         # Called in the background thread: the process's one setup, loaded there if nobody
         # loaded it yet.
-        return options.setup(self.config, self.config.rootpath)
+        setup = options.setup(self.config, self.config.rootpath)
+        return setup.settings, setup.manager
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         from gatekeeper.errors import GatekeeperError

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from gatekeeper import receipt
-from gatekeeper.cache import bytecode, passes
+from gatekeeper.cache import bytecode, gatepasses
 from gatekeeper.checks.base import TestOutcome
 from gatekeeper.checks.measure import ENV
 from gatekeeper.errors import GatekeeperError
@@ -285,7 +285,7 @@ class GateSession:
         nested = os.environ.get(NESTED_ENV) == "1"
         path = None if nested else str(self.gate.setup.report_path())
         terminal.emit(terminal.render(self.report, path), _writer(terminalreporter))
-        caveat = passes.caveat(self.gate.cache) if self.report.passed else self.gate.cache.note
+        caveat = gatepasses.caveat(self.gate.cache) if self.report.passed else self.gate.cache.note
         if caveat:  # -- trust: why this pass will not serve a push (docs/trust.md) --
             terminalreporter.write_line(f"note: {caveat}")
         if self.report_problem:

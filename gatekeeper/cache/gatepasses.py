@@ -41,7 +41,7 @@ from gatekeeper.cache.store import Cache, commit_tree, directory, write_entry
 from gatekeeper.errors import GatekeeperError
 from gatekeeper.git import repository
 from gatekeeper.model import Report
-from gatekeeper.newcode.hold import Policy
+from gatekeeper.newcode.policy import Policy
 from gatekeeper.project import pushconfig
 from gatekeeper.project.paths import relative
 
