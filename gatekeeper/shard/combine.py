@@ -100,30 +100,40 @@ def read(paths: Iterable[Path], own: Content, config: str) -> list[Found]:
 def _shape(found: Sequence[Found]) -> list[str]:
     """Each shard complete, named as it says, from one shard count, once each, none missing."""
     problems = [_incomplete(f) for f in found if not f.partial.complete]
-    for f in found:
-        named = FOLDER.fullmatch(f.folder.name)
-        spec = f.partial.spec
-        if named is not None and (int(named[1]), int(named[2])) != (spec.index, spec.count):
-            problems.append(f"{f.folder} holds the partial result of shard {spec}, not its own")
+    problems += [p for p in map(_misnamed, found) if p]
     counts = sorted({f.partial.spec.count for f in found})
     if len(counts) > 1:
         shown = "; ".join(f"{f.folder}: shard {f.partial.spec}" for f in found)
-        problems.append(f"the shards come from different shard counts ({shown})")
-        return problems
+        return [*problems, f"the shards come from different shard counts ({shown})"]
     by_index: dict[int, list[Found]] = {}
     for f in found:
         by_index.setdefault(f.partial.spec.index, []).append(f)
-    for index, same in sorted(by_index.items()):
-        if len(same) > 1:
-            shown = ", ".join(str(f.folder) for f in same)
-            problems.append(f"shard {index} is given more than once: {shown}")
-    for index in range(1, (counts or [0])[0] + 1):
-        if index not in by_index:
-            problems.append(
-                f"shard {index} of {counts[0]} is missing (no shard-{index}-of-{counts[0]} "
-                "folder): its share of the tests is unknown; run it, or download its artifact"
-            )
-    return problems
+    return problems + _duplicated(by_index) + _missing(set(by_index), counts[0] if counts else 0)
+
+
+def _duplicated(by_index: dict[int, list[Found]]) -> list[str]:
+    return [
+        f"shard {index} is given more than once: {', '.join(str(f.folder) for f in same)}"
+        for index, same in sorted(by_index.items())
+        if len(same) > 1
+    ]
+
+
+def _misnamed(found: Found) -> str | None:
+    named = FOLDER.fullmatch(found.folder.name)
+    spec = found.partial.spec
+    if named is None or (int(named[1]), int(named[2])) == (spec.index, spec.count):
+        return None
+    return f"{found.folder} holds the partial result of shard {spec}, not its own"
+
+
+def _missing(present: set[int], count: int) -> list[str]:
+    return [
+        f"shard {index} of {count} is missing (no shard-{index}-of-{count} folder): its share "
+        "of the tests is unknown; run it, or download its artifact"
+        for index in range(1, count + 1)
+        if index not in present
+    ]
 
 
 def _incomplete(found: Found) -> str:
@@ -135,34 +145,40 @@ def _incomplete(found: Found) -> str:
 
 def _identity(found: Sequence[Found], own: Content, config: str) -> list[str]:
     """Every shard judged this checkout's content with this configuration, on one suite."""
-    problems = []
-    for f in found:
-        content = f.partial.identity.content
-        if (content.commit, content.tree) != (own.commit, own.tree):
-            problems.append(
-                f"{f.folder}: shard {f.partial.spec} ran on commit {content.commit} with tree "
-                f"{content.tree}{' (uncommitted changes)' if content.dirty else ''}, but this "
-                f"checkout is commit {own.commit} with tree {own.tree}"
-                f"{' (uncommitted changes)' if own.dirty else ''}: combine the shards of this "
-                "commit, in a checkout of it"
-            )
-        elif f.partial.identity.config != config:
-            problems.append(
-                f"{f.folder}: shard {f.partial.spec} ran with another configuration than this "
-                "checkout's (a different [tool.gatekeeper] table, --gatekeeper-* option or "
-                "plugin): every shard and the combine job must use the same one"
-            )
-    suites = {f.partial.identity.collected for f in found}
-    if not problems and len(suites) > 1:
-        first = found[0]
-        for f in found[1:]:
-            if f.partial.identity.collected != first.partial.identity.collected:
-                problems.append(
-                    f"{f.folder}: shard {f.partial.spec} collected another suite than "
-                    f"{first.folder} ({_difference(first, f)}): every shard must collect the "
-                    "same tests (the same arguments, the same environment)"
-                )
-    return problems
+    problems = [p for p in (_foreign(f, own, config) for f in found) if p]
+    if problems:
+        return problems
+    first = found[0] if found else None
+    return [
+        f"{f.folder}: shard {f.partial.spec} collected another suite than {first.folder} "
+        f"({_difference(first, f)}): every shard must collect the same tests (the same "
+        "arguments, the same environment)"
+        for f in found[1:]
+        if first is not None and f.partial.identity.collected != first.partial.identity.collected
+    ]
+
+
+def _foreign(found: Found, own: Content, config: str) -> str | None:
+    """Why ``found`` is not a shard of this checkout's gate; None when it is."""
+    content = found.partial.identity.content
+    if (content.commit, content.tree) != (own.commit, own.tree):
+        return (
+            f"{found.folder}: shard {found.partial.spec} ran on commit {content.commit} with "
+            f"tree {content.tree}{_dirty(content)}, but this checkout is commit {own.commit} "
+            f"with tree {own.tree}{_dirty(own)}: combine the shards of this commit, in a "
+            "checkout of it"
+        )
+    if found.partial.identity.config != config:
+        return (
+            f"{found.folder}: shard {found.partial.spec} ran with another configuration than "
+            "this checkout's (a different [tool.gatekeeper] table, --gatekeeper-* option or "
+            "plugin): every shard and the combine job must use the same one"
+        )
+    return None
+
+
+def _dirty(content: Content) -> str:
+    return " (uncommitted changes)" if content.dirty else ""
 
 
 def _difference(first: Found, other: Found) -> str:
@@ -175,13 +191,7 @@ def _difference(first: Found, other: Found) -> str:
 def _coverage_of_suite(found: Sequence[Found]) -> list[str]:
     """Every collected test in exactly one shard, and no shard that ran nothing while others
     ran something."""
-    problems = []
-    owner: dict[str, Path] = {}
-    for f in found:
-        for nodeid in f.partial.selected:
-            if nodeid in owner:
-                problems.append(f"{nodeid} ran in both {owner[nodeid]} and {f.folder}")
-            owner.setdefault(nodeid, f.folder)
+    owner, problems = _owners(found)
     collected = found[0].partial.identity.collected
     left = [nodeid for nodeid in collected if nodeid not in owner]
     if left:
@@ -192,14 +202,30 @@ def _coverage_of_suite(found: Sequence[Found]) -> list[str]:
     stray = sorted(set(owner) - set(collected))
     if stray:
         problems.append(f"shards ran test(s) that were not collected: {_named(stray)}")
+    return problems + _idle(found)
+
+
+def _owners(found: Sequence[Found]) -> tuple[dict[str, Path], list[str]]:
+    """Which shard ran each test, and each test more than one ran."""
+    owner: dict[str, Path] = {}
+    problems = []
+    for f in found:
+        for nodeid in f.partial.selected:
+            if nodeid in owner:
+                problems.append(f"{nodeid} ran in both {owner[nodeid]} and {f.folder}")
+            owner.setdefault(nodeid, f.folder)
+    return owner, problems
+
+
+def _idle(found: Sequence[Found]) -> list[str]:
     idle = [f for f in found if not _ran(f.partial)]
-    if idle and len(idle) < len(found):
-        problems += [
-            f"{f.folder}: shard {f.partial.spec} ran no test while the other shards ran some; "
-            "an empty shard is not a pass (fewer shards, or find out why it ran nothing)"
-            for f in idle
-        ]
-    return problems
+    if len(idle) == len(found):
+        return []  # nothing ran anywhere: the tests check says so, as for one run
+    return [
+        f"{f.folder}: shard {f.partial.spec} ran no test while the other shards ran some; "
+        "an empty shard is not a pass (fewer shards, or find out why it ran nothing)"
+        for f in idle
+    ]
 
 
 def _ran(shard: Partial) -> int:
@@ -216,42 +242,70 @@ def outcome(found: Sequence[Found], worktree: Path, coverage_dir: Path) -> TestO
     """One test outcome for the whole suite: counts summed, every failure and eval case, the
     shards' coverage data written into ``coverage_dir`` under this ``worktree``."""
     outcomes = [f.partial.outcome for f in found]
-    evals = [o.evals or EvalOutcome() for o in outcomes]
-    coverage_dir.mkdir(parents=True, exist_ok=True)
-    for f in (f for f in found if f.partial.coverage):
-        target = coverage_dir / f".coverage.shard-{f.partial.spec.index}"
-        restore(f.folder / partial.COVERAGE, worktree, target)
-    problems = [o.coverage_problem for o in outcomes if o.coverage_problem]
-    missing = [f for f in found if not (f.partial.coverage or f.partial.outcome.coverage_problem)]
-    notes = sorted({o.coverage_note for o in outcomes if o.coverage_note})
+    measured, problem = _coverage(found, worktree, coverage_dir)
     return TestOutcome(
-        exitstatus=next((o.exitstatus for o in outcomes if o.exitstatus), 0),
-        passed=sum(o.passed for o in outcomes),
-        failed=sum(o.failed for o in outcomes),
-        errors=sum(o.errors for o in outcomes),
-        skipped=sum(o.skipped for o in outcomes),
-        xfailed=sum(o.xfailed for o in outcomes),
-        xpassed=sum(o.xpassed for o in outcomes),
+        exitstatus=_exitstatus(outcomes),
+        passed=_sum(outcomes, "passed"),
+        failed=_sum(outcomes, "failed"),
+        errors=_sum(outcomes, "errors"),
+        skipped=_sum(outcomes, "skipped"),
+        xfailed=_sum(outcomes, "xfailed"),
+        xpassed=_sum(outcomes, "xpassed"),
         failures=tuple(finding for o in outcomes for finding in o.failures),
-        coverage_dir=coverage_dir if not problems and not missing else None,
-        coverage_problem=problems[0] if problems else _unmeasured(missing),
-        coverage_note="; ".join(notes) or None,
+        coverage_dir=measured,
+        coverage_problem=problem,
+        coverage_note=_texts(outcomes, "coverage_note") or None,
         duration=max(o.duration for o in outcomes),
-        evals=EvalOutcome(
-            cases=tuple(case for e in evals for case in e.cases),
-            problems=tuple(dict.fromkeys(p for e in evals for p in e.problems)),
-            not_run=tuple(n for e in evals for n in e.not_run),
-        ),
-        not_run=sum(o.not_run for o in outcomes),
-        stopped="; ".join(o.stopped for o in outcomes if o.stopped),
+        evals=_evals(outcomes),
+        not_run=_sum(outcomes, "not_run"),
+        stopped=_texts(outcomes, "stopped"),
     )
 
 
-def _unmeasured(missing: Sequence[Found]) -> str | None:
-    if not missing:
-        return None
-    shown = ", ".join(str(f.folder) for f in missing)
-    return f"shard(s) {shown} hold no coverage data, so the suite's coverage is not known"
+def _exitstatus(outcomes: Sequence[TestOutcome]) -> int:
+    """pytest's first failing exit status among the shards, else 0."""
+    return next((o.exitstatus for o in outcomes if o.exitstatus), 0)
+
+
+def _texts(outcomes: Sequence[TestOutcome], name: str) -> str:
+    return _joined(getattr(o, name) for o in outcomes)
+
+
+def _sum(outcomes: Sequence[TestOutcome], name: str) -> int:
+    return sum(int(getattr(o, name)) for o in outcomes)
+
+
+def _joined(texts: Iterable[str | None]) -> str:
+    return "; ".join(dict.fromkeys(text for text in texts if text))
+
+
+def _evals(outcomes: Sequence[TestOutcome]) -> EvalOutcome:
+    evals = [o.evals or EvalOutcome() for o in outcomes]
+    return EvalOutcome(
+        cases=tuple(case for e in evals for case in e.cases),
+        problems=tuple(dict.fromkeys(p for e in evals for p in e.problems)),
+        not_run=tuple(n for e in evals for n in e.not_run),
+    )
+
+
+def _coverage(
+    found: Sequence[Found], worktree: Path, coverage_dir: Path
+) -> tuple[Path | None, str | None]:
+    """The shards' coverage data placed under this worktree in ``coverage_dir``; or why the
+    suite's coverage is not known."""
+    problem = _joined(f.partial.outcome.coverage_problem for f in found)
+    if problem:
+        return None, problem
+    missing = [str(f.folder) for f in found if not f.partial.coverage]
+    if missing:
+        return None, (
+            f"{', '.join(missing)} hold(s) no coverage data, so the suite's coverage is not known"
+        )
+    coverage_dir.mkdir(parents=True, exist_ok=True)
+    for f in found:
+        target = coverage_dir / f".coverage.shard-{f.partial.spec.index}"
+        restore(f.folder / partial.COVERAGE, worktree, target)
+    return coverage_dir, None
 
 
 def static_results(found: Sequence[Found]) -> tuple[CheckResult, ...]:

@@ -30,7 +30,7 @@ from gatekeeper.gate import Gate
 from gatekeeper.git import repository
 from gatekeeper.git.tempworktree import NESTED_ENV
 from gatekeeper.history.recording import Recorder
-from gatekeeper.model import Finding, Report
+from gatekeeper.model import CheckResult, Finding, Report
 from gatekeeper.project import discovery, workfolder
 from gatekeeper.reports import json as json_report
 from gatekeeper.reports import terminal
@@ -243,6 +243,19 @@ class GateSession:
         assert self.shard is not None and self.content is not None
         static = self.gate.background()
         self.report = self.gate.report((tests.judge(outcome), *static))
+        self._write_partial(outcome, static)
+        if self.coverage is not None:
+            self.coverage.discard()
+        session.exitstatus = self._exit_status(int(session.exitstatus))
+        if self.receipt is not None and self.partial is not None and not self.report_problem:
+            manifest = self.partial / partial.MANIFEST
+            receipt.write(self.receipt, manifest, self.report.verdict.value)
+        if self.history is not None:
+            self.recorded = self.history.finish(self.report, self.gate.whole_suite).lines()
+
+    def _write_partial(self, outcome: TestOutcome, static: list[CheckResult]) -> None:
+        """This shard's partial result; when it cannot be written, the shard fails."""
+        assert self.shard is not None and self.content is not None and self.report is not None
         complete = not (self.stopped or outcome.not_run or self.evals.incomplete())
         try:
             done = (self.report.verdict.value, complete)
@@ -253,14 +266,6 @@ class GateSession:
                 f"{self.shard.folder(self.gate)} ({error.strerror or error}); fix [tool.gatekeeper."
                 "shard] folder or the directory's permissions."
             )
-        if self.coverage is not None:
-            self.coverage.discard()
-        session.exitstatus = self._exit_status(int(session.exitstatus))
-        if self.receipt is not None and self.partial is not None and not self.report_problem:
-            manifest = self.partial / partial.MANIFEST
-            receipt.write(self.receipt, manifest, self.report.verdict.value)
-        if self.history is not None:
-            self.recorded = self.history.finish(self.report, self.gate.whole_suite).lines()
 
     def _outcome(self, session: pytest.Session, exitstatus: int, measured: Measured) -> TestOutcome:
         """What the session did, for the tests and coverage checks."""
@@ -329,33 +334,38 @@ class GateSession:
         if self.report is None:
             return
         terminalreporter.section("gatekeeper")
-        if self.shard is not None:
-            where = self.partial or self.shard.folder(self.gate)
-            terminalreporter.write_line(
-                f"shard {self.shard.spec}: a partial result, written to {where}; this shard "
-                "judged only its own tests (and the static checks, in shard 1). The verdict "
-                "on the whole gate comes from `gatekeeper combine`."
-            )
-        elif self.reused:
-            terminalreporter.write_line(
-                "the whole suite passed before on exactly this content: tests not run again "
-                "(--gatekeeper-no-cache runs them)"
-            )
-        else:
-            terminalreporter.write_line(f"tests ran again: {self.gate.rerun}")
+        terminalreporter.write_line(self._what_ran())
         # A gate run for the hook or integration writes its report in a temporary worktree
         # that is removed once it ends: the caller names the copy it keeps instead.
         nested = os.environ.get(NESTED_ENV) == "1"
         path = None if nested or self.shard else str(self.gate.setup.report_path())
         terminal.emit(terminal.render(self.report, path), _writer(terminalreporter))
         caveat = passes.caveat(self.gate.cache) if self.report.passed else self.gate.cache.note
-        if caveat and self.shard is None:  # a shard's part is never stored as a pass  # -- trust: why this pass will not serve a push (docs/trust.md) --
+        # -- trust: why this pass will not serve a push (docs/trust.md); a shard's never does --
+        if caveat and self.shard is None:
             terminalreporter.write_line(f"note: {caveat}")
         if self.report_problem:
             terminalreporter.write_line(f"gatekeeper failed: {self.report_problem}", red=True)
         for line in self.recorded:  # history: information, never part of the verdict
             terminalreporter.write_line(line, yellow=True)
         self._warn_about_the_hook(terminalreporter)
+
+    def _what_ran(self) -> str:
+        """The section's first line: a shard's partial result, a reused pass, or why the tests
+        ran again."""
+        if self.shard is not None:
+            where = self.partial or self.shard.folder(self.gate)
+            return (
+                f"shard {self.shard.spec}: a partial result, written to {where}; this shard "
+                "judged only its own tests (and the static checks, in shard 1). The verdict "
+                "on the whole gate comes from `gatekeeper combine`."
+            )
+        if self.reused:
+            return (
+                "the whole suite passed before on exactly this content: tests not run again "
+                "(--gatekeeper-no-cache runs them)"
+            )
+        return f"tests ran again: {self.gate.rerun}"
 
     def _warn_about_the_hook(self, reporter: pytest.TerminalReporter) -> None:
         """Say so when the pre-push hook is installed but git would not run it for a push from
