@@ -1,0 +1,152 @@
+"""A sample project gated in three shards, then combined, against one unsharded run of it.
+
+The same verdict, findings and coverage; the static checks only in shard 1; and, as GitHub
+Actions runs them (``GITHUB_ACTIONS=true``, a step summary file per job), annotations and a step
+summary from the combine job alone. One set of runs serves every test here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import make_project
+
+GATE = '\n[tool.gatekeeper]\nchecks = ["tests", "coverage", "lint", "complexity"]\n'
+MANY = "from pkg import add\n" + "".join(
+    f"\n\ndef test_{n}() -> None:\n    assert add({n}, 1) == {n + 1}\n" for n in range(12)
+)
+BROKEN = "from pkg import add\n\n\ndef test_broken() -> None:\n    assert add(1, 1) == 3\n"
+COUNT = 3
+# This suite's own pytest, coverage, gatekeeper, git and Actions settings stay out.
+SCRUBBED = ("GIT_", "GITHUB_", "PYTEST_", "GATEKEEPER_", "COVERAGE_", "PYTHONPYCACHEPREFIX")
+
+
+@dataclass(frozen=True, slots=True)
+class Runs:
+    root: Path
+    unsharded: dict[str, Any]
+    shards: list[subprocess.CompletedProcess[str]]
+    summaries: list[Path]  # each shard's step summary file, then the combine job's
+    combined: subprocess.CompletedProcess[str]
+    report: dict[str, Any]
+    written_by_shards: list[str]  # report files present after the shards, before combine
+
+
+def gatekeeper(root: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "gatekeeper", *args],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def actions(env: dict[str, str], summary: Path) -> dict[str, str]:
+    """``env`` as a GitHub Actions job sees it, with its own step summary file."""
+    summary.write_text("")
+    return {**env, "GITHUB_ACTIONS": "true", "CI": "true", "GITHUB_STEP_SUMMARY": str(summary)}
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
+    base = tmp_path_factory.mktemp("sharded")
+    files = {"tests/test_many.py": MANY, "tests/test_broken.py": BROKEN}
+    root = make_project(base / "project", files, gatekeeper=GATE)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(SCRUBBED)}
+    env["GATEKEEPER_STATE_DIR"] = str(base / "state")
+    unsharded = gatekeeper(root, env, "run", "-q", "-p", "no:cacheprovider")
+    assert unsharded.returncode == 1, unsharded.stdout + unsharded.stderr
+    report = json.loads((root / ".gatekeeper" / "report.json").read_text())
+    (root / ".gatekeeper" / "report.json").unlink()
+    summaries = [base / f"summary-{n}.md" for n in range(COUNT + 1)]
+    shards = [
+        gatekeeper(root, actions(env, summaries[i - 1]), "run", f"--shard={i}/{COUNT}", "-q")
+        for i in range(1, COUNT + 1)
+    ]
+    written = sorted(p.name for p in (root / ".gatekeeper").glob("report*"))
+    combined = gatekeeper(root, actions(env, summaries[-1]), "combine", ".gatekeeper/shards")
+    combined_report = json.loads((root / ".gatekeeper" / "report.json").read_text())
+    return Runs(root, report, shards, summaries, combined, combined_report, written)
+
+
+def statuses(report: dict[str, Any]) -> dict[str, str]:
+    return {check["name"]: check["status"] for check in report["checks"]}
+
+
+def findings(report: dict[str, Any]) -> list[tuple[str, str, int, str]]:
+    return sorted(
+        (f["check"], f["path"], f["line"], f["message"])
+        for check in report["checks"]
+        for f in check["findings"]
+    )
+
+
+def metric(report: dict[str, Any], check: str, name: str) -> Any:
+    return next(c["metrics"][name] for c in report["checks"] if c["name"] == check)
+
+
+def test_the_combined_verdict_is_the_unsharded_one(runs: Runs) -> None:
+    assert runs.combined.returncode == 1, runs.combined.stdout + runs.combined.stderr
+    assert (runs.report["verdict"], runs.report["rule"]) == (
+        runs.unsharded["verdict"],
+        runs.unsharded["rule"],
+    )
+    assert statuses(runs.report) == statuses(runs.unsharded)
+    assert findings(runs.report) == findings(runs.unsharded)
+    assert "tests/test_broken.py::test_broken" in runs.report["checks"][0]["findings"][0]["message"]
+    percent = metric(runs.report, "coverage", "percent")
+    assert percent == pytest.approx(metric(runs.unsharded, "coverage", "percent"), abs=0.01)
+    assert metric(runs.report, "tests", "passed") == 13  # test_many's 12 and test_add
+
+
+def test_each_shard_ran_a_share_and_only_the_first_the_static_checks(runs: Runs) -> None:
+    folders = [runs.root / ".gatekeeper" / "shards" / f"shard-{i}-of-{COUNT}" for i in (1, 2, 3)]
+    manifests = [json.loads((f / "manifest.json").read_text()) for f in folders]
+    selected = [m["selected"] for m in manifests]
+    assert sorted(sum(selected, [])) == sorted(manifests[0]["collected"])
+    assert all(selected)
+    assert [[c["name"] for c in m["static"]] for m in manifests] == [
+        ["lint", "complexity"],
+        [],
+        [],
+    ]
+    assert all(m["complete"] for m in manifests)
+    durations = json.loads((runs.root / ".gatekeeper" / "durations.json").read_text())
+    assert sorted(durations) == sorted(manifests[0]["collected"])
+
+
+def test_only_the_combine_job_writes_annotations_and_the_summary(runs: Runs) -> None:
+    for done in runs.shards:
+        assert "::error" not in done.stdout
+        assert "partial result" in done.stdout
+    assert [s.read_text() for s in runs.summaries[:-1]] == ["", "", ""]
+    assert runs.written_by_shards == []  # no report, SARIF or JUnit from a shard
+    annotations = [line for line in runs.combined.stdout.splitlines() if line.startswith("::")]
+    assert len(annotations) == 1 and "test_broken" in annotations[0]
+    summary = runs.summaries[-1].read_text()
+    assert summary.count("gatekeeper failed") == 1 and "| tests | ❌ failed |" in summary
+    assert (runs.root / ".gatekeeper" / "report.sarif").is_file()
+    assert (runs.root / ".gatekeeper" / "report.junit.xml").is_file()
+
+
+def test_the_shard_with_the_failing_test_fails_and_the_others_pass(runs: Runs) -> None:
+    folders = sorted((runs.root / ".gatekeeper" / "shards").iterdir())
+    holder = [
+        i
+        for i, folder in enumerate(folders)
+        if "tests/test_broken.py::test_broken"
+        in json.loads((folder / "manifest.json").read_text())["selected"]
+    ]
+    assert [done.returncode for done in runs.shards] == [
+        1 if i in holder else 0 for i in range(COUNT)
+    ]
