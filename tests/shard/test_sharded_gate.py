@@ -53,7 +53,7 @@ def gatekeeper(root: Path, env: dict[str, str], *args: str) -> subprocess.Comple
 
 def actions(env: dict[str, str], summary: Path) -> dict[str, str]:
     """``env`` as a GitHub Actions job sees it, with its own step summary file."""
-    summary.write_text("")
+    summary.write_text("", encoding="utf-8")
     return {**env, "GITHUB_ACTIONS": "true", "CI": "true", "GITHUB_STEP_SUMMARY": str(summary)}
 
 
@@ -113,7 +113,7 @@ def test_each_shard_ran_a_share_and_only_the_first_the_static_checks(runs: Runs)
     folders = [runs.root / ".gatekeeper" / "shards" / f"shard-{i}-of-{COUNT}" for i in (1, 2, 3)]
     manifests = [json.loads((f / "manifest.json").read_text()) for f in folders]
     selected = [m["selected"] for m in manifests]
-    assert sorted(sum(selected, [])) == sorted(manifests[0]["collected"])
+    assert sorted(n for share in selected for n in share) == sorted(manifests[0]["collected"])
     assert all(selected)
     assert [[c["name"] for c in m["static"]] for m in manifests] == [
         ["lint", "complexity"],
