@@ -48,12 +48,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, rest: list[str]) -> int:
     setup = load_setup(Path.cwd())
+    # An earlier run's report must never be read as this one's, whether or not this one ends
+    # in a verdict.
+    setup.report_path().unlink(missing_ok=True)
     gate = Gate(setup)
     own = partial.Content.of(setup.worktree)
     digest = partial.config_digest(gate.effective_config())
     found = combine.read(combine.folders(args.dirs), own, digest)
     workfolder.prepare(setup.worktree)
-    setup.report_path().unlink(missing_ok=True)  # never read an earlier run's as this one's
     gate.adopt(combine.static_results(found))
     gate.reuse_session(None, SHARDED)
     data = claim_data_dir(setup.worktree)

@@ -150,3 +150,16 @@ def test_the_shard_with_the_failing_test_fails_and_the_others_pass(runs: Runs) -
     assert [done.returncode for done in runs.shards] == [
         1 if i in holder else 0 for i in range(COUNT)
     ]
+
+
+def test_a_bad_shard_is_a_usage_error(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "project", gatekeeper=GATE)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(SCRUBBED)}
+    env["GATEKEEPER_STATE_DIR"] = str(tmp_path / "state")
+
+    done = gatekeeper(root, env, "run", "--shard", "5/4", "-p", "no:cacheprovider")
+
+    assert done.returncode == 4, done.stdout + done.stderr
+    assert "--gatekeeper-shard 5/4: a shard is written I/N" in done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    assert not (root / ".gatekeeper" / "shards").exists()
