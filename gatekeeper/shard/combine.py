@@ -146,15 +146,22 @@ def _incomplete(found: Found) -> str:
 def _identity(found: Sequence[Found], own: Content, config: str) -> list[str]:
     """Every shard judged this checkout's content with this configuration, on one suite."""
     problems = [p for p in (_foreign(f, own, config) for f in found) if p]
-    if problems:
+    if problems or not found:
         return problems
-    first = found[0] if found else None
-    return [
+    first = found[0]
+    problems = [
+        f"{f.folder}: shard {f.partial.spec} split the suite with other recorded durations "
+        f"than {first.folder} (their [tool.gatekeeper.shard] durations files differ), so the "
+        "shards' shares may overlap or leave tests out: give every shard job the same file"
+        for f in found[1:]
+        if f.partial.identity.split != first.partial.identity.split
+    ]
+    return problems or [
         f"{f.folder}: shard {f.partial.spec} collected another suite than {first.folder} "
         f"({_difference(first, f)}): every shard must collect the same tests (the same "
         "arguments, the same environment)"
         for f in found[1:]
-        if first is not None and f.partial.identity.collected != first.partial.identity.collected
+        if f.partial.identity.collected != first.partial.identity.collected
     ]
 
 
@@ -206,15 +213,18 @@ def _coverage_of_suite(found: Sequence[Found]) -> list[str]:
 
 
 def _owners(found: Sequence[Found]) -> tuple[dict[str, Path], list[str]]:
-    """Which shard ran each test, and each test more than one ran."""
+    """Which shard ran each test; a paragraph per pair of shards that ran the same tests."""
     owner: dict[str, Path] = {}
-    problems = []
+    twice: dict[tuple[Path, Path], list[str]] = {}
     for f in found:
         for nodeid in f.partial.selected:
             if nodeid in owner:
-                problems.append(f"{nodeid} ran in both {owner[nodeid]} and {f.folder}")
+                twice.setdefault((owner[nodeid], f.folder), []).append(nodeid)
             owner.setdefault(nodeid, f.folder)
-    return owner, problems
+    return owner, [
+        f"{len(ids)} test(s) ran in both {a} and {b}: {_named(ids)}"
+        for (a, b), ids in twice.items()
+    ]
 
 
 def _idle(found: Sequence[Found]) -> list[str]:

@@ -65,6 +65,7 @@ class Identity:
     content: Content
     config: str  # digest of the effective configuration
     collected: tuple[str, ...]
+    split: str = ""  # digest of the recorded durations that split the suite
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +93,13 @@ def config_digest(config: Mapping[str, object]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def durations_digest(durations: Mapping[str, float]) -> str:
+    """A digest of the recorded durations a shard split the suite with: shards that read
+    different files may split it differently."""
+    text = json.dumps(sorted(durations.items()))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def write(folder: Path, partial: Partial) -> None:
     """Write ``partial``'s manifest into ``folder`` (made if needed), atomically. Raises
     :class:`OSError`."""
@@ -112,6 +120,7 @@ def to_dict(partial: Partial) -> dict[str, object]:
         "dirty": identity.content.dirty,
         "config": identity.config,
         "collected": list(identity.collected),
+        "split": identity.split,
         "root": partial.root,
         "selected": list(partial.selected),
         "outcomes": dict(partial.outcomes),
@@ -195,6 +204,7 @@ def from_dict(data: Mapping[str, object]) -> Partial:
         content=Content(_optional(data["commit"]), _optional(data["tree"]), bool(data["dirty"])),
         config=str(data["config"]),
         collected=_strings(data["collected"]),
+        split=str(data["split"]),
     )
     return Partial(
         spec=Spec(int(str(data["shard"])), int(str(data["count"]))),

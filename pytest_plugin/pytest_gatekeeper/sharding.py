@@ -127,6 +127,7 @@ class Shard:
                 content,
                 partial.config_digest(gate.effective_config()),
                 tuple(self.collected or ()),
+                partial.durations_digest(self.recorded),
             ),
             root=str(gate.setup.worktree),
             outcome=outcome,

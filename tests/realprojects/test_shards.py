@@ -2,7 +2,8 @@
 at its own path, combine to the verdict, findings and coverage of one unsharded run; a failing
 test in any shard fails the combined verdict and is named; a missing shard is named.
 
-One set of runs serves every test here (pluggy: the fastest suite of the catalog).
+One test, so that one set of checkouts and runs serves every step, whichever xdist worker takes
+it (pluggy: the fastest suite of the catalog).
 """
 
 from __future__ import annotations
@@ -55,12 +56,18 @@ def shards(jobs: list[Checkout], artifacts: Path) -> list[int]:
     return statuses
 
 
-@pytest.fixture(scope="module")
-def runs(
-    prepared_project: Callable[[str], Prepared], tmp_path_factory: pytest.TempPathFactory
-) -> Runs:
-    base = tmp_path_factory.mktemp("shards")
-    jobs = [checkout(prepared_project("pluggy"), base / f"runner-{i}") for i in range(COUNT)]
+def test_four_shards_combine_like_one_run_and_fail_closed(
+    prepared_project: Callable[[str], Prepared], tmp_path: Path
+) -> None:
+    runs = sharded(prepared_project("pluggy"), tmp_path)
+    same_as_unsharded(runs)
+    a_removed_shard_folder_is_named(runs, tmp_path / "removed")
+    a_failing_test_in_any_shard_fails_the_combined_verdict(runs, tmp_path / "planted")
+
+
+def sharded(prepared: Prepared, base: Path) -> Runs:
+    """One unsharded run, then four shards in four checkouts combined in the first."""
+    jobs = [checkout(prepared, base / f"runner-{i}") for i in range(COUNT)]
     whole = jobs[0].gatekeeper("run", "-q", "-p", "no:cacheprovider")
     unsharded = jobs[0].report()
     assert unsharded["verdict"] == "passed", whole.stdout[-3000:]
@@ -87,7 +94,7 @@ def percent(report: dict[str, Any]) -> float:
     return float(next(c["metrics"]["percent"] for c in report["checks"] if c["name"] == "coverage"))
 
 
-def test_four_shards_combine_to_the_unsharded_verdict(runs: Runs) -> None:
+def same_as_unsharded(runs: Runs) -> None:
     assert runs.combined_status == 0
     assert runs.combined["verdict"] == runs.unsharded["verdict"] == "passed"
     assert statuses(runs.combined) == statuses(runs.unsharded)
@@ -98,8 +105,8 @@ def test_four_shards_combine_to_the_unsharded_verdict(runs: Runs) -> None:
     assert tests["metrics"] == expected["metrics"]
 
 
-def test_a_removed_shard_folder_is_named(runs: Runs, tmp_path: Path) -> None:
-    partial = tmp_path / "artifacts"
+def a_removed_shard_folder_is_named(runs: Runs, folder: Path) -> None:
+    partial = folder / "artifacts"
     shutil.copytree(runs.artifacts, partial)
     shutil.rmtree(partial / f"shard-3-of-{COUNT}")
 
@@ -110,19 +117,25 @@ def test_a_removed_shard_folder_is_named(runs: Runs, tmp_path: Path) -> None:
     assert not (runs.jobs[0].root / ".gatekeeper" / "report.json").exists()
 
 
-def test_a_failing_test_in_any_shard_fails_the_combined_verdict(runs: Runs, tmp_path: Path) -> None:
+def a_failing_test_in_any_shard_fails_the_combined_verdict(runs: Runs, folder: Path) -> None:
     names = planted_names()
     source = "".join(
         f"\n\ndef {name}() -> None:\n    assert {name!r} == 'passes'\n" for name in names
     )
+    # The durations the first combine recorded, restored in every job as a CI cache would.
+    recorded = runs.jobs[0].root / ".gatekeeper" / "durations.json"
+    assert recorded.is_file()
     for job in runs.jobs:  # the same uncommitted change in every job: one tree
         (job.root / PLANTED).write_text(f'"""Planted failures."""\n{source}')
-    artifacts = tmp_path / "artifacts"
+        if job is not runs.jobs[0]:
+            shutil.copyfile(recorded, job.root / ".gatekeeper" / "durations.json")
+    artifacts = folder / "artifacts"
 
     assert shards(runs.jobs, artifacts) == [1] * COUNT  # each shard fails its own part
 
     done = runs.jobs[0].gatekeeper("combine", str(artifacts))
     assert done.returncode == 1, done.stdout[-3000:]
+    assert "refuses" not in done.stdout, done.stdout[-3000:]
     report = runs.jobs[0].report()
     assert report["verdict"] == "failed"
     assert statuses(report)["tests"] == "failed"
