@@ -2,7 +2,8 @@
 
 The same verdict, findings and coverage; the static checks only in shard 1; and, as GitHub
 Actions runs them (``GITHUB_ACTIONS=true``, a step summary file per job), annotations and a step
-summary from the combine job alone. One set of runs serves every test here.
+summary from the combine job alone. One test, so that one set of runs serves every step, whichever
+xdist worker takes it.
 """
 
 from __future__ import annotations
@@ -57,9 +58,16 @@ def actions(env: dict[str, str], summary: Path) -> dict[str, str]:
     return {**env, "GITHUB_ACTIONS": "true", "CI": "true", "GITHUB_STEP_SUMMARY": str(summary)}
 
 
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
-    base = tmp_path_factory.mktemp("sharded")
+def test_three_shards_combine_like_one_run(tmp_path: Path) -> None:
+    runs = sharded(tmp_path)
+    the_combined_verdict_is_the_unsharded_one(runs)
+    each_shard_ran_a_share_and_only_the_first_the_static_checks(runs)
+    only_the_combine_job_writes_annotations_and_the_summary(runs)
+    the_shard_with_the_failing_test_fails_and_the_others_pass(runs)
+
+
+def sharded(base: Path) -> Runs:
+    """One unsharded run, then three shards and combine, as GitHub Actions jobs."""
     files = {"tests/test_many.py": MANY, "tests/test_broken.py": BROKEN}
     root = make_project(base / "project", files, gatekeeper=GATE)
     env = {k: v for k, v in os.environ.items() if not k.startswith(SCRUBBED)}
@@ -95,7 +103,7 @@ def metric(report: dict[str, Any], check: str, name: str) -> Any:
     return next(c["metrics"][name] for c in report["checks"] if c["name"] == check)
 
 
-def test_the_combined_verdict_is_the_unsharded_one(runs: Runs) -> None:
+def the_combined_verdict_is_the_unsharded_one(runs: Runs) -> None:
     assert runs.combined.returncode == 1, runs.combined.stdout + runs.combined.stderr
     assert (runs.report["verdict"], runs.report["rule"]) == (
         runs.unsharded["verdict"],
@@ -109,7 +117,7 @@ def test_the_combined_verdict_is_the_unsharded_one(runs: Runs) -> None:
     assert metric(runs.report, "tests", "passed") == 13  # test_many's 12 and test_add
 
 
-def test_each_shard_ran_a_share_and_only_the_first_the_static_checks(runs: Runs) -> None:
+def each_shard_ran_a_share_and_only_the_first_the_static_checks(runs: Runs) -> None:
     folders = [runs.root / ".gatekeeper" / "shards" / f"shard-{i}-of-{COUNT}" for i in (1, 2, 3)]
     manifests = [json.loads((f / "manifest.json").read_text()) for f in folders]
     selected = [m["selected"] for m in manifests]
@@ -125,7 +133,7 @@ def test_each_shard_ran_a_share_and_only_the_first_the_static_checks(runs: Runs)
     assert sorted(durations) == sorted(manifests[0]["collected"])
 
 
-def test_only_the_combine_job_writes_annotations_and_the_summary(runs: Runs) -> None:
+def only_the_combine_job_writes_annotations_and_the_summary(runs: Runs) -> None:
     for done in runs.shards:
         assert "::error" not in done.stdout
         assert "partial result" in done.stdout
@@ -139,7 +147,7 @@ def test_only_the_combine_job_writes_annotations_and_the_summary(runs: Runs) -> 
     assert (runs.root / ".gatekeeper" / "report.junit.xml").is_file()
 
 
-def test_the_shard_with_the_failing_test_fails_and_the_others_pass(runs: Runs) -> None:
+def the_shard_with_the_failing_test_fails_and_the_others_pass(runs: Runs) -> None:
     folders = sorted((runs.root / ".gatekeeper" / "shards").iterdir())
     holder = [
         i
