@@ -67,7 +67,7 @@ DESELECTED = (
 )
 # The plugin objects the session registers for its features (switching one off with -p no:
 # is refused like switching off the session).
-FEATURES = (evalrecording.PLUGIN, sessioncoverage.PLUGIN, integration.PLUGIN)
+FEATURES = (evalrecording.PLUGIN, sessioncoverage.PLUGIN, integration.PLUGIN, sharding.PLUGIN)
 
 
 class GateSession:
