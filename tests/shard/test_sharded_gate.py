@@ -18,9 +18,25 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import make_project
+from tests.conftest import git, make_project
 
-GATE = '\n[tool.gatekeeper]\nchecks = ["tests", "coverage", "lint", "complexity"]\n'
+GATE = (
+    '\n[tool.gatekeeper]\nchecks = ["tests", "coverage", "lint", "complexity"]\nbase = "main"\n'
+    "\n[tool.gatekeeper.coverage]\ndiff-fail-under = 100\n"
+)
+# The branch's change: a function and its test, judged by diff coverage against main.
+FEATURE = (
+    "\n\ndef sub(a: int, b: int) -> int:\n"
+    '    """Subtract b from a."""\n'
+    "    if a < b:\n"
+    "        return -(b - a)\n"
+    "    return a - b\n"
+)
+FEATURE_TEST = (
+    "from pkg import sub\n\n\n"
+    "def test_sub() -> None:\n"
+    "    assert (sub(3, 1), sub(1, 3)) == (2, -2)\n"
+)
 MANY = "from pkg import add\n" + "".join(
     f"\n\ndef test_{n}() -> None:\n    assert add({n}, 1) == {n + 1}\n" for n in range(12)
 )
@@ -33,6 +49,7 @@ SCRUBBED = ("GIT_", "GITHUB_", "PYTEST_", "GATEKEEPER_", "COVERAGE_", "PYTHONPYC
 @dataclass(frozen=True, slots=True)
 class Runs:
     root: Path
+    other: Path  # where shard 2 ran
     unsharded: dict[str, Any]
     shards: list[subprocess.CompletedProcess[str]]
     summaries: list[Path]  # each shard's step summary file, then the combine job's
@@ -70,6 +87,15 @@ def sharded(base: Path) -> Runs:
     """One unsharded run, then three shards and combine, as GitHub Actions jobs."""
     files = {"tests/test_many.py": MANY, "tests/test_broken.py": BROKEN}
     root = make_project(base / "project", files, gatekeeper=GATE)
+    git(root, "switch", "-q", "-c", "feature")
+    with (root / "pkg" / "__init__.py").open("a", encoding="utf-8") as package:
+        package.write(FEATURE)
+    (root / "tests" / "test_sub.py").write_text(FEATURE_TEST, encoding="utf-8")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "feature")
+    # Shard 2 runs in another checkout of the commit, at another path.
+    other = base / "other-runner"
+    git(root, "worktree", "add", "-q", "--detach", str(other), "HEAD")
     env = {k: v for k, v in os.environ.items() if not k.startswith(SCRUBBED)}
     env["GATEKEEPER_STATE_DIR"] = str(base / "state")
     unsharded = gatekeeper(root, env, "run", "-q", "-p", "no:cacheprovider")
@@ -77,14 +103,27 @@ def sharded(base: Path) -> Runs:
     report = json.loads((root / ".gatekeeper" / "report.json").read_text())
     (root / ".gatekeeper" / "report.json").unlink()
     summaries = [base / f"summary-{n}.md" for n in range(COUNT + 1)]
-    shards = [
-        gatekeeper(root, actions(env, summaries[i - 1]), "run", f"--shard={i}/{COUNT}", "-q")
+    shards = [  # shard 2 elsewhere, under xdist: its workers split, its controller collects nothing
+        gatekeeper(
+            other if i == 2 else root,
+            actions(env, summaries[i - 1]),
+            "run",
+            f"--shard={i}/{COUNT}",
+            "-q",
+            *(["-n", "2"] if i == 2 else []),
+        )
         for i in range(1, COUNT + 1)
     ]
     written = sorted(p.name for p in (root / ".gatekeeper").glob("report*"))
-    combined = gatekeeper(root, actions(env, summaries[-1]), "combine", ".gatekeeper/shards")
+    combined = gatekeeper(
+        root,
+        actions(env, summaries[-1]),
+        "combine",
+        ".gatekeeper/shards",
+        str(other / ".gatekeeper" / "shards"),
+    )
     combined_report = json.loads((root / ".gatekeeper" / "report.json").read_text())
-    return Runs(root, report, shards, summaries, combined, combined_report, written)
+    return Runs(root, other, report, shards, summaries, combined, combined_report, written)
 
 
 def statuses(report: dict[str, Any]) -> dict[str, str]:
@@ -114,11 +153,20 @@ def the_combined_verdict_is_the_unsharded_one(runs: Runs) -> None:
     assert "tests/test_broken.py::test_broken" in runs.report["checks"][0]["findings"][0]["message"]
     percent = metric(runs.report, "coverage", "percent")
     assert percent == pytest.approx(metric(runs.unsharded, "coverage", "percent"), abs=0.01)
-    assert metric(runs.report, "tests", "passed") == 13  # test_many's 12 and test_add
+    coverage = next(c for c in runs.report["checks"] if c["name"] == "coverage")
+    assert coverage["status"] == "passed", coverage["summary"]
+    assert coverage["summary"] == next(
+        c["summary"] for c in runs.unsharded["checks"] if c["name"] == "coverage"
+    )
+    assert coverage["metrics"]["diff_lines"] == 4  # the branch's change, every line covered
+    assert metric(runs.report, "tests", "passed") == 14  # test_many's 12, test_add, test_sub
 
 
 def each_shard_ran_a_share_and_only_the_first_the_static_checks(runs: Runs) -> None:
-    folders = [runs.root / ".gatekeeper" / "shards" / f"shard-{i}-of-{COUNT}" for i in (1, 2, 3)]
+    folders = [
+        (runs.other if i == 2 else runs.root) / ".gatekeeper" / "shards" / f"shard-{i}-of-{COUNT}"
+        for i in (1, 2, 3)
+    ]
     manifests = [json.loads((f / "manifest.json").read_text()) for f in folders]
     selected = [m["selected"] for m in manifests]
     assert sorted(n for share in selected for n in share) == sorted(manifests[0]["collected"])
@@ -148,7 +196,10 @@ def only_the_combine_job_writes_annotations_and_the_summary(runs: Runs) -> None:
 
 
 def the_shard_with_the_failing_test_fails_and_the_others_pass(runs: Runs) -> None:
-    folders = sorted((runs.root / ".gatekeeper" / "shards").iterdir())
+    folders = [
+        (runs.other if i == 2 else runs.root) / ".gatekeeper" / "shards" / f"shard-{i}-of-{COUNT}"
+        for i in (1, 2, 3)
+    ]
     holder = [
         i
         for i, folder in enumerate(folders)
