@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import git, make_project
+from tests.conftest import EVAL_GATE, eval_dataset, eval_target, git, make_project
 
 GATE = (
     '\n[tool.gatekeeper]\nchecks = ["tests", "coverage", "lint", "complexity"]\nbase = "main"\n'
@@ -42,6 +42,7 @@ MANY = "from pkg import add\n" + "".join(
 )
 BROKEN = "from pkg import add\n\n\ndef test_broken() -> None:\n    assert add(1, 1) == 3\n"
 COUNT = 3
+TESTS_ONLY = '\n[tool.gatekeeper]\nchecks = ["tests"]\n'
 # This suite's own pytest, coverage, gatekeeper, git and Actions settings stay out.
 SCRUBBED = ("GIT_", "GITHUB_", "PYTEST_", "GATEKEEPER_", "COVERAGE_", "PYTHONPYCACHEPREFIX")
 
@@ -222,3 +223,67 @@ def test_a_bad_shard_is_a_usage_error(tmp_path: Path) -> None:
     assert "--gatekeeper-shard 5/4: a shard is written I/N" in done.stderr
     assert "Traceback" not in done.stdout + done.stderr
     assert not (root / ".gatekeeper" / "shards").exists()
+
+
+def plain_env(base: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(SCRUBBED)}
+    env["GATEKEEPER_STATE_DIR"] = str(base / "state")
+    return env
+
+
+def test_eval_cases_are_sharded_and_judged_together(tmp_path: Path) -> None:
+    files = {
+        "pkg/target.py": eval_target({7}),
+        "evals/double.yaml": eval_dataset(threshold=0.9),
+        "tests/test_many.py": MANY,
+    }
+    root = make_project(tmp_path / "project", files, gatekeeper=EVAL_GATE)
+    env = plain_env(tmp_path)
+    gatekeeper(root, env, "run", "-q", "-p", "no:cacheprovider")
+    unsharded = json.loads((root / ".gatekeeper" / "report.json").read_text())
+    shards = [gatekeeper(root, env, "run", "--shard", f"{i}/2", "-q") for i in (1, 2)]
+    manifests = [
+        json.loads(
+            (root / ".gatekeeper" / "shards" / f"shard-{i}-of-2" / "manifest.json").read_text()
+        )
+        for i in (1, 2)
+    ]
+
+    done = gatekeeper(root, env, "combine", ".gatekeeper/shards")
+
+    assert [s.returncode for s in shards] == [0, 0], shards[0].stdout + shards[1].stdout
+    assert all(m["evals"]["cases"] for m in manifests)  # each shard judged some cases
+    assert sum(len(m["evals"]["cases"]) for m in manifests) == 20
+    assert done.returncode == 0, done.stdout + done.stderr
+    combined = json.loads((root / ".gatekeeper" / "report.json").read_text())
+    evals = next(c for c in combined["checks"] if c["name"] == "evals")
+    assert evals == {
+        **next(c for c in unsharded["checks"] if c["name"] == "evals"),
+        "duration": evals["duration"],
+    }
+    assert findings(combined) == findings(unsharded)
+
+
+STOPS = "import pytest\n\n\ndef test_stops() -> None:\n    pytest.exit('stopped here')\n"
+
+
+def test_a_shard_that_stopped_early_is_refused(tmp_path: Path) -> None:
+    files = {"tests/test_many.py": MANY, "tests/test_stops.py": STOPS}
+    root = make_project(tmp_path / "project", files, gatekeeper=TESTS_ONLY)
+    env = plain_env(tmp_path)
+    statuses = [gatekeeper(root, env, "run", "--shard", f"{i}/2", "-q").returncode for i in (1, 2)]
+    stopped = [
+        i
+        for i in (1, 2)
+        if not json.loads(
+            (root / ".gatekeeper" / "shards" / f"shard-{i}-of-2" / "manifest.json").read_text()
+        )["complete"]
+    ]
+
+    done = gatekeeper(root, env, "combine", ".gatekeeper/shards")
+
+    assert len(stopped) == 1 and statuses[stopped[0] - 1] != 0
+    assert done.returncode == 1
+    folder = root / ".gatekeeper" / "shards" / f"shard-{stopped[0]}-of-2"
+    assert f"{folder}: shard {stopped[0]}/2 did not finish its session" in done.stderr
+    assert not (root / ".gatekeeper" / "report.json").exists()
