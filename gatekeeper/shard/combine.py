@@ -144,23 +144,30 @@ def _incomplete(found: Found) -> str:
 
 
 def _identity(found: Sequence[Found], own: Content, config: str) -> list[str]:
-    """Every shard judged this checkout's content with this configuration, on one suite."""
+    """Every shard judged this checkout's content with this configuration, on one suite split
+    by the same durations."""
     problems = [p for p in (_foreign(f, own, config) for f in found) if p]
     if problems or not found:
         return problems
-    first = found[0]
-    problems = [
+    return _split_apart(found[0], found[1:]) or _other_suites(found[0], found[1:])
+
+
+def _split_apart(first: Found, others: Sequence[Found]) -> list[str]:
+    return [
         f"{f.folder}: shard {f.partial.spec} split the suite with other recorded durations "
         f"than {first.folder} (their [tool.gatekeeper.shard] durations files differ), so the "
         "shards' shares may overlap or leave tests out: give every shard job the same file"
-        for f in found[1:]
+        for f in others
         if f.partial.identity.split != first.partial.identity.split
     ]
-    return problems or [
+
+
+def _other_suites(first: Found, others: Sequence[Found]) -> list[str]:
+    return [
         f"{f.folder}: shard {f.partial.spec} collected another suite than {first.folder} "
         f"({_difference(first, f)}): every shard must collect the same tests (the same "
         "arguments, the same environment)"
-        for f in found[1:]
+        for f in others
         if f.partial.identity.collected != first.partial.identity.collected
     ]
 
