@@ -287,3 +287,23 @@ def test_a_shard_that_stopped_early_is_refused(tmp_path: Path) -> None:
     folder = root / ".gatekeeper" / "shards" / f"shard-{stopped[0]}-of-2"
     assert f"{folder}: shard {stopped[0]}/2 did not finish its session" in done.stderr
     assert not (root / ".gatekeeper" / "report.json").exists()
+
+
+def test_a_shard_that_cannot_write_its_partial_result_fails(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "project", gatekeeper=TESTS_ONLY)
+    blocked = ["--gatekeeper-shard-folder", "pyproject.toml"]  # a file, not a folder
+
+    done = gatekeeper(root, plain_env(tmp_path), "run", "--shard", "1/1", "-q", *blocked)
+
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "could not write this shard's partial result under" in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_a_shard_without_the_gate_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    make_project(pytester.path, gatekeeper=TESTS_ONLY)
+
+    result = pytester.runpytest_inprocess("--gatekeeper-shard", "1/2", "-p", "no:cacheprovider")
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "--gatekeeper-shard needs --gatekeeper" in result.stderr.str()
