@@ -16,6 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Final
 
+from gatekeeper import config
 from gatekeeper.errors import UsageError
 from gatekeeper.shard import durations
 
@@ -26,6 +27,8 @@ TEMPLATES: Final = {WORKFLOW: "gatekeeper.yml", ACTION: "action/action.yml"}
 MAX_SHARDS: Final = 256
 _LOWER_BOUND: Final = re.compile(r">=?\s*(3\.\d+)")
 _BRANCH: Final = re.compile(r"^[A-Za-z0-9._/-]+$")
+# A durations path goes into a cache key's path and a command line: plain relative paths only.
+_RELATIVE: Final = re.compile(r"^(?!/)(?!.*(^|/)\.\.(/|$))[A-Za-z0-9._/-]+$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +42,8 @@ class Values:
     sarif: bool = True
     # One gate job (1), or a matrix of this many shards and a job combining them.
     shards: int = 1
+    # Where the sharded runs read the per-test durations and the combine job writes them.
+    durations: str = durations.DEFAULT.as_posix()
 
 
 def template_dir() -> Path:
@@ -84,6 +89,15 @@ def detect_install(root: Path) -> tuple[str, str]:
     return command, cache
 
 
+def detect_durations(root: Path) -> str:
+    """The durations file the project names (``[tool.gatekeeper.shard] durations``), else the
+    default: the sharded workflow keeps that file in the Actions cache."""
+    table, _ = config.read_pyproject(root)
+    shard = table.get("shard")
+    named = shard.get("durations") if isinstance(shard, dict) else None
+    return named if isinstance(named, str) else durations.DEFAULT.as_posix()
+
+
 def mentions_gatekeeper(root: Path) -> bool:
     """Whether the project's own dependency files already name pytest-gatekeeper (or it is
     pytest-gatekeeper): then they decide which one CI installs."""
@@ -121,7 +135,7 @@ def render(template: str, values: Values) -> str:
         .replace("__BRANCH__", values.branch)
         .replace("__SHARD_LIST__", ", ".join(str(i) for i in range(1, values.shards + 1)))
         .replace("__SHARDS__", str(values.shards))
-        .replace("__DURATIONS__", durations.DEFAULT.as_posix())
+        .replace("__DURATIONS__", values.durations)
         .replace("__REPORTING_JOB__", "combine" if sharded else "gate")
         .replace("__PARTS__", "gate, combine" if sharded else "gate")
     )
@@ -139,6 +153,12 @@ def _check(values: Values) -> None:
         raise UsageError(
             f"--shards {values.shards}: the gate splits into 1 to {MAX_SHARDS} shards (GitHub "
             "runs at most 256 jobs from one matrix); 1 renders the one gate job."
+        )
+    if values.shards > 1 and not _RELATIVE.match(values.durations):
+        raise UsageError(
+            f"[tool.gatekeeper.shard] durations = {values.durations!r}: the sharded workflow "
+            "caches this file, so it must be a plain path inside the repository (letters, "
+            "digits, '.', '_', '-', '/'; no '..')."
         )
 
 

@@ -58,6 +58,7 @@ def _init(args: argparse.Namespace) -> int:
         branch=args.branch,
         sarif=not args.no_sarif,
         shards=args.shards,
+        durations=render.detect_durations(root),
     )
     if args.print:
         for path, text in render.rendered(values).items():

@@ -180,3 +180,27 @@ def test_a_shard_count_outside_1_to_256_is_a_usage_error(
     error = capsys.readouterr().err
     assert "--shards" in error and "Traceback" not in error
     assert not (root / render.WORKFLOW).exists()
+
+
+def test_the_durations_file_the_project_names_is_the_one_cached(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A project bringing pytest-split's file names it; the workflow must cache that very file.
+    root = make_project(tmp_path / "project")
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text() + '\n[tool.gatekeeper.shard]\ndurations = ".test_durations"\n'
+    )
+    monkeypatch.chdir(root)
+    assert main(["ci", "init", "--gatekeeper-from", "0.1.0", "--shards", "2"]) == 0
+    combine = yaml.safe_load((root / render.WORKFLOW).read_text())["jobs"]["combine"]
+    assert step(combine, "Restore the test durations")["with"]["path"] == ".test_durations"
+    assert step(combine, "Combine the shards")["with"]["arguments"].endswith(
+        "--durations-out .test_durations"
+    )
+
+    pyproject.write_text(pyproject.read_text().replace(".test_durations", "../elsewhere.json"))
+    again = ["ci", "init", "--gatekeeper-from", "0.1.0", "--force"]
+    assert main([*again, "--shards", "2"]) == 4
+    assert "durations = '../elsewhere.json'" in capsys.readouterr().err
+    assert main(again) == 0  # unsharded, the file plays no part
