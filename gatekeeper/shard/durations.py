@@ -11,9 +11,15 @@ import json
 import math
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Final
 
 from gatekeeper import atomic
 from gatekeeper.errors import ConfigError
+
+# Where a sharded run reads the durations and `gatekeeper combine` writes them, relative to the
+# worktree: inside gatekeeper's working folder, so a file restored from the CI cache is never
+# part of what is committed or judged.
+DEFAULT: Final = Path(".gatekeeper/durations.json")
 
 
 def read(path: Path) -> dict[str, float]:
