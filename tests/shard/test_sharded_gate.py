@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -307,3 +308,22 @@ def test_a_shard_without_the_gate_is_a_usage_error(pytester: pytest.Pytester) ->
 
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "--gatekeeper-shard needs --gatekeeper" in result.stderr.str()
+
+
+def test_combine_in_a_fresh_checkout_holding_the_downloaded_shards(tmp_path: Path) -> None:
+    # The workflow downloads the artifacts into .gatekeeper/shards/ of a fresh checkout, where
+    # nothing ignores them yet (this project does not ignore .gatekeeper/ itself): they must
+    # not count as a change to the content the shards judged.
+    ignores = {".gitignore": "__pycache__/\n.pytest_cache/\n"}
+    root = make_project(tmp_path / "project", {**ignores, "tests/test_many.py": MANY}, TESTS_ONLY)
+    env = plain_env(tmp_path)
+    for index in (1, 2):
+        assert gatekeeper(root, env, "run", "--shard", f"{index}/2", "-q").returncode == 0
+    fresh = tmp_path / "combine-job"
+    git(root, "worktree", "add", "-q", "--detach", str(fresh), "HEAD")
+    shutil.copytree(root / ".gatekeeper" / "shards", fresh / ".gatekeeper" / "shards")
+
+    done = gatekeeper(fresh, env, "combine", ".gatekeeper/shards")
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert json.loads((fresh / ".gatekeeper" / "report.json").read_text())["verdict"] == "passed"
