@@ -428,6 +428,7 @@ CORE_OPTIONS: Final[tuple[Option, ...]] = (
         :1
     ],  # radon is driven through its API: no tool arguments
 )
+_CORE: Final = {option.key: option for option in CORE_OPTIONS}
 
 
 @dataclass(frozen=True, slots=True)
@@ -549,6 +550,21 @@ def read_table(root: Path) -> tuple[dict[str, object] | None, Path | None]:
     if table is not None and not isinstance(table, dict):
         raise ConfigError(f"{path}: [tool.gatekeeper] must be a table.")
     return table, path
+
+
+def written(
+    raw: Mapping[str, object], key: str, overrides: Mapping[str, object] | None = None
+) -> object:
+    """``key`` (a core option's) as the command line (``overrides``) or the raw
+    ``[tool.gatekeeper]`` table ``raw`` gives it, else the option's default: the cheap read of a
+    process that does not load the setup. A value of the wrong kind in the file gives the default
+    too; validating it, and reporting it, is the loaded setup's."""
+    option = _CORE[key]
+    if overrides is not None and key in overrides:
+        return overrides[key]
+    holder = raw.get(option.section) if option.section else raw
+    value = holder.get(option.name) if isinstance(holder, Mapping) else None
+    return value if value is not None and _is_kind(option.kind, value) else option.default
 
 
 def read_toml(path: Path) -> dict[str, object]:

@@ -24,7 +24,7 @@ from gatekeeper import config as configuration
 from gatekeeper.cache import passes
 from gatekeeper.cache.store import Cache
 from gatekeeper.checks.base import Check, CheckContext, TestOutcome
-from gatekeeper.checks.process import RUNNING
+from gatekeeper.checks.tools import RUNNING
 from gatekeeper.checks.types import mypy_files
 from gatekeeper.errors import GatekeeperError
 from gatekeeper.evals.scorers import Registry

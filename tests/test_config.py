@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import ast
 import inspect
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from gatekeeper import config, plugins
 from gatekeeper.errors import ConfigError
-from tests.sources import callee, calls, first_literal, library_modules
+from tests.sources import callee, calls, library_modules
 
 
 def write(root: Path, table: str) -> Path:
@@ -176,17 +177,52 @@ def test_every_key_the_code_reads_is_in_the_option_table() -> None:
     # Settings are read by string (`settings.strings("lint.paths")`): a misspelt key would be a
     # KeyError in a user's run. The table is the one the gate builds: the core options and those
     # of every check registered through the plugin hook (the built-ins; third parties read their
-    # own keys, which their checks declare).
+    # own keys, which their checks declare). A key that is not a literal is resolved (a module
+    # constant, a loop over literals, a check's own key); one that cannot be is refused.
     manager = plugins.plugin_manager(entry_points=False)
     table = plugins.table_for(plugins.collect_checks(manager))
-    keys, sections = set(table.by_key()), table.sections()
-    by_key = _key_readers()
     reads = [read for path, tree in library_modules() for read in _settings_reads(path, tree)]
-    unknown = [
-        where for where, method, key in reads if key not in (keys if method in by_key else sections)
-    ]
+    unknown = [where for where, method, key in reads if not _in_table(method, key, table)]
     assert len(reads) >= 60, reads  # the walk does find the reads
+    assert {key for _, _, key in reads} >= {"report-format", "lint.paths", "{}.timeout"}
     assert unknown == [], f"keys read by the code but not in the option table: {unknown}"
+
+
+def test_a_key_the_walk_cannot_resolve_or_a_misspelt_one_is_refused() -> None:
+    source = (
+        'KEY = "report-format"\n'
+        "def reads(settings, name, raw):\n"
+        "    settings.strings(KEY)\n"
+        '    for key in ("lint.paths", "lint.pathz"):\n'
+        "        settings.strings(key)\n"
+        '    settings.number(f"{name}.timeout")\n'
+        '    settings.number(f"{name}.timeouts")\n'
+        "    settings.text(name)\n"
+        '    written(raw, "report")\n'
+    )
+    reads = _settings_reads(Path("m.py"), ast.parse(source))
+    table = plugins.table_for(plugins.collect_checks(plugins.plugin_manager(entry_points=False)))
+    refused = [(where, key) for where, method, key in reads if not _in_table(method, key, table)]
+    assert sorted(refused, key=str) == [
+        ("m.py:5 strings('lint.pathz')", "lint.pathz"),
+        ("m.py:7 number('{}.timeouts')", "{}.timeouts"),
+        ("m.py:8 text(None)", None),
+    ]
+    assert len(reads) == 7
+
+
+# The keys config.check_options gives every check, read with the check's name in front.
+EVERY_CHECK = frozenset(option.name for option in config.check_options("any", timeout=None))
+
+
+def _in_table(method: str, key: str | None, table: config.Table) -> bool:
+    if key is None:
+        return False  # not a literal, and the walk cannot tell its value: write it as one
+    if method == "section":
+        return key in table.sections()
+    if key.startswith("{}."):
+        return key.removeprefix("{}.") in EVERY_CHECK
+    return key in table.by_key()
 
 
 def _key_readers() -> frozenset[str]:
@@ -198,17 +234,83 @@ def _key_readers() -> frozenset[str]:
     )
 
 
-def _settings_reads(path: Path, tree: ast.Module) -> list[tuple[str, str, str]]:
-    """``(where, method, key)`` of each call ``<...settings>.<reader>("literal")`` in ``tree``,
-    ``section("name")`` included."""
+def _settings_reads(path: Path, tree: ast.Module) -> list[tuple[str, str, str | None]]:
+    """``(where, method, key)`` of each call ``<...settings>.<reader>(key)`` in ``tree``,
+    ``section(name)`` and ``config.written(raw, key)`` included, one per value the key can have
+    (None when the walk cannot tell)."""
     readers = _key_readers() | {"section"}
+    parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
     found = []
     for call in calls(tree):
-        key, method = first_literal(call), callee(call)
-        if key is None or method not in readers or not isinstance(call.func, ast.Attribute):
+        method = callee(call)
+        if method == "written" and len(call.args) > 1:
+            argument = call.args[1]
+        elif method in readers and _on_settings(call) and call.args:
+            argument = call.args[0]
+        else:
             continue
-        receiver = call.func.value
-        name = receiver.attr if isinstance(receiver, ast.Attribute) else getattr(receiver, "id", "")
-        if name.endswith("settings"):
-            found.append((f"{path}:{call.lineno} {method}({key!r})", method, key))
+        for key in _values(argument, _scope(call, parents), tree):
+            found.append((f"{path}:{call.lineno} {method}({key!r})", str(method), key))
     return found
+
+
+def _on_settings(call: ast.Call) -> bool:
+    if not isinstance(call.func, ast.Attribute):
+        return False
+    receiver = call.func.value
+    name = receiver.attr if isinstance(receiver, ast.Attribute) else getattr(receiver, "id", "")
+    return str(name).endswith("settings")
+
+
+def _scope(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> ast.AST:
+    """The function ``node`` is in, else the module."""
+    while node in parents and not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        node = parents[node]
+    return node
+
+
+def _values(argument: ast.expr, scope: ast.AST, tree: ast.Module) -> list[str | None]:
+    """The strings ``argument`` can be: a literal; an f-string, its fields as ``{}``; a name
+    bound to literals in its function (a loop over them, an assignment) or at module level."""
+    if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+        return [argument.value]
+    if isinstance(argument, ast.JoinedStr):
+        parts = argument.values
+        return ["".join(str(v.value) if isinstance(v, ast.Constant) else "{}" for v in parts)]
+    if not isinstance(argument, ast.Name):
+        return [None]
+    if isinstance(scope, ast.FunctionDef | ast.AsyncFunctionDef):
+        given = scope.args.posonlyargs + scope.args.args + scope.args.kwonlyargs
+        if argument.id in {a.arg for a in given}:
+            return [None]
+        found = _bound(argument.id, ast.walk(scope))
+        if found:
+            return found
+    return _bound(argument.id, iter(tree.body)) or [None]
+
+
+def _bound(name: str, nodes: Iterator[ast.AST]) -> list[str | None]:
+    found: list[str | None] = []
+    for node in nodes:
+        if isinstance(node, ast.For) and isinstance(node.target, ast.Name):
+            if node.target.id == name:
+                items = node.iter.elts if isinstance(node.iter, ast.Tuple | ast.List) else [None]
+                found.extend(_literal(item) for item in items)
+        elif isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+                found.append(_literal(node.value))
+    return found
+
+
+def _literal(node: ast.expr | None) -> str | None:
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
+def test_a_cheap_read_takes_the_command_line_then_the_file_then_the_tables_default() -> None:
+    raw: dict[str, object] = {"report": "out/r.json", "database": {"backend": 5}}
+    assert config.written(raw, "report") == "out/r.json"
+    assert config.written({}, "report") == config.Table().by_key()["report"].default
+    # a value of the wrong kind is the loaded setup's to report: the cheap read takes the default
+    assert config.written(raw, "database.backend") == "sqlite"
+    assert config.written(raw, "database.backend", {"database.backend": "postgres"}) == "postgres"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from gatekeeper.git.tempworktree import gate_env
+from gatekeeper.integration.worktreegate import gate_env
 from tests.conftest import git, make_project
 
 # A project whose pytest configuration is not in its pyproject.toml: pytest looks above it.

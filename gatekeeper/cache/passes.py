@@ -40,9 +40,9 @@ from gatekeeper.cache import environment
 from gatekeeper.cache.store import Cache, commit_tree, directory, write_entry
 from gatekeeper.errors import GatekeeperError
 from gatekeeper.git import repository
-from gatekeeper.githooks import pushconfig
 from gatekeeper.model import Report
 from gatekeeper.newcode.hold import Policy
+from gatekeeper.project import pushconfig
 from gatekeeper.project.paths import relative
 
 FORMAT: Final = 2

@@ -18,10 +18,11 @@ from typing import Final
 
 from gatekeeper.checks import mypycache
 from gatekeeper.checks.base import CheckContext
-from gatekeeper.checks.process import Completed, python_module, require_module, run_tool
+from gatekeeper.checks.tools import python_module, require_module, run_tool
 from gatekeeper.config import Option, Settings, read_toml
 from gatekeeper.errors import ToolError
 from gatekeeper.model import CheckResult, Finding, Severity, Status
+from gatekeeper.process import Completed
 from gatekeeper.project.paths import relative
 
 

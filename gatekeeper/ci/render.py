@@ -18,7 +18,6 @@ from typing import Final
 
 from gatekeeper import config
 from gatekeeper.errors import UsageError
-from gatekeeper.shard import durations
 
 WORKFLOW: Final = Path(".github/workflows/gatekeeper.yml")
 ACTION: Final = Path(".github/actions/gatekeeper/action.yml")
@@ -43,7 +42,7 @@ class Values:
     # One gate job (1), or a matrix of this many shards and a job combining them.
     shards: int = 1
     # Where the sharded runs read the per-test durations and the combine job writes them.
-    durations: str = durations.DEFAULT.as_posix()
+    durations: str = str(config.Table().by_key()["shard.durations"].default)
 
 
 def template_dir() -> Path:
@@ -93,9 +92,7 @@ def detect_durations(root: Path) -> str:
     """The durations file the project names (``[tool.gatekeeper.shard] durations``), else the
     default: the sharded workflow keeps that file in the Actions cache."""
     table, _ = config.read_pyproject(root)
-    shard = table.get("shard")
-    named = shard.get("durations") if isinstance(shard, dict) else None
-    return named if isinstance(named, str) else durations.DEFAULT.as_posix()
+    return str(config.written(table, "shard.durations"))
 
 
 def mentions_gatekeeper(root: Path) -> bool:

@@ -14,7 +14,7 @@ import os
 import sys
 from pathlib import Path
 
-from gatekeeper.checks.measure import claim_data_dir
+from gatekeeper.resources.coveragedata import claim_data_dir
 from gatekeeper.errors import EXIT_FAILED, EXIT_OK
 from gatekeeper.gate import Gate, load_setup
 from gatekeeper.model import Report

@@ -11,8 +11,8 @@ from gatekeeper.errors import EXIT_FAILED, EXIT_OK
 from gatekeeper.gate import load_setup
 from gatekeeper.integration import outcome
 from gatekeeper.integration.gating import current_branch, gate_branches, resolve_base
+from gatekeeper.integration.report import write
 from gatekeeper.project import workfolder
-from gatekeeper.reports.integration import write
 
 HELP = (
     "Gate the merge of branches onto a base (default: the current branch onto the base branch); "

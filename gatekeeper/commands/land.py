@@ -12,8 +12,8 @@ from gatekeeper.gate import load_setup
 from gatekeeper.integration import land, outcome
 from gatekeeper.integration.gating import current_branch, gate_branches, resolve_base
 from gatekeeper.integration.mergetree import verify
+from gatekeeper.integration.report import write
 from gatekeeper.project import workfolder
-from gatekeeper.reports.integration import write
 
 HELP = (
     "Gate the merge of a branch onto the base and, if it passes and the base has not moved, "

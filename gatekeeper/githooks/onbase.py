@@ -18,12 +18,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from gatekeeper.cache import passes
-from gatekeeper.git.tempworktree import Verdict
 from gatekeeper.githooks.pushbase import Base
 from gatekeeper.history import accepted
 from gatekeeper.integration.mergetree import merge
 from gatekeeper.integration.stack import is_ancestor
 from gatekeeper.integration.workspace import Workspace
+from gatekeeper.integration.worktreegate import Verdict
 
 GateAlone = Callable[[str], Verdict]
 """Judges a commit as itself (the cache first, else a temporary worktree)."""

@@ -24,16 +24,17 @@ from typing import Final
 from gatekeeper.cache import passes
 from gatekeeper.errors import GitError, UsageError
 from gatekeeper.git import repository
-from gatekeeper.git.tempworktree import Verdict, verdict_from
-from gatekeeper.githooks import onbase, pushbase, pushconfig
+from gatekeeper.githooks import onbase, pushbase
 from gatekeeper.githooks.install import LEGACY
 from gatekeeper.githooks.onbase import Judgement
 from gatekeeper.githooks.pushbase import Base, NoBase
 from gatekeeper.history import accepted
 from gatekeeper.integration.workspace import Workspace
+from gatekeeper.integration.worktreegate import Verdict, verdict_from
+from gatekeeper.project import pushconfig
 
-# Re-exported: the verdict of a gate run in a temporary worktree now lives in
-# gatekeeper.git.tempworktree, shared with merge integration; hook callers still read it here.
+# Re-exported: the verdict of a gate run in a temporary worktree lives in
+# gatekeeper.integration.worktreegate, shared with merge integration; hook callers read it here.
 __all__ = ["Verdict", "verdict_from"]
 
 _ZERO: Final = re.compile(r"^0+$")
@@ -197,7 +198,7 @@ def gate_commit(start: Path, commit: str) -> Verdict:
     The worktree is one of an integration workspace (:mod:`gatekeeper.integration.workspace`):
     in the repository's git directory, private to its owner, and swept by the next run when a
     killed push leaves it behind. The run is ``gatekeeper run``, as ``pytest --gatekeeper``
-    (:func:`gatekeeper.git.tempworktree.gate_commit`), so its pass is stored under the run a
+    (:func:`gatekeeper.integration.worktreegate.gate_commit`), so its pass is stored under the run a
     developer's ``pytest --gatekeeper`` has too, and either answers the next push from the cache.
     """
     with Workspace.open(start, "hook") as space:

@@ -3,7 +3,7 @@
 Merge results are committed with ``commit-tree`` and kept under
 ``refs/gatekeeper/integrate/<run>/`` while in use, so garbage collection cannot prune them; the
 worktrees that gate them live in the repository's git directory, in a folder only its owner may
-write (:func:`gatekeeper.git.tempworktree.worktrees_root`). The run holds
+write (:func:`gatekeeper.integration.worktreegate.worktrees_root`). The run holds
 ``<run>.lock`` (``flock``) for its whole life, so a later run can tell a killed run's leftovers
 from a live run's: the kernel drops the lock of a dead process. Everything is removed when the
 run ends, however it ends; what a killed run left is swept by the next run in the repository.
@@ -21,11 +21,11 @@ from typing import IO, Final
 
 from gatekeeper.cache import environment, passes
 from gatekeeper.errors import GitError
-from gatekeeper.git import repository, tempworktree
-from gatekeeper.git.tempworktree import Verdict
-from gatekeeper.githooks import pushconfig
+from gatekeeper.git import repository
 from gatekeeper.history import accepted
-from gatekeeper.integration import childstate
+from gatekeeper.integration import childstate, worktreegate
+from gatekeeper.integration.worktreegate import Verdict
+from gatekeeper.project import pushconfig
 from gatekeeper.resources.identity import new_run_id
 from gatekeeper.resources.locks import Held, acquire, is_held
 
@@ -47,7 +47,7 @@ def runs_root(repo: Path) -> Path:
     """Where the runs of the repository holding ``repo`` keep their worktrees and locks."""
     if repository.common_dir(repo) is None:
         raise GitError(f"{repo} is not inside a git repository; integration needs one.")
-    return tempworktree.worktrees_root(repo) / "integrate"
+    return worktreegate.worktrees_root(repo) / "integrate"
 
 
 class Workspace:
@@ -115,7 +115,7 @@ class Workspace:
         scratch.mkdir(parents=True)
         try:
             with environment.scrubbed_process(names):
-                return tempworktree.gate_commit(self.repo, commit, scratch, output, self.entry)
+                return worktreegate.gate_commit(self.repo, commit, scratch, output, self.entry)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 

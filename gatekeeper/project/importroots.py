@@ -74,8 +74,8 @@ def _source_paths(tree: Path) -> list[str]:
         raw, _ = configuration.read_pyproject(tree)
     except ConfigError:
         raw = {}  # the gate reports the broken file itself
-    configured = raw.get("paths")
-    if isinstance(configured, list) and configured and all(isinstance(p, str) for p in configured):
+    configured = configuration.written(raw, "paths")
+    if isinstance(configured, list) and configured:
         return [str(p) for p in configured]
     return detect_source_paths(tree)
 

@@ -18,7 +18,7 @@ from gatekeeper.errors import GatekeeperError, UsageError
 from gatekeeper.evals.results import EvalOutcome
 from gatekeeper.model import CheckResult
 from gatekeeper.shard import partial
-from gatekeeper.shard.coveragedata import restore
+from gatekeeper.shard.coveragepaths import restore
 from gatekeeper.shard.partial import Content, Partial
 from gatekeeper.shard.spec import FOLDER
 

@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Final
 
 from gatekeeper import atomic
+from gatekeeper.config import Table
 from gatekeeper.errors import ConfigError
 
 # Where a sharded run reads the durations and `gatekeeper combine` writes them, relative to the
 # worktree: inside gatekeeper's working folder, so a file restored from the CI cache is never
-# part of what is committed or judged.
-DEFAULT: Final = Path(".gatekeeper/durations.json")
+# part of what is committed or judged (the option table's default for the key).
+DEFAULT: Final = Path(str(Table().by_key()["shard.durations"].default))
 
 
 def read(path: Path) -> dict[str, float]:

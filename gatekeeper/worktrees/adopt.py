@@ -13,7 +13,7 @@ from pathlib import Path
 from gatekeeper.errors import UsageError
 from gatekeeper.gate import load_setup
 from gatekeeper.git import scope
-from gatekeeper.worktrees import envfile, layout, records, resources
+from gatekeeper.worktrees import envfile, locations, records, resources
 from gatekeeper.worktrees.create import ensure_hook
 from gatekeeper.worktrees.records import WorktreeRecord
 
@@ -21,7 +21,7 @@ from gatekeeper.worktrees.records import WorktreeRecord
 def adopt(start: Path, key: str) -> WorktreeRecord:
     """Record the worktree named by ``key`` (path, directory name or branch) and give it the
     configured ports, its database, the environment file and the hook."""
-    found = layout.find(start, key)
+    found = locations.find(start, key)
     if found is None:
         raise UsageError(f"no git worktree at or named {key!r}; see `git worktree list`.")
     if found.main:
@@ -43,14 +43,14 @@ def adopt(start: Path, key: str) -> WorktreeRecord:
     return record
 
 
-def _existing(start: Path, found: layout.GitWorktree) -> WorktreeRecord | None:
+def _existing(start: Path, found: locations.GitWorktree) -> WorktreeRecord | None:
     for record in records.load_all(start):
         if Path(record.path).resolve() == found.path.resolve():
             return record
     return None
 
 
-def _fresh(start: Path, found: layout.GitWorktree) -> WorktreeRecord:
+def _fresh(start: Path, found: locations.GitWorktree) -> WorktreeRecord:
     name = records.check_name(found.path.name)
     if records.load(start, name) is not None:
         raise UsageError(

@@ -21,7 +21,7 @@ from gatekeeper.checks.base import TestOutcome
 from gatekeeper.gate import Gate
 from gatekeeper.model import CheckResult
 from gatekeeper.shard import balance, durations, partial
-from gatekeeper.shard.coveragedata import export
+from gatekeeper.shard.coveragepaths import export
 from gatekeeper.shard.spec import Spec, parse
 
 PLUGIN: Final = "gatekeeper-shard"

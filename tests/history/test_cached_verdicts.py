@@ -11,8 +11,8 @@ from typing import Any
 from gatekeeper.history import accepted
 from gatekeeper.history.store import Store, path_in
 from tests.conftest import git
-from tests.hooks.test_prepush import remote_has
-from tests.hooks.test_prepush_trust import (
+from tests.githooks.test_prepush import remote_has
+from tests.githooks.test_prepush_trust import (
     CACHED,
     GATED,
     TESTS_AND_LINT,

@@ -15,7 +15,7 @@ from gatekeeper.history.flaky import Flaky
 from gatekeeper.history.floor import Floor as FloorView
 from gatekeeper.history.floor import LastRun, Worktree
 from gatekeeper.history.model import CheckRun, Run
-from gatekeeper.worktrees.status import Status
+from gatekeeper.worktrees.listing import Status
 from tests.history.browser import Browser, executable
 from tests.history.conftest import Floor, status
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from gatekeeper import config as configuration
 from gatekeeper.errors import GatekeeperError
 from gatekeeper.git import repository, scope
-from gatekeeper.worktrees import layout, records
+from gatekeeper.worktrees import locations, records
 from gatekeeper.worktrees.records import WorktreeRecord
 
 
@@ -58,7 +58,7 @@ def collect(start: Path) -> list[Status]:
     """The status of every worktree of the repository around ``start``."""
     known = {str(Path(r.path).resolve()): r for r in records.load_all(start)}
     rows = [
-        _row(entry, known.pop(str(entry.path.resolve()), None)) for entry in layout.listed(start)
+        _row(entry, known.pop(str(entry.path.resolve()), None)) for entry in locations.listed(start)
     ]
     rows += [_missing(record) for record in known.values()]
     default = _default_base(start)
@@ -68,7 +68,7 @@ def collect(start: Path) -> list[Status]:
     return rows
 
 
-def _row(entry: layout.GitWorktree, record: WorktreeRecord | None) -> Status:
+def _row(entry: locations.GitWorktree, record: WorktreeRecord | None) -> Status:
     state = "main" if entry.main else (record.state if record else "unmanaged")
     row = Status(
         record.name if record else entry.path.name,
@@ -163,5 +163,4 @@ def _report_path(worktree: Path) -> str:
         raw, _ = configuration.read_pyproject(worktree)
     except GatekeeperError:
         raw = {}
-    configured = raw.get("report")
-    return configured if isinstance(configured, str) else ".gatekeeper/report.json"
+    return str(configuration.written(raw, "report"))

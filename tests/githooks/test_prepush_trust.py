@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import git
-from tests.hooks.test_prepush import Setup, remote_has, sample
+from tests.githooks.test_prepush import Setup, remote_has, sample
 
 CACHED = "accepted from the cache (no worktree, no tests run)"
 GATED = "in a temporary worktree"

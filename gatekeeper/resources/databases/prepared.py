@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Protocol, runtime_checkable
 
-from gatekeeper.config import find_project_root, read_pyproject
+from gatekeeper.config import find_project_root, read_pyproject, written
 from gatekeeper.errors import GatekeeperError
 from gatekeeper.resources.identity import Identity
 
@@ -51,10 +51,8 @@ def wanted(root: Path, overrides: Mapping[str, object]) -> bool:
         raw, _ = read_pyproject(find_project_root(root))
     except GatekeeperError:
         return False  # the fixtures report a broken file; this is only an optimisation
-    table = raw.get("database")
-    database = table if isinstance(table, dict) else {}
-    backend = overrides.get("database.backend", database.get("backend", "sqlite"))
-    prepare = overrides.get("database.prepare", database.get("prepare", True))
+    backend = written(raw, "database.backend", overrides)
+    prepare = written(raw, "database.prepare", overrides)
     return prepare is not False and backend not in _LOCAL
 
 
