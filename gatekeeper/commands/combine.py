@@ -14,13 +14,13 @@ import os
 import sys
 from pathlib import Path
 
-from gatekeeper.resources.coveragedata import claim_data_dir
 from gatekeeper.errors import EXIT_FAILED, EXIT_OK
 from gatekeeper.gate import Gate, load_setup
 from gatekeeper.model import Report
 from gatekeeper.project import workfolder
 from gatekeeper.reports import formats, terminal
 from gatekeeper.reports import json as json_report
+from gatekeeper.resources.coveragedata import claim_data_dir
 from gatekeeper.shard import combine, durations, partial
 
 HELP = (
