@@ -104,18 +104,18 @@ class GateSession:
             if repository.worktree_root(setup.worktree) is not None:  # -- trust --
                 discovery.refuse_outside(setup.worktree, config.inipath, config.rootpath)
             gate = Gate(setup)
-            shard = sharding.spec(namespace)
-            if shard is not None:
+            spec = sharding.spec(namespace)
+            shard = None
+            if spec is not None:
                 durations = setup.worktree / setup.settings.text("shard.durations")
-                sharding.install(config, shard, durations)
+                shard = sharding.install(config, spec, durations)
         except GatekeeperError as error:
             _forget_report(start)
             raise pytest.UsageError(str(error)) from None
         if "coverage" in gate.setup.settings.strings("checks"):
             sessioncoverage.refuse_pytest_cov(config)
         made = cls(config, gate)
-        found = config.pluginmanager.get_plugin(sharding.PLUGIN)
-        made.shard = found if isinstance(found, Shard) else None
+        made.shard = shard
         return made
 
     # -- start ------------------------------------------------------------------------------

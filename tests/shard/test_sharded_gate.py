@@ -327,3 +327,34 @@ def test_combine_in_a_fresh_checkout_holding_the_downloaded_shards(tmp_path: Pat
 
     assert done.returncode == 0, done.stdout + done.stderr
     assert json.loads((fresh / ".gatekeeper" / "report.json").read_text())["verdict"] == "passed"
+
+
+def test_two_shards_in_process_split_the_suite(pytester: pytest.Pytester) -> None:
+    make_project(pytester.path, {"tests/test_many.py": MANY}, gatekeeper=TESTS_ONLY)
+    shards = pytester.path / ".gatekeeper" / "shards"
+
+    results = [
+        pytester.runpytest_inprocess(
+            "--gatekeeper", "--gatekeeper-shard", f"{i}/2", "-p", "no:cacheprovider"
+        )
+        for i in (1, 2)
+    ]
+
+    assert [r.ret for r in results] == [0, 0]
+    manifests = [
+        json.loads((shards / f"shard-{i}-of-2" / "manifest.json").read_text()) for i in (1, 2)
+    ]
+    collected = manifests[0]["collected"]
+    assert len(collected) == 13 and manifests[1]["collected"] == collected
+    assert sorted(manifests[0]["selected"] + manifests[1]["selected"]) == sorted(collected)
+    for manifest in manifests:
+        assert set(manifest["outcomes"].values()) == {"passed"}
+        assert sorted(manifest["durations"]) == sorted(manifest["selected"])
+        assert manifest["tests"]["passed"] == len(manifest["selected"])
+        assert (manifest["complete"], manifest["verdict"], manifest["coverage"]) == (
+            True,
+            "passed",
+            False,
+        )
+    assert not (pytester.path / ".gatekeeper" / "report.json").exists()
+    results[0].stdout.fnmatch_lines(["*shard 1/2: a partial result*", "*on shard 1/2 (partial*"])
