@@ -236,6 +236,8 @@ class GateSession:
         writes its partial result; it writes no report, annotation or summary: the verdict is
         `gatekeeper combine`'s."""
         assert self.shard is not None and self.content is not None
+        if self.gate.pending():
+            self._waiting(self.gate.pending())
         static = self.gate.background()
         self.report = self.gate.report((tests.judge(outcome), *static))
         self._write_partial(outcome, static)

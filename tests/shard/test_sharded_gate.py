@@ -72,9 +72,16 @@ def gatekeeper(root: Path, env: dict[str, str], *args: str) -> subprocess.Comple
 
 
 def actions(env: dict[str, str], summary: Path) -> dict[str, str]:
-    """``env`` as a GitHub Actions job sees it, with its own step summary file."""
+    """``env`` as a GitHub Actions job sees it, with its own step summary and output files."""
     summary.write_text("", encoding="utf-8")
-    return {**env, "GITHUB_ACTIONS": "true", "CI": "true", "GITHUB_STEP_SUMMARY": str(summary)}
+    summary.with_suffix(".output").write_text("", encoding="utf-8")
+    return {
+        **env,
+        "GITHUB_ACTIONS": "true",
+        "CI": "true",
+        "GITHUB_STEP_SUMMARY": str(summary),
+        "GITHUB_OUTPUT": str(summary.with_suffix(".output")),
+    }
 
 
 def test_three_shards_combine_like_one_run(tmp_path: Path) -> None:
@@ -188,6 +195,7 @@ def only_the_combine_job_writes_annotations_and_the_summary(runs: Runs) -> None:
         assert "::error" not in done.stdout
         assert "partial result" in done.stdout
     assert [s.read_text() for s in runs.summaries[:-1]] == ["", "", ""]
+    assert [s.with_suffix(".output").read_text() for s in runs.summaries[:-1]] == ["", "", ""]
     assert runs.written_by_shards == []  # no report, SARIF or JUnit from a shard
     annotations = [line for line in runs.combined.stdout.splitlines() if line.startswith("::")]
     assert len(annotations) == 1 and "test_broken" in annotations[0]
