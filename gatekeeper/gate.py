@@ -310,6 +310,26 @@ class Gate:
             for started in running:
                 started.wait()
 
+    def skip_background(self) -> None:
+        """Run no background check in this process: a shard other than the first (shard 1 runs
+        them for the whole gate, gatekeeper/shard/)."""
+        if self._go is None:
+            self._go = threading.Event()
+
+    def adopt(self, results: Iterable[CheckResult]) -> None:
+        """Take the background checks' results from another run instead of running them (the
+        first shard's, when shards are combined). A check given no result is an error."""
+        given = {result.name: result for result in results}
+        for check in (c for c in self.setup.enabled if not c.needs_session):
+            future: Future[CheckResult] = Future()
+            future.set_result(given.get(check.name) or _not_given(check.name))
+            self._futures[check.name] = future
+        self.skip_background()
+
+    def background(self) -> list[CheckResult]:
+        """The results of the background checks this process runs, once each has finished."""
+        return [self._background_result(c) for c in self.setup.enabled if c.name in self._futures]
+
     def start(self) -> None:
         """Let every background check run in its thread (started first, unless :meth:`prepare`
         did already)."""
@@ -411,6 +431,16 @@ class Gate:
             version=installed_version(),
             duration=time.perf_counter() - self.started,
         )
+
+
+def _not_given(name: str) -> CheckResult:
+    return CheckResult(
+        name,
+        Status.ERROR,
+        f"no result of the {name} check was given to combine: the first shard runs it for the "
+        "whole gate; run every shard with the same configuration and gatekeeper version",
+        rule="every enabled check must be judged",
+    )
 
 
 @contextmanager

@@ -84,7 +84,7 @@ class Measurement:
     def discard(self) -> None:
         """Stop measuring and keep nothing: the run starts again (an exec follows)."""
         if self._coverage is not None:
-            with _quiet():
+            with quiet():
                 self._coverage.stop()
             self._coverage = None
 
@@ -92,7 +92,7 @@ class Measurement:
         if self._coverage is None:
             return
         self.resume()
-        with _quiet():
+        with quiet():
             self._coverage.stop()
             self._coverage.save()
         self._coverage = None
@@ -172,7 +172,7 @@ def combine(directory: Path, source: Sequence[str]) -> Totals:
     import coverage
     from coverage.exceptions import CoverageException
 
-    with _quiet():
+    with quiet():
         cov = coverage.Coverage(data_file=str(directory / ".coverage"), config_file=True)
         if not cov.get_option("run:source"):
             cov.set_option("run:source", list(source))
@@ -191,7 +191,7 @@ def combine(directory: Path, source: Sequence[str]) -> Totals:
     return Totals(float(percent), files, precision, float(fail_under))
 
 
-class _quiet(warnings.catch_warnings):
+class quiet(warnings.catch_warnings):
     """Coverage warns through ``warnings``; a project's ``filterwarnings = error`` must not turn
     that into a crash of the gate. What matters is reported through the result instead."""
 

@@ -16,15 +16,18 @@ from importlib import resources
 from pathlib import Path
 from typing import Final
 
+from gatekeeper import config
 from gatekeeper.errors import UsageError
 
 WORKFLOW: Final = Path(".github/workflows/gatekeeper.yml")
 ACTION: Final = Path(".github/actions/gatekeeper/action.yml")
 TEMPLATES: Final = {WORKFLOW: "gatekeeper.yml", ACTION: "action/action.yml"}
-_SARIF_BLOCK: Final = re.compile(r"^#>>> sarif\n.*?^#<<< sarif\n", re.MULTILINE | re.DOTALL)
-_SARIF_MARKERS: Final = re.compile(r"^#(>>>|<<<) sarif\n", re.MULTILINE)
+# GitHub runs at most 256 jobs from one matrix.
+MAX_SHARDS: Final = 256
 _LOWER_BOUND: Final = re.compile(r">=?\s*(3\.\d+)")
 _BRANCH: Final = re.compile(r"^[A-Za-z0-9._/-]+$")
+# A durations path goes into a cache key's path and a command line: plain relative paths only.
+_RELATIVE: Final = re.compile(r"^(?!/)(?!.*(^|/)\.\.(/|$))[A-Za-z0-9._/-]+$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +39,10 @@ class Values:
     cache_path: str
     branch: str = "main"
     sarif: bool = True
+    # One gate job (1), or a matrix of this many shards and a job combining them.
+    shards: int = 1
+    # Where the sharded runs read the per-test durations and the combine job writes them.
+    durations: str = str(config.Table().by_key()["shard.durations"].default)
 
 
 def template_dir() -> Path:
@@ -81,6 +88,13 @@ def detect_install(root: Path) -> tuple[str, str]:
     return command, cache
 
 
+def detect_durations(root: Path) -> str:
+    """The durations file the project names (``[tool.gatekeeper.shard] durations``), else the
+    default: the sharded workflow keeps that file in the Actions cache."""
+    table, _ = config.read_pyproject(root)
+    return str(config.written(table, "shard.durations"))
+
+
 def mentions_gatekeeper(root: Path) -> bool:
     """Whether the project's own dependency files already name pytest-gatekeeper (or it is
     pytest-gatekeeper): then they decide which one CI installs."""
@@ -106,7 +120,25 @@ def _project(root: Path) -> dict[str, object]:
 
 
 def render(template: str, values: Values) -> str:
-    """Fill ``template``; the SARIF upload job is kept only when ``values.sarif``."""
+    """Fill ``template``: the SARIF upload is kept only when ``values.sarif``, the sharded jobs
+    only when ``values.shards`` is above 1 (else the one gate job)."""
+    _check(values)
+    sharded = values.shards > 1
+    text = _blocks(template, {"sarif": values.sarif, "sharded": sharded, "unsharded": not sharded})
+    return (
+        text.replace("__PYTHON_VERSION__", values.python_version)
+        .replace('"__INSTALL__"', json.dumps(values.install))
+        .replace('"__CACHE_PATH__"', json.dumps(values.cache_path))
+        .replace("__BRANCH__", values.branch)
+        .replace("__SHARD_LIST__", ", ".join(str(i) for i in range(1, values.shards + 1)))
+        .replace("__SHARDS__", str(values.shards))
+        .replace("__DURATIONS__", values.durations)
+        .replace("__REPORTING_JOB__", "combine" if sharded else "gate")
+        .replace("__PARTS__", "gate, combine" if sharded else "gate")
+    )
+
+
+def _check(values: Values) -> None:
     if "${{" in values.install or "\n" in values.install:
         raise UsageError(
             "the install command must be one line without '${{': it is written into the "
@@ -114,13 +146,29 @@ def render(template: str, values: Values) -> str:
         )
     if not _BRANCH.match(values.branch):
         raise UsageError(f"--branch {values.branch!r} is not a branch name.")
-    text = _SARIF_MARKERS.sub("", template) if values.sarif else _SARIF_BLOCK.sub("", template)
-    return (
-        text.replace("__PYTHON_VERSION__", values.python_version)
-        .replace('"__INSTALL__"', json.dumps(values.install))
-        .replace('"__CACHE_PATH__"', json.dumps(values.cache_path))
-        .replace("__BRANCH__", values.branch)
-    )
+    if not 1 <= values.shards <= MAX_SHARDS:
+        raise UsageError(
+            f"--shards {values.shards}: the gate splits into 1 to {MAX_SHARDS} shards (GitHub "
+            "runs at most 256 jobs from one matrix); 1 renders the one gate job."
+        )
+    if values.shards > 1 and not _RELATIVE.match(values.durations):
+        raise UsageError(
+            f"[tool.gatekeeper.shard] durations = {values.durations!r}: the sharded workflow "
+            "caches this file, so it must be a plain path inside the repository (letters, "
+            "digits, '.', '_', '-', '/'; no '..')."
+        )
+
+
+def _blocks(template: str, keep: dict[str, bool]) -> str:
+    """``template`` with each ``#>>> NAME`` ... ``#<<< NAME`` block kept (markers dropped) or
+    removed whole, as ``keep[NAME]`` says."""
+    for name, kept in keep.items():
+        if kept:
+            template = re.sub(rf"^#(>>>|<<<) {name}\n", "", template, flags=re.MULTILINE)
+        else:
+            block = rf"^#>>> {name}\n.*?^#<<< {name}\n"
+            template = re.sub(block, "", template, flags=re.MULTILINE | re.DOTALL)
+    return template
 
 
 def write(root: Path, values: Values, *, force: bool = False) -> list[Path]:

@@ -23,6 +23,7 @@ class Command(Protocol):
 # Command name -> module in this package, in the order ``--help`` lists them.
 COMMANDS: Final[dict[str, str]] = {
     "run": "run",
+    "combine": "combine",  # sharding: one verdict from the shards
     "check": "check",
     "baseline": "baseline",  # scope, baseline, cache
     "port": "port",

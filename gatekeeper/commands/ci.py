@@ -26,6 +26,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     init.add_argument("--branch", default="main", help="base branch pushes are gated on")
     init.add_argument("--no-sarif", action="store_true", help="leave out code-scanning upload")
+    init.add_argument(
+        "--shards",
+        type=int,
+        default=1,
+        metavar="N",
+        help="split the tests over N jobs and combine their results (default: 1, one job)",
+    )
     init.add_argument("--force", action="store_true", help="overwrite existing files")
     init.add_argument("--print", action="store_true", help="print instead of writing")
     req = actions.add_parser("require", help="make the gatekeeper check required")
@@ -50,6 +57,8 @@ def _init(args: argparse.Namespace) -> int:
         cache_path=cache,
         branch=args.branch,
         sarif=not args.no_sarif,
+        shards=args.shards,
+        durations=render.detect_durations(root),
     )
     if args.print:
         for path, text in render.rendered(values).items():

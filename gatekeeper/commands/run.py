@@ -30,7 +30,10 @@ from gatekeeper import receipt
 from gatekeeper.errors import EXIT_FAILED
 from gatekeeper.git import childgroup
 
-HELP = "Run the whole gate (same as `pytest --gatekeeper`); extra arguments go to pytest."
+HELP = (
+    "Run the whole gate (same as `pytest --gatekeeper`); extra arguments go to pytest. "
+    "--shard I/N runs one shard of a sharded gate (see `gatekeeper combine`)."
+)
 PASSTHROUGH = True
 
 # pytest options that only inspect the suite or print help: pytest runs no gate for them, so
@@ -63,12 +66,27 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, rest: list[str]) -> int:
+    rest = with_shard(rest)
     with tempfile.TemporaryDirectory(prefix="gatekeeper-run-") as private:
         proof = Path(private) / "receipt.json"
         status = pytest_in_fresh_interpreter(["--gatekeeper", *rest], {receipt.ENV: str(proof)})
         if INSPECTING.intersection(rest):
             return status
         return decide(status, receipt.verdict(proof))
+
+
+def with_shard(args: list[str]) -> list[str]:
+    """``--shard I/N`` (or ``--shard=I/N``) as the plugin's ``--gatekeeper-shard``; a bad
+    value is the plugin's to refuse, in one paragraph, like any of its options."""
+    given: list[str] = []
+    for arg in args:
+        if arg == "--shard":
+            given.append("--gatekeeper-shard")
+        elif arg.startswith("--shard="):
+            given.append(f"--gatekeeper-shard={arg.removeprefix('--shard=')}")
+        else:
+            given.append(arg)
+    return given
 
 
 def pytest_in_fresh_interpreter(args: list[str], extra_env: Mapping[str, str]) -> int:

@@ -55,14 +55,15 @@ def check_from_dict(data: Mapping[str, object]) -> CheckResult:
         status=Status(str(data["status"])),
         summary=str(data["summary"]),
         rule=str(data["rule"]),
-        findings=tuple(_finding_from_dict(item) for item in findings),
+        findings=tuple(finding_from_dict(item) for item in findings),
         metrics={str(k): _metric(v) for k, v in metrics.items()},
         duration=float(str(data["duration"])),
         ran=tuple(str(item) for item in ran),
     )
 
 
-def _finding_from_dict(item: Mapping[str, object]) -> Finding:
+def finding_from_dict(item: Mapping[str, object]) -> Finding:
+    """The inverse of :func:`finding_dict`; raises ValueError, TypeError or KeyError."""
     new = item.get("new")  # the report's form: present only when a baseline judged it
     if new is not None and not isinstance(new, bool):
         raise TypeError(f"new is {new!r}")

@@ -47,6 +47,14 @@ def add_options(parser: pytest.Parser) -> None:
         default=False,
         help="Run the quality gate: tests, coverage, lint, types and complexity, one verdict.",
     )
+    group.addoption(
+        "--gatekeeper-shard",
+        dest="gatekeeper_shard",
+        default=None,
+        metavar="I/N",
+        help="Run only the I-th of N shares of the tests and eval cases and write a partial "
+        "result; `gatekeeper combine` gives the verdict.",
+    )
     for option in CORE_OPTIONS:
         _add(group, option)
 

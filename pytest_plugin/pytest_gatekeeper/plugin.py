@@ -140,10 +140,34 @@ def pytest_configure(config: pytest.Config) -> None:
     prepareddatabases.install(config, isolation)
     if os.environ.get("PYTEST_XDIST_WORKER") and not hasattr(config, "workerinput"):
         _start_gate(config)  # not a worker after all: a pytest run inside a worker's test
+    if config.getoption("gatekeeper_shard", None) is not None:
+        _shard_worker(config)
     if config.getoption("gatekeeper", False):
         from pytest_gatekeeper import evalitems
 
         evalitems.include_datasets(config)
+
+
+def _shard_worker(config: pytest.Config) -> None:
+    """A shard's xdist worker keeps the shard's share of what it collects, as its controller
+    would (whose session installed the shard already); a shard without the gate is refused."""
+    if not config.getoption("gatekeeper", False):
+        raise pytest.UsageError(
+            "--gatekeeper-shard needs --gatekeeper (or `gatekeeper run --shard I/N`): a shard "
+            "is a part of a gate, written for `gatekeeper combine`."
+        )
+    if not hasattr(config, "workerinput"):
+        return
+    from gatekeeper.errors import GatekeeperError
+    from pytest_gatekeeper import sharding
+
+    try:
+        shard = sharding.spec(config.option)
+        setup = options.setup(config, Path(config.invocation_params.dir))
+        assert shard is not None
+        sharding.install(config, shard, setup.worktree / setup.settings.text("shard.durations"))
+    except GatekeeperError as error:
+        raise pytest.UsageError(str(error)) from None
 
 
 # -- end isolation ------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ import pytest
 
 from gatekeeper import receipt
 from gatekeeper.cache import bytecode, gatepasses
+from gatekeeper.checks import tests
 from gatekeeper.checks.base import TestOutcome
 from gatekeeper.checks.measure import ENV
 from gatekeeper.errors import GatekeeperError
@@ -29,17 +30,19 @@ from gatekeeper.gate import Gate
 from gatekeeper.git import repository
 from gatekeeper.git.tempworktree import NESTED_ENV
 from gatekeeper.history.recording import Recorder
-from gatekeeper.model import Finding, Report
+from gatekeeper.model import CheckResult, Finding, Report
 from gatekeeper.project import discovery, workfolder
 from gatekeeper.reports import json as json_report
 from gatekeeper.reports import terminal
 from gatekeeper.resources.coveragedata import dead_data_dirs, remove_data_dir
-from pytest_gatekeeper import evalrecording, options, selection, sessioncoverage
+from gatekeeper.shard import partial
+from pytest_gatekeeper import evalrecording, options, selection, sessioncoverage, sharding
 from pytest_gatekeeper import sessionintegration as integration
 from pytest_gatekeeper.evalrecording import EvalRecording
 from pytest_gatekeeper.selection import whole_suite
 from pytest_gatekeeper.sessioncoverage import NOT_MEASURED, Measured, SessionCoverage
 from pytest_gatekeeper.sessionintegration import IntegrationGate
+from pytest_gatekeeper.sharding import Shard
 
 # pytest's exit status when the gate fails but pytest itself saw nothing wrong.
 GATE_FAILED = 1
@@ -49,13 +52,17 @@ REPEATS = (
     "an eval dataset repeats its cases (a target that may not be deterministic): judged afresh "
     "every run, never reused"
 )
+SHARDED = (
+    "a shard runs only its share of the suite ({}): never reused nor stored; `gatekeeper "
+    "combine` judges the whole suite from every shard's partial result"
+)
 DESELECTED = (
     "tests were deselected at collection (by a plugin or a conftest): a run of part "
     "of the suite is neither reused nor stored"
 )
 # The plugin objects the session registers for its features (switching one off with -p no:
 # is refused like switching off the session).
-FEATURES = (evalrecording.PLUGIN, sessioncoverage.PLUGIN, integration.PLUGIN)
+FEATURES = (evalrecording.PLUGIN, sessioncoverage.PLUGIN, integration.PLUGIN, sharding.PLUGIN)
 
 
 class GateSession:
@@ -81,6 +88,9 @@ class GateSession:
         config.pluginmanager.register(self.evals, evalrecording.PLUGIN)
         self.coverage: SessionCoverage | None = None  # registered once it measures
         self.integration: IntegrationGate | None = None
+        self.shard: Shard | None = None  # a shard of a sharded gate (--gatekeeper-shard)
+        self.content: partial.Content | None = None  # a shard's commit and tree, at its start
+        self.partial: Path | None = None  # where a shard wrote its partial result
         if integration.wanted(gate.setup):
             self.integration = IntegrationGate(gate.setup)
             config.pluginmanager.register(self.integration, integration.PLUGIN)
@@ -94,12 +104,19 @@ class GateSession:
             if repository.worktree_root(setup.worktree) is not None:  # -- trust --
                 discovery.refuse_outside(setup.worktree, config.inipath, config.rootpath)
             gate = Gate(setup)
+            spec = sharding.spec(namespace)
+            shard = None
+            if spec is not None:
+                durations = setup.worktree / setup.settings.text("shard.durations")
+                shard = sharding.install(config, spec, durations)
         except GatekeeperError as error:
             _forget_report(start)
             raise pytest.UsageError(str(error)) from None
         if "coverage" in gate.setup.settings.strings("checks"):
             sessioncoverage.refuse_pytest_cov(config)
-        return cls(config, gate)
+        made = cls(config, gate)
+        made.shard = shard
+        return made
 
     # -- start ------------------------------------------------------------------------------
 
@@ -112,6 +129,11 @@ class GateSession:
         why_not = SELECTION.format(selection.selected(self.config))
         if suite is not None and evalrecording.repeats(setup.settings.root, setup.settings):
             suite, why_not = None, REPEATS  # -- evals: repeats are neither reused nor stored --
+        if self.shard is not None:  # -- shards: a selection, judged whole by `combine` --
+            suite, why_not = None, SHARDED.format(self.shard.spec)
+            self.content = partial.Content.of(setup.worktree)
+            if self.shard.spec.index > 1:
+                self.gate.skip_background()  # the static checks run once, in shard 1
         self.reused = self.gate.reuse_session(suite, why_not)
         if self.reused:  # restarted to measure, yet nothing runs: stop the collector started first
             sessioncoverage.drop_early()
@@ -180,7 +202,7 @@ class GateSession:
     def pytest_deselected(self, items: Sequence[pytest.Item]) -> None:
         # -- cache: a run that deselected anything judged a selection; its pass is not stored --
         # (pytest's -m and -k: the options decide, pytest_gatekeeper/selection.py)
-        if items and not selection.by_marks():
+        if items and not selection.by_marks() and self.shard is None:
             self.gate.narrowed(DESELECTED)
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
@@ -194,6 +216,9 @@ class GateSession:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         measured = self.coverage.stop() if self.coverage is not None else NOT_MEASURED
         os.environ.pop(ENV, None)  # no coverage plan outlives the session
+        if self.shard is not None:
+            self._finish_shard(session, self._outcome(session, exitstatus, measured))
+            return
         self.report = self.gate.finish(self._outcome(session, exitstatus, measured), self._waiting)
         if self.coverage is not None:
             self.coverage.discard()  # judged: the data has no more use
@@ -205,6 +230,39 @@ class GateSession:
             receipt.write(self.receipt, self.gate.setup.report_path(), self.report.verdict.value)
         if self.history is not None:  # -- history: after the verdict, which it never changes --
             self.recorded = self.history.finish(self.report, self.gate.whole_suite).lines()
+
+    def _finish_shard(self, session: pytest.Session, outcome: TestOutcome) -> None:
+        """A shard judges only its own part (its tests, and the static checks in shard 1) and
+        writes its partial result; it writes no report, annotation or summary: the verdict is
+        `gatekeeper combine`'s."""
+        assert self.shard is not None and self.content is not None
+        if self.gate.pending():
+            self._waiting(self.gate.pending())
+        static = self.gate.background()
+        self.report = self.gate.report((tests.judge(outcome), *static))
+        self._write_partial(outcome, static)
+        if self.coverage is not None:
+            self.coverage.discard()
+        session.exitstatus = self._exit_status(int(session.exitstatus))
+        if self.receipt is not None and self.partial is not None and not self.report_problem:
+            manifest = self.partial / partial.MANIFEST
+            receipt.write(self.receipt, manifest, self.report.verdict.value)
+        if self.history is not None:
+            self.recorded = self.history.finish(self.report, self.gate.whole_suite).lines()
+
+    def _write_partial(self, outcome: TestOutcome, static: list[CheckResult]) -> None:
+        """This shard's partial result; when it cannot be written, the shard fails."""
+        assert self.shard is not None and self.content is not None and self.report is not None
+        complete = not (self.stopped or outcome.not_run or self.evals.incomplete())
+        try:
+            done = (self.report.verdict.value, complete)
+            self.partial = self.shard.write(self.gate, self.content, outcome, static, done)
+        except OSError as error:
+            self.report_problem = (
+                f"gatekeeper could not write this shard's partial result under "
+                f"{self.shard.folder(self.gate)} ({error.strerror or error}); fix [tool.gatekeeper."
+                "shard] folder or the directory's permissions."
+            )
 
     def _outcome(self, session: pytest.Session, exitstatus: int, measured: Measured) -> TestOutcome:
         """What the session did, for the tests and coverage checks."""
@@ -273,26 +331,38 @@ class GateSession:
         if self.report is None:
             return
         terminalreporter.section("gatekeeper")
-        if self.reused:
-            terminalreporter.write_line(
-                "the whole suite passed before on exactly this content: tests not run again "
-                "(--gatekeeper-no-cache runs them)"
-            )
-        else:
-            terminalreporter.write_line(f"tests ran again: {self.gate.rerun}")
+        terminalreporter.write_line(self._what_ran())
         # A gate run for the hook or integration writes its report in a temporary worktree
         # that is removed once it ends: the caller names the copy it keeps instead.
         nested = os.environ.get(NESTED_ENV) == "1"
-        path = None if nested else str(self.gate.setup.report_path())
+        path = None if nested or self.shard else str(self.gate.setup.report_path())
         terminal.emit(terminal.render(self.report, path), _writer(terminalreporter))
         caveat = gatepasses.caveat(self.gate.cache) if self.report.passed else self.gate.cache.note
-        if caveat:  # -- trust: why this pass will not serve a push (docs/trust.md) --
+        # -- trust: why this pass will not serve a push (docs/trust.md); a shard's never does --
+        if caveat and self.shard is None:
             terminalreporter.write_line(f"note: {caveat}")
         if self.report_problem:
             terminalreporter.write_line(f"gatekeeper failed: {self.report_problem}", red=True)
         for line in self.recorded:  # history: information, never part of the verdict
             terminalreporter.write_line(line, yellow=True)
         self._warn_about_the_hook(terminalreporter)
+
+    def _what_ran(self) -> str:
+        """The section's first line: a shard's partial result, a reused pass, or why the tests
+        ran again."""
+        if self.shard is not None:
+            where = self.partial or self.shard.folder(self.gate)
+            return (
+                f"shard {self.shard.spec}: a partial result, written to {where}; this shard "
+                "judged only its own tests (and the static checks, in shard 1). The verdict "
+                "on the whole gate comes from `gatekeeper combine`."
+            )
+        if self.reused:
+            return (
+                "the whole suite passed before on exactly this content: tests not run again "
+                "(--gatekeeper-no-cache runs them)"
+            )
+        return f"tests ran again: {self.gate.rerun}"
 
     def _warn_about_the_hook(self, reporter: pytest.TerminalReporter) -> None:
         """Say so when the pre-push hook is installed but git would not run it for a push from
@@ -324,6 +394,8 @@ class GateSession:
         reporter = config.pluginmanager.get_plugin("terminalreporter")
         if self.report is not None and reporter is not None:
             text, colour = terminal.verdict_line(self.report)
+            if self.shard is not None:
+                text = f"{text} on shard {self.shard.spec} (partial: `gatekeeper combine` decides)"
             reporter.write_sep("=", text, **({colour: True} if colour else {}))
 
 

@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from gatekeeper.ci import render, source
+from gatekeeper.cli import main
 from gatekeeper.errors import UsageError
 from tests.conftest import make_project
 
@@ -38,12 +39,22 @@ def tool(name: str) -> str:
     return found
 
 
-@pytest.fixture(params=[True, False], ids=["with-sarif", "without-sarif"])
-def rendered(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+@pytest.fixture(
+    params=[(True, None), (False, None), (True, 2), (False, 4)],
+    ids=["with-sarif", "without-sarif", "with-sarif-2-shards", "without-sarif-4-shards"],
+)
+def rendered(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """A project with the workflow rendered; every rule below holds for the sharded ones too.
+    In process, for speed: the tests below run the command line in a child."""
+    sarif, shards = request.param
     root = make_project(tmp_path / "project")
     args = ["ci", "init", "--gatekeeper-from", FROM_GIT]
-    done = gatekeeper(root, *args, *([] if request.param else ["--no-sarif"]))
-    assert done.returncode == 0, done.stderr
+    args += [] if sarif else ["--no-sarif"]
+    args += [] if shards is None else ["--shards", str(shards)]
+    monkeypatch.chdir(root)
+    assert main(args) == 0
     return Path(root)
 
 
@@ -99,8 +110,10 @@ def test_actions_are_pinned_and_credentials_not_persisted(rendered: Path) -> Non
         for line in (rendered / path).read_text().splitlines():
             if "uses:" in line and "$/" not in line:
                 assert PINNED.match(line), line
-    (checkout,) = [s for s in load(rendered)["jobs"]["gate"]["steps"] if "checkout" in str(s)]
-    assert checkout["with"]["persist-credentials"] is False
+    for job in load(rendered)["jobs"].values():
+        for step in job["steps"]:
+            if "actions/checkout" in step.get("uses", ""):
+                assert step["with"]["persist-credentials"] is False
 
 
 def test_concurrency_cancels_only_pull_requests(rendered: Path) -> None:
@@ -114,7 +127,8 @@ def test_aggregate_job_is_the_required_check(rendered: Path) -> None:
     aggregate = jobs["gatekeeper"]
     assert aggregate["name"] == "gatekeeper"
     assert aggregate["if"] == "${{ always() }}"
-    assert aggregate["needs"] == ["gate"]
+    # Sharded, it needs the combine job too: a shard's own pass is no verdict on the whole.
+    assert aggregate["needs"] == (["gate", "combine"] if "combine" in jobs else ["gate"])
     script = aggregate["steps"][0]["run"]
     assert 'all(.[]; .result == "success")' in script and "exit 1" in script
 
@@ -127,6 +141,12 @@ def test_dependency_cache_and_sarif_upload_are_wired(rendered: Path) -> None:
     if "code-scanning" in jobs:
         assert jobs["code-scanning"]["permissions"]["security-events"] == "write"
         assert "gatekeeper" not in jobs["code-scanning"].get("needs", [])
+        # The SARIF report comes from the job that writes the one report.
+        reporter = "combine" if "combine" in jobs else "gate"
+        assert jobs["code-scanning"]["needs"] == reporter
+        steps = jobs[reporter]["steps"]
+        uploads = [s["with"]["name"] for s in steps if "upload" in s.get("uses", "")]
+        assert "gatekeeper-sarif" in uploads
 
 
 def test_refuses_to_overwrite_without_force(tmp_path: Path) -> None:

@@ -1,0 +1,143 @@
+"""A sharded session (``--gatekeeper-shard I/N``): this shard's share of the suite, and its
+partial result.
+
+One object, registered with the plugin manager in the controlling process and in every xdist
+worker. After collection (last, once ``-k``, ``-m`` and every other plugin have chosen) it keeps
+the items :func:`gatekeeper.shard.balance.assign` gives this shard and deselects the rest. In
+the controlling process it also records each item's outcome and duration, and the session
+writes the partial result through :meth:`Shard.write` (gatekeeper/shard/partial.py). Under
+xdist the controlling process collects nothing: the workers send the whole collection back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Final
+
+import pytest
+
+from gatekeeper.checks.base import TestOutcome
+from gatekeeper.gate import Gate
+from gatekeeper.model import CheckResult
+from gatekeeper.shard import balance, durations, partial
+from gatekeeper.shard.coveragepaths import export
+from gatekeeper.shard.spec import Spec, parse
+
+PLUGIN: Final = "gatekeeper-shard"
+# What an xdist worker hands back: the whole collection, before this shard's share was kept.
+COLLECTED: Final = "gatekeeper_shard_collected"
+
+
+def spec(namespace: object) -> Spec | None:
+    """The shard this session is, when ``--gatekeeper-shard`` in ``namespace`` (the parsed
+    options) asks for one; raises :class:`~gatekeeper.errors.UsageError` on a bad value."""
+    given = getattr(namespace, "gatekeeper_shard", None)
+    return None if given is None else parse(str(given))
+
+
+def install(config: pytest.Config, shard: Spec, durations_file: Path) -> Shard:
+    """The session's :class:`Shard`, registered once."""
+    found = config.pluginmanager.get_plugin(PLUGIN)
+    if isinstance(found, Shard):
+        return found
+    made = Shard(shard, durations.read(durations_file))
+    config.pluginmanager.register(made, PLUGIN)
+    return made
+
+
+class Shard:
+    """This shard's share of the collected items, and what happened to them."""
+
+    def __init__(self, shard: Spec, recorded: dict[str, float]) -> None:
+        self.spec = shard
+        self.recorded = recorded  # the durations that balance the shards
+        self.collected: list[str] | None = None  # None: not known (yet)
+        self.selected: list[str] = []
+        self.outcomes: dict[str, str] = {}
+        self.durations: dict[str, float] = {}
+
+    # -- selection: controller without xdist, and every xdist worker ---------------------------
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(
+        self, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
+        ids = [item.nodeid for item in items]
+        share = set(balance.assign(ids, self.recorded, self.spec.count)[self.spec.index - 1])
+        kept = [item for item in items if item.nodeid in share]
+        dropped = [item for item in items if item.nodeid not in share]
+        self.collected, self.selected = ids, [item.nodeid for item in kept]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+        workeroutput = getattr(config, "workeroutput", None)
+        if isinstance(workeroutput, dict):
+            workeroutput[COLLECTED] = ids
+
+    # -- the controller under xdist: what the workers collected and kept ----------------------
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: object, ids: Sequence[str]) -> None:
+        self.selected = list(ids)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: object, error: object) -> None:
+        sent = getattr(node, "workeroutput", {}).get(COLLECTED)
+        if isinstance(sent, list) and self.collected is None:
+            self.collected = [str(nodeid) for nodeid in sent]
+
+    # -- what happened ------------------------------------------------------------------------
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        nodeid = report.nodeid
+        self.durations[nodeid] = self.durations.get(nodeid, 0.0) + report.duration
+        if report.failed or self.outcomes.get(nodeid) == "failed":
+            self.outcomes[nodeid] = "failed"
+        elif report.when == "call" or report.skipped:
+            self.outcomes[nodeid] = report.outcome
+
+    # -- the partial result -------------------------------------------------------------------
+
+    def folder(self, gate: Gate) -> Path:
+        setup = gate.setup
+        return self.spec.folder(setup.worktree / setup.settings.text("shard.folder"))
+
+    def write(
+        self,
+        gate: Gate,
+        content: partial.Content,
+        outcome: TestOutcome,
+        static: Sequence[CheckResult],
+        done: tuple[str, bool],
+    ) -> Path:
+        """Write the partial result (coverage data first, the manifest last); returns the
+        folder. ``done``: the verdict on the shard's own part, and whether its session finished.
+        Raises :class:`OSError`."""
+        folder = self.folder(gate)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / partial.MANIFEST).unlink(missing_ok=True)
+        data = folder / partial.COVERAGE
+        data.unlink(missing_ok=True)
+        measured = outcome.coverage_dir
+        has_data = measured is not None and export(measured, gate.setup.worktree, data)
+        result = partial.Partial(
+            spec=self.spec,
+            identity=partial.Identity(
+                content,
+                partial.config_digest(gate.effective_config()),
+                tuple(self.collected or ()),
+                partial.durations_digest(self.recorded),
+            ),
+            root=str(gate.setup.worktree),
+            outcome=outcome,
+            selected=tuple(self.selected),
+            outcomes=self.outcomes,
+            durations=self.durations,
+            static=tuple(static),
+            coverage=has_data,
+            verdict=done[0],
+            complete=done[1] and self.collected is not None,
+        )
+        partial.write(folder, result)
+        return folder

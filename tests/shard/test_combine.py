@@ -1,0 +1,203 @@
+"""``gatekeeper combine`` fails closed: every way a set of partial results can fail to be
+exactly one gate's shards is refused, with a reason naming the shard's folder."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from gatekeeper.checks.base import TestOutcome
+from gatekeeper.errors import UsageError
+from gatekeeper.evals.results import EvalOutcome
+from gatekeeper.model import CheckResult, Finding, Status
+from gatekeeper.shard import combine, partial, spec
+from gatekeeper.shard.partial import Content, Identity, Partial
+from gatekeeper.shard.spec import Spec
+
+OWN = Content("c" * 40, "t" * 40, dirty=False)
+CONFIG = "digest-of-the-configuration"
+SUITE = tuple(f"tests/test_a.py::test_{n}" for n in range(6))
+
+
+def shard(index: int, count: int = 3, **changes: object) -> Partial:
+    """Shard ``index`` of ``count`` of one good gate: every other test of SUITE's share."""
+    share = SUITE[index - 1 :: count]
+    made = Partial(
+        spec=Spec(index, count),
+        identity=Identity(OWN, CONFIG, SUITE),
+        root=f"/runner/{index}/project",
+        outcome=TestOutcome(exitstatus=0, passed=len(share), evals=EvalOutcome()),
+        selected=share,
+        outcomes=dict.fromkeys(share, "passed"),
+        durations=dict.fromkeys(share, 0.5),
+        coverage=True,
+        verdict="passed",
+        complete=True,
+    )
+    return dataclasses.replace(made, **changes)  # type: ignore[arg-type]
+
+
+Write = Callable[..., Path]
+
+
+@pytest.fixture
+def written(tmp_path: Path) -> Write:
+    """``written(partial, name=None)``: the partial's folder, shard-I-of-N unless ``name``."""
+
+    def write(result: Partial, name: str | None = None) -> Path:
+        folder = tmp_path / "shards" / (name or result.spec.folder_name)
+        partial.write(folder, result)
+        return folder
+
+    return write
+
+
+def refused(folders: list[Path]) -> str:
+    with pytest.raises(combine.ShardsRefused) as caught:
+        combine.read(folders, OWN, CONFIG)
+    return str(caught.value)
+
+
+def test_three_good_shards_are_read_in_order(written: Write) -> None:
+    folders = [written(shard(i)) for i in (3, 1, 2)]
+    found = combine.read(folders, OWN, CONFIG)
+    assert [f.partial.spec.index for f in found] == [1, 2, 3]
+    assert combine.collected(found) == SUITE
+
+
+def test_a_manifest_round_trips(written: Write) -> None:
+    failure = Finding("tests", "tests/test_a.py", 3, 1, "FAILED", "test_1: assert 1 == 2")
+    outcome = TestOutcome(
+        exitstatus=1, passed=1, failed=1, failures=(failure,), evals=EvalOutcome()
+    )
+    lint = CheckResult("lint", Status.PASSED, "no findings", rule="no findings", ran=("ruff",))
+    original = shard(2, outcome=outcome, static=(lint,))
+    assert partial.read(written(original)) == original
+
+
+def test_a_missing_shard_is_named(written: Write) -> None:
+    message = refused([written(shard(1)), written(shard(3))])
+    assert "shard 2 of 3 is missing (no shard-2-of-3 folder)" in message
+
+
+def test_a_shard_folder_without_a_manifest_is_incomplete(written: Write, tmp_path: Path) -> None:
+    crashed = tmp_path / "shards" / "shard-2-of-3"
+    crashed.mkdir(parents=True)
+    message = refused([written(shard(1)), crashed, written(shard(3))])
+    assert f"{crashed} holds no manifest.json: the shard did not finish" in message
+
+
+def test_a_shard_that_did_not_finish_is_refused(written: Write) -> None:
+    stopped = written(shard(2, complete=False))
+    message = refused([written(shard(1)), stopped, written(shard(3))])
+    assert f"{stopped}: shard 2/3 did not finish its session" in message
+
+
+def test_a_duplicated_shard_is_refused(written: Write) -> None:
+    again = written(shard(2), name="copy")
+    message = refused([written(shard(1)), written(shard(2)), again, written(shard(3))])
+    assert "shard 2 is given more than once" in message and str(again) in message
+
+
+def test_shards_of_different_counts_are_refused(written: Write) -> None:
+    message = refused([written(shard(1)), written(shard(2)), written(shard(3, count=4))])
+    assert "different shard counts" in message and "shard 3/4" in message
+
+
+def test_a_shard_of_another_commit_is_refused(written: Write) -> None:
+    other = Content("e" * 40, "f" * 40, dirty=True)
+    foreign = written(shard(3, identity=Identity(other, CONFIG, SUITE)))
+    message = refused([written(shard(1)), written(shard(2)), foreign])
+    assert f"{foreign}: shard 3/3 ran on commit {'e' * 40}" in message
+    assert "(uncommitted changes)" in message  # a dirty tree is told apart
+
+
+def test_a_shard_of_the_same_commit_with_other_changes_is_refused(written: Write) -> None:
+    edited = Content(OWN.commit, "d" * 40, dirty=True)
+    foreign = written(shard(1, identity=Identity(edited, CONFIG, SUITE)))
+    assert f"{foreign}: shard 1/3 ran on commit" in refused(
+        [foreign, written(shard(2)), written(shard(3))]
+    )
+
+
+def test_a_shard_with_another_configuration_is_refused(written: Write) -> None:
+    other = written(shard(2, identity=Identity(OWN, "another digest", SUITE)))
+    message = refused([written(shard(1)), other, written(shard(3))])
+    assert f"{other}: shard 2/3 ran with another configuration" in message
+
+
+def test_a_shard_that_collected_another_suite_is_refused(written: Write) -> None:
+    more = (*SUITE, "tests/test_a.py::test_new")
+    other = written(shard(3, identity=Identity(OWN, CONFIG, more)))
+    message = refused([written(shard(1)), written(shard(2)), other])
+    assert f"{other}: shard 3/3 collected another suite" in message
+    assert "only it has tests/test_a.py::test_new" in message
+
+
+def test_shards_split_with_other_durations_are_refused(written: Write) -> None:
+    other = written(shard(2, identity=Identity(OWN, CONFIG, SUITE, split="other durations")))
+    message = refused([written(shard(1)), other, written(shard(3))])
+    assert f"{other}: shard 2/3 split the suite with other recorded durations" in message
+
+
+def test_tests_that_ran_in_no_shard_are_named(written: Write) -> None:
+    short = written(shard(2, selected=SUITE[1:2]))
+    message = refused([written(shard(1)), short, written(shard(3))])
+    assert "1 collected test(s) ran in no shard: tests/test_a.py::test_4" in message
+
+
+def test_a_test_in_two_shards_is_refused(written: Write) -> None:
+    greedy = written(shard(2, selected=(*SUITE[1::3], SUITE[0])))
+    message = refused([written(shard(1)), greedy, written(shard(3))])
+    assert f"1 test(s) ran in both {greedy.parent / 'shard-1-of-3'} and {greedy}: {SUITE[0]}" in (
+        message
+    )
+
+
+def test_a_shard_that_ran_nothing_while_others_ran_is_an_error(written: Write) -> None:
+    idle = written(shard(2, outcome=TestOutcome(exitstatus=5, skipped=2)))
+    message = refused([written(shard(1)), idle, written(shard(3))])
+    assert f"{idle}: shard 2/3 ran no test while the other shards ran some" in message
+
+
+def test_a_folder_named_for_another_shard_is_refused(written: Write) -> None:
+    renamed = written(shard(2), name="shard-3-of-3")
+    message = refused([written(shard(1)), renamed])
+    assert f"{renamed} holds the partial result of shard 2/3, not its own" in message
+
+
+def test_a_manifest_of_another_format_is_refused(written: Write) -> None:
+    folder = written(shard(1))
+    manifest = folder / partial.MANIFEST
+    manifest.write_text(json.dumps({**json.loads(manifest.read_text()), "format": 99}))
+    message = refused([folder, written(shard(2)), written(shard(3))])
+    assert f"{manifest} is not a partial result of format 1 (found 99)" in message
+
+
+def test_folders_are_found_inside_downloaded_artifacts(written: Write, tmp_path: Path) -> None:
+    for index in (1, 2):
+        written(shard(index))
+    nested = tmp_path / "artifacts" / "gate-shard-3" / "shard-3-of-3"
+    partial.write(nested, shard(3))
+    found = combine.folders([tmp_path / "shards", tmp_path / "artifacts"])
+    assert sorted(f.name for f in found) == ["shard-1-of-3", "shard-2-of-3", "shard-3-of-3"]
+
+
+def test_a_folder_without_shards_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="it is not a shard's folder and holds none"):
+        combine.folders([tmp_path])
+
+
+@pytest.mark.parametrize("text", ["0/3", "4/3", "1", "a/b", "1/0", "-1/2"])
+def test_a_bad_shard_spec_is_a_usage_error(text: str) -> None:
+    with pytest.raises(UsageError, match=f"--gatekeeper-shard {text}: a shard is written I/N"):
+        spec.parse(text)
+
+
+def test_a_good_shard_spec() -> None:
+    assert spec.parse(" 2 / 4 ") == Spec(2, 4)
+    assert Spec(2, 4).folder_name == "shard-2-of-4"
