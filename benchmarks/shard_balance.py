@@ -1,18 +1,23 @@
 """How evenly the shards' assignment splits a real test suite.
 
-Usage: ``python benchmarks/shard_balance.py [--real click|pluggy] [--shards 4] [--repeats 3]``
+Usage: ``python benchmarks/shard_balance.py [--real click|pluggy] [--shards 4] [--repeats 3]
+[--via-gatekeeper]``
 
 Prepares one of the pinned projects of tests/realprojects (its verified source distribution, in
 its own venv, as the tests do). One earlier run of its whole suite records every test's duration
 (setup + call + teardown, summed per node id, as a shard's partial result records them) into a
 durations file in pytest-split's format. Then, each repeat: the whole suite once (unsharded), and
 each of the N shards ``gatekeeper.shard.balance.assign`` makes from that file, one after the
-other as separate pytest processes given their node ids. Printed, medians over the repeats: each
-shard's predicted time (the recorded durations of its tests), its measured test time (the sum of
-its tests' durations in that run) and wall time, the unsharded test and wall time, and the ratio
-longest shard / unsharded. With N shards the best possible ratio is 1/N (0.25 for 4); the target
-is at most 0.30 on test time. Wall time also counts each process's start-up and collection, which
-sharding does not divide.
+other as separate pytest processes given their node ids. With ``--via-gatekeeper`` the gate does
+it all as CI does: ``gatekeeper run --shard 1/1`` and ``gatekeeper combine`` write the durations,
+``gatekeeper run --shard I/N`` chooses each shard's tests (static checks in shard 1, every shard
+under coverage), and the unsharded run is ``gatekeeper run``.
+
+Printed, medians over the repeats: each shard's predicted time (the recorded durations of its
+tests), its measured test time (the sum of its tests' durations in that run) and wall time, the
+unsharded test and wall time, and the ratio longest shard / unsharded. With N shards the best
+possible ratio is 1/N (0.25 for 4); the target is at most 0.30 on test time. Wall time also counts
+each process's start-up and collection, which sharding does not divide.
 """
 
 from __future__ import annotations
@@ -55,30 +60,65 @@ class Run:
 
 @dataclass(frozen=True, slots=True)
 class Suite:
-    """Where and how the project's tests run."""
+    """Where and how the project's tests run: plain pytest given each shard's node ids, or
+    ``gatekeeper run --shard I/N`` choosing them itself (``--via-gatekeeper``)."""
 
     root: Path
-    python: str
+    venv: Path
     env: Mapping[str, str]
     scratch: Path
+    via_gatekeeper: bool
 
-    def pytest(self, *args: str) -> Run:
+    def run(self, words: Sequence[str]) -> Run:
+        """One process, timed, with every test's duration recorded."""
         out = self.scratch / "measured.json"
         out.unlink(missing_ok=True)
         env = {**self.env, "PYTHONPATH": str(self.scratch), "SHARD_BALANCE_OUT": str(out)}
-        argv = [self.python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "recorder"]
+        recorder = ["-q", "-p", "no:cacheprovider", "-p", "recorder"]
         started = time.perf_counter()
         done = subprocess.run(
-            [*argv, *args], cwd=self.root, env=env, capture_output=True, text=True, check=False
+            [*words, *recorder], cwd=self.root, env=env, capture_output=True, text=True, check=False
         )
         wall = time.perf_counter() - started
-        if done.returncode != 0 or not out.is_file():
-            raise SystemExit(f"pytest exited {done.returncode}:\n{done.stdout[-2000:]}")
+        # Exit 1 is a gate with findings: its tests ran all the same.
+        if done.returncode not in (0, 1) or not out.is_file():
+            raise SystemExit(f"{words[0]} exited {done.returncode}:\n{done.stdout[-2000:]}")
         return Run(wall, json.loads(out.read_text(encoding="utf-8")))
+
+    def whole(self) -> Run:
+        if self.via_gatekeeper:
+            return self.run([str(self.venv / "bin" / "gatekeeper"), "run", "--gatekeeper-no-cache"])
+        return self.run([str(self.venv / "bin" / "python"), "-m", "pytest"])
+
+    def shard(self, index: int, count: int, tests: Sequence[str]) -> Run:
+        if self.via_gatekeeper:
+            return self.run(
+                [str(self.venv / "bin" / "gatekeeper"), "run", f"--shard={index}/{count}"]
+            )
+        return self.run([str(self.venv / "bin" / "python"), "-m", "pytest", *tests])
+
+    def record(self) -> dict[str, float]:
+        """The earlier run's durations, through the durations file in pytest-split's format."""
+        from gatekeeper.shard import durations
+
+        if not self.via_gatekeeper:
+            path = self.scratch / ".test_durations"
+            durations.write(path, self.whole().tests)
+            return durations.read(path)
+        self.shard(1, 1, [])
+        gatekeeper = str(self.venv / "bin" / "gatekeeper")
+        subprocess.run(
+            [gatekeeper, "combine", str(self.root / ".gatekeeper" / "shards" / "shard-1-of-1")],
+            cwd=self.root,
+            env=dict(self.env),
+            capture_output=True,
+            check=False,
+        )
+        return durations.read(self.root / durations.DEFAULT)
 
     def collected(self) -> list[str]:
         done = subprocess.run(
-            [self.python, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"],
+            [self.venv / "bin" / "python", "-m", "pytest", "--collect-only", "-q"],
             cwd=self.root,
             env=dict(self.env),
             capture_output=True,
@@ -93,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--real", default="click", help="click or pluggy")
     parser.add_argument("--shards", type=int, default=4)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--via-gatekeeper", action="store_true", help="gatekeeper run --shard")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))  # the tests package prepares real projects
     from tests.realprojects.workspace import ready
@@ -102,28 +143,28 @@ def main(argv: list[str] | None = None) -> int:
         scratch = Path(folder) / "scratch"
         scratch.mkdir()
         (scratch / "recorder.py").write_text(RECORDER, encoding="utf-8")
-        python = str(checkout.venv / "bin" / "python")
-        suite = Suite(checkout.root, python, checkout.env, scratch)
-        print(f"{args.real} {checkout.project.version}, {args.shards} shards")
+        suite = Suite(checkout.root, checkout.venv, checkout.env, scratch, args.via_gatekeeper)
+        how = "gatekeeper run --shard" if args.via_gatekeeper else "pytest given node ids"
+        print(f"{args.real} {checkout.project.version}, {args.shards} shards, {how}")
         return measure(suite, args.shards, args.repeats)
 
 
 def measure(suite: Suite, count: int, repeats: int) -> int:
     """Record durations once, then run the repeats and print the figures."""
-    from gatekeeper.shard import balance, durations
+    from gatekeeper.shard import balance
 
-    path = suite.scratch / ".test_durations"
-    durations.write(path, suite.pytest().tests)  # the earlier run
-    recorded = durations.read(path)
+    recorded = suite.record()
+    if not recorded:
+        raise SystemExit("the earlier run recorded no durations")
     tests = suite.collected()
     shards = balance.assign(tests, recorded, count)
     predicted = [sum(recorded.get(t, 0.0) for t in shard) for shard in shards]
     whole: list[Run] = []
     parts: list[list[Run]] = [[] for _ in shards]
     for _ in range(repeats):
-        whole.append(suite.pytest())
+        whole.append(suite.whole())
         for index, shard in enumerate(shards):
-            parts[index].append(suite.pytest(*shard))
+            parts[index].append(suite.shard(index + 1, count, shard))
     report(tests, shards, predicted, whole, parts)
     return 0
 
