@@ -36,13 +36,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 # A plugin of this benchmark's own, loaded with -p: every test's phases summed per node id.
 RECORDER = """
-import json, os
-_seconds = {}
+import json, os, time
+import pytest
+_wall, _cpu = {}, {}
 def pytest_runtest_logreport(report):
-    _seconds[report.nodeid] = _seconds.get(report.nodeid, 0.0) + report.duration
+    _wall[report.nodeid] = _wall.get(report.nodeid, 0.0) + report.duration
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    started = time.process_time()
+    yield
+    _cpu[item.nodeid] = time.process_time() - started
 def pytest_sessionfinish(session):
     with open(os.environ["SHARD_BALANCE_OUT"], "w", encoding="utf-8") as out:
-        json.dump(_seconds, out)
+        json.dump({"wall": _wall, "cpu": _cpu}, out)
 """
 
 
@@ -52,10 +58,16 @@ class Run:
 
     wall: float
     tests: dict[str, float]
+    # Processor time per test: what the machine's load moves least.
+    cpu: dict[str, float]
 
     @property
     def test_time(self) -> float:
         return sum(self.tests.values())
+
+    @property
+    def cpu_time(self) -> float:
+        return sum(self.cpu.values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +95,8 @@ class Suite:
         # Exit 1 is a gate with findings: its tests ran all the same.
         if done.returncode not in (0, 1) or not out.is_file():
             raise SystemExit(f"{words[0]} exited {done.returncode}:\n{done.stdout[-2000:]}")
-        return Run(wall, json.loads(out.read_text(encoding="utf-8")))
+        measured = json.loads(out.read_text(encoding="utf-8"))
+        return Run(wall, measured["wall"], measured["cpu"])
 
     def whole(self) -> Run:
         if self.via_gatekeeper:
@@ -169,6 +182,10 @@ def measure(suite: Suite, count: int, repeats: int) -> int:
     return 0
 
 
+# The columns of a run, in the order printed.
+_FIGURES = ("test_time", "cpu_time", "wall")
+
+
 def report(
     tests: Sequence[str],
     shards: Sequence[Sequence[str]],
@@ -178,30 +195,31 @@ def report(
 ) -> None:
     ran = sum(len(runs[0].tests) for runs in parts)
     print(f"tests: {len(tests)} collected, {ran} run across the shards, {len(whole)} repeats")
-    print("shard  tests  predicted  test time  wall time   (seconds, medians)")
+    print("shard  tests  predicted  test time   cpu time  wall time   (seconds, medians)")
     for index, runs in enumerate(parts):
-        test_time = statistics.median(r.test_time for r in runs)
-        wall = statistics.median(r.wall for r in runs)
-        print(
-            f"{index + 1:5}  {len(shards[index]):5}  {predicted[index]:9.2f}"
-            f"  {test_time:9.2f}  {wall:9.2f}"
-        )
-    test_time = statistics.median(r.test_time for r in whole)
-    wall = statistics.median(r.wall for r in whole)
-    print(f"whole  {len(tests):5}  {sum(predicted):9.2f}  {test_time:9.2f}  {wall:9.2f}")
-    longest_test = max(statistics.median(r.test_time for r in runs) for runs in parts)
-    longest_wall = max(statistics.median(r.wall for r in runs) for runs in parts)
-    medians = f"test time {longest_test / test_time:.2f}, wall time {longest_wall / wall:.2f}"
-    print(f"longest shard / unsharded, of the medians: {medians}")
-    # Each repeat's shards against that repeat's unsharded run: the machine's load drifts less
-    # within a repeat than across them.
+        print(f"{index + 1:5}  {len(shards[index]):5}  {predicted[index]:9.2f}  {_medians(runs)}")
+    print(f"whole  {len(tests):5}  {sum(predicted):9.2f}  {_medians(whole)}")
+    for name in ("test_time", "cpu_time", "wall"):
+        print(f"longest shard / unsharded, {name.replace('_', ' ')}: {_ratios(name, whole, parts)}")
+    print(f"predicted {max(predicted) / sum(predicted):.2f}, best possible {1 / len(parts):.2f}")
+
+
+def _medians(runs: Sequence[Run]) -> str:
+    figures = [statistics.median(getattr(r, name) for r in runs) for name in _FIGURES]
+    return "  ".join(f"{figure:9.2f}" for figure in figures)
+
+
+def _ratios(name: str, whole: Sequence[Run], parts: Sequence[Sequence[Run]]) -> str:
+    """The ratio of the medians, and the median of each repeat's ratio (its shards against its
+    own unsharded run: the machine's load drifts less within a repeat than across them)."""
+    longest = max(statistics.median(getattr(r, name) for r in runs) for runs in parts)
+    of_medians = longest / statistics.median(getattr(r, name) for r in whole)
     paired = [
-        max(runs[r].test_time for runs in parts) / whole[r].test_time for r in range(len(whole))
+        max(getattr(runs[r], name) for runs in parts) / getattr(whole[r], name)
+        for r in range(len(whole))
     ]
     shown = ", ".join(f"{ratio:.2f}" for ratio in paired)
-    print("longest shard / unsharded, median of the repeats: test time ", end="")
-    print(f"{statistics.median(paired):.2f} (runs {shown})")
-    print(f"predicted {max(predicted) / sum(predicted):.2f}, best possible {1 / len(parts):.2f}")
+    return f"{of_medians:.2f} of the medians; {statistics.median(paired):.2f} paired ({shown})"
 
 
 if __name__ == "__main__":
