@@ -119,8 +119,39 @@ def _inside_project(value: object) -> str | None:
     return None
 
 
-def check_options(check: str, *, timeout: float | None) -> tuple[Option, ...]:
-    """The keys every check has: ``timeout`` (seconds, 0 for none) and extra ``args``."""
+# mypy's options that choose where its cache is read from (argparse takes any unique prefix of
+# a long option); gatekeeper checks one cache per worktree for edits mypy would miss.
+_MYPY_CACHE_OPTIONS: Final = ("--cache-dir", "--cache-map")
+_SHORTEST_PREFIX: Final = len("--cache-d")
+
+
+def _own_mypy_cache(value: object) -> str | None:
+    """``types.args`` never points mypy at a cache gatekeeper does not check
+    (gatekeeper.checks.mypycache), nor hides its options in an argument file (``@file``)."""
+    for arg in value if isinstance(value, list) else []:
+        name = str(arg).partition("=")[0]
+        if str(arg).startswith("@"):
+            return (
+                f"holds {arg!r}, a file of arguments whose options gatekeeper cannot check; "
+                "list them in args itself"
+            )
+        chosen = [full for full in _MYPY_CACHE_OPTIONS if full.startswith(name)]
+        if len(name) >= _SHORTEST_PREFIX and chosen:
+            return (
+                f"holds {name!r}: mypy's cache is gatekeeper's own, one per worktree, checked "
+                "for edits mypy would take as unchanged; remove it from args"
+            )
+    return None
+
+
+def check_options(
+    check: str,
+    *,
+    timeout: float | None,
+    args_rule: Callable[[object], str | None] | None = None,
+) -> tuple[Option, ...]:
+    """The keys every check has: ``timeout`` (seconds, 0 for none) and extra ``args``
+    (checked by ``args_rule``)."""
     return (
         Option(
             f"{check}.timeout",
@@ -129,7 +160,13 @@ def check_options(check: str, *, timeout: float | None) -> tuple[Option, ...]:
             f"Seconds the {check} check may run before it is stopped and reported as an error.",
             nullable=True,
         ),
-        Option(f"{check}.args", "list", [], f"Extra arguments passed to the {check} tool."),
+        Option(
+            f"{check}.args",
+            "list",
+            [],
+            f"Extra arguments passed to the {check} tool.",
+            rule=args_rule,
+        ),
     )
 
 
@@ -335,7 +372,9 @@ CORE_OPTIONS: Final[tuple[Option, ...]] = (
         "evals.baseline",
         "str",
         "evals/baseline.json",
-        "The committed baseline of eval results, written by `gatekeeper evals baseline`.",
+        "The committed baseline of eval results, written by `gatekeeper evals baseline`, "
+        "relative to the project root and inside it.",
+        rule=_inside_project,
     ),
     # -- end evals --
     # -- integration (docs/integration.md) --
@@ -407,11 +446,12 @@ CORE_OPTIONS: Final[tuple[Option, ...]] = (
     ),
     # -- end history --
     *check_options("lint", timeout=300.0),
-    *check_options("types", timeout=900.0),
+    *check_options("types", timeout=900.0, args_rule=_own_mypy_cache),
     *check_options("complexity", timeout=300.0)[
         :1
     ],  # radon is driven through its API: no tool arguments
 )
+_CORE: Final = {option.key: option for option in CORE_OPTIONS}
 
 
 @dataclass(frozen=True, slots=True)
@@ -533,6 +573,21 @@ def read_table(root: Path) -> tuple[dict[str, object] | None, Path | None]:
     if table is not None and not isinstance(table, dict):
         raise ConfigError(f"{path}: [tool.gatekeeper] must be a table.")
     return table, path
+
+
+def written(
+    raw: Mapping[str, object], key: str, overrides: Mapping[str, object] | None = None
+) -> object:
+    """``key`` (a core option's) as the command line (``overrides``) or the raw
+    ``[tool.gatekeeper]`` table ``raw`` gives it, else the option's default: the cheap read of a
+    process that does not load the setup. A value of the wrong kind in the file gives the default
+    too; validating it, and reporting it, is the loaded setup's."""
+    option = _CORE[key]
+    if overrides is not None and key in overrides:
+        return overrides[key]
+    holder = raw.get(option.section) if option.section else raw
+    value = holder.get(option.name) if isinstance(holder, Mapping) else None
+    return value if value is not None and _is_kind(option.kind, value) else option.default
 
 
 def read_toml(path: Path) -> dict[str, object]:

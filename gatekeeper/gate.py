@@ -21,10 +21,10 @@ from pathlib import Path
 import pluggy
 
 from gatekeeper import config as configuration
-from gatekeeper.cache import passes
+from gatekeeper.cache import gatepasses
 from gatekeeper.cache.store import Cache
 from gatekeeper.checks.base import Check, CheckContext, TestOutcome
-from gatekeeper.checks.process import RUNNING
+from gatekeeper.checks.tools import RUNNING
 from gatekeeper.checks.types import mypy_files
 from gatekeeper.errors import GatekeeperError
 from gatekeeper.evals.scorers import Registry
@@ -32,10 +32,10 @@ from gatekeeper.git import repository
 from gatekeeper.git.tempworktree import NESTED_ENV
 from gatekeeper.model import CheckResult, Finding, Report, Status, decide
 from gatekeeper.newcode import fingerprint
-from gatekeeper.newcode.hold import Policy
+from gatekeeper.newcode.policy import Policy
 from gatekeeper.plugins import collect_checks, collect_scorers, plugin_manager, table_for
 from gatekeeper.project import importroots
-from gatekeeper.project.paths import relative, resolve_paths
+from gatekeeper.project.paths import contained, relative, resolve_paths
 from gatekeeper.redaction import redact_result, redact_values
 from gatekeeper.version import installed_version
 
@@ -79,6 +79,8 @@ def load_setup(start: Path, overrides: Mapping[str, object] | None = None) -> Se
     paths = resolve_paths(root, settings.strings("paths"), _where(settings, "paths"))
     for key in ("lint.paths", "types.paths", "complexity.paths"):
         resolve_paths(root, settings.strings(key) or paths, _where(settings, key))
+    for baseline in ("baseline", "evals.baseline"):
+        contained(root, settings.text(baseline), _where(settings, baseline))
     worktree = repository.worktree_root(root) or root
     return Setup(settings, checks, worktree, paths, manager)
 
@@ -379,8 +381,8 @@ class Gate:
             results = _judged_on_this_tree(results, self.setup.worktree)
         report = self.report(tuple(results))
         # -- hook-cache: a whole-gate pass the pre-push hook finds by tree
-        # (gatekeeper/cache/passes.py)
-        passes.record(self.cache, self.policy, self._session_run, report, self.setup.worktree)
+        # (gatekeeper/cache/gatepasses.py)
+        gatepasses.record(self.cache, self.policy, self._session_run, report, self.setup.worktree)
         return report
 
     def effective_config(self) -> dict[str, object]:

@@ -18,8 +18,8 @@ import sysconfig
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from gatekeeper.checks.process import run_command
 from gatekeeper.git.repository import clean_env
+from gatekeeper.process import run_command
 from gatekeeper.redaction import redact
 
 # Variables that would make the chosen interpreter load another installation's standard library.

@@ -23,7 +23,7 @@ pytest_plugins = ["pytester"]
 # fixtures of the suite it calls. The marker only selects: the gate of this repository runs
 # every test.
 SLOW_FIXTURES = frozenset({"pytester", "child_env", "postgres_admin"})
-SLOW_FOLDERS = frozenset({"hooks", "integration", "realprojects"})
+SLOW_FOLDERS = frozenset({"githooks", "integration", "realprojects"})
 SLOW_NAMES = frozenset(
     {
         "executable",  # sys.executable: gatekeeper, pytest or a venv in a child process

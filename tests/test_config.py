@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import ast
 import inspect
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from gatekeeper import config, plugins
 from gatekeeper.errors import ConfigError
-from tests.sources import callee, calls, first_literal, library_modules
+from tests.sources import callee, calls, library_modules
 
 
 def write(root: Path, table: str) -> Path:
@@ -176,17 +177,76 @@ def test_every_key_the_code_reads_is_in_the_option_table() -> None:
     # Settings are read by string (`settings.strings("lint.paths")`): a misspelt key would be a
     # KeyError in a user's run. The table is the one the gate builds: the core options and those
     # of every check registered through the plugin hook (the built-ins; third parties read their
-    # own keys, which their checks declare).
+    # own keys, which their checks declare). A key that is not a literal is resolved (a name
+    # bound once to a literal or a loop over literals, a check's name in an f-string); one that
+    # cannot be is refused. The raw table's `get` (gate.py's `plugins`) counts as a read.
     manager = plugins.plugin_manager(entry_points=False)
     table = plugins.table_for(plugins.collect_checks(manager))
-    keys, sections = set(table.by_key()), table.sections()
-    by_key = _key_readers()
     reads = [read for path, tree in library_modules() for read in _settings_reads(path, tree)]
-    unknown = [
-        where for where, method, key in reads if key not in (keys if method in by_key else sections)
-    ]
+    unknown = [where for where, method, key in reads if not _in_table(method, key, table)]
     assert len(reads) >= 60, reads  # the walk does find the reads
+    found = {key for _, _, key in reads}
+    assert found >= {"report-format", "lint.paths", "{check}.timeout", "plugins"}
     assert unknown == [], f"keys read by the code but not in the option table: {unknown}"
+
+
+def test_a_key_the_walk_cannot_resolve_or_a_misspelt_one_is_refused() -> None:
+    source = (
+        'KEY = "report-format"\n'
+        'CHECK = "lint"\n'
+        'TWICE = "lint.paths"\n'
+        'TWICE = "lint.pathz"\n'
+        "def reads(settings, name, raw, check, overrides):\n"
+        "    settings.strings(KEY)\n"
+        '    for key in ("lint.paths", "lint.pathz"):\n'
+        "        settings.strings(key)\n"
+        '    settings.number(f"{check.name}.timeout")\n'
+        '    settings.number(f"{check.name}.timeouts")\n'
+        '    settings.number(f"{CHECK}.timeout")\n'
+        '    settings.number(f"{name}.timeout")\n'
+        "    settings.text(name)\n"
+        '    written(raw, "report")\n'
+        '    grown = "lint.paths"\n'
+        '    grown += "z"\n'
+        "    settings.strings(grown)\n"
+        '    again = "lint.paths"\n'
+        '    again = "lint.pathz"\n'
+        "    settings.strings(again)\n"
+        '    for each in ("lint.paths",):\n'
+        '        each = each + "z"\n'
+        "        settings.strings(each)\n"
+        "    settings.strings(TWICE)\n"
+        '    overrides.get("plugins", raw.get("plugin", []))\n'
+    )
+    reads = _settings_reads(Path("m.py"), ast.parse(source))
+    table = plugins.table_for(plugins.collect_checks(plugins.plugin_manager(entry_points=False)))
+    refused = [(where, key) for where, method, key in reads if not _in_table(method, key, table)]
+    assert sorted(refused, key=lambda read: int(read[0].split(":")[1].split()[0])) == [
+        ("m.py:8 strings('lint.pathz')", "lint.pathz"),
+        ("m.py:10 number('{check}.timeouts')", "{check}.timeouts"),
+        ("m.py:12 number(None)", None),  # a prefix it cannot resolve
+        ("m.py:13 text(None)", None),
+        ("m.py:17 strings(None)", None),  # +=
+        ("m.py:20 strings(None)", None),  # assigned twice
+        ("m.py:23 strings(None)", None),  # a loop variable assigned in its loop
+        ("m.py:24 strings(None)", None),  # a module constant assigned twice
+        ("m.py:25 get('plugin')", "plugin"),  # a misspelt key of the raw table
+    ]
+    assert len(reads) == 15
+
+
+# The keys config.check_options gives every check, read with the check's name in front.
+EVERY_CHECK = frozenset(option.name for option in config.check_options("any", timeout=None))
+
+
+def _in_table(method: str, key: str | None, table: config.Table) -> bool:
+    if key is None:
+        return False  # not a literal, and the walk cannot tell its value: write it as one
+    if method == "section":
+        return key in table.sections()
+    if key.startswith(f"{A_CHECK}."):
+        return key.removeprefix(f"{A_CHECK}.") in EVERY_CHECK
+    return key in table.by_key()
 
 
 def _key_readers() -> frozenset[str]:
@@ -198,17 +258,182 @@ def _key_readers() -> frozenset[str]:
     )
 
 
-def _settings_reads(path: Path, tree: ast.Module) -> list[tuple[str, str, str]]:
-    """``(where, method, key)`` of each call ``<...settings>.<reader>("literal")`` in ``tree``,
-    ``section("name")`` included."""
+def _settings_reads(path: Path, tree: ast.Module) -> list[tuple[str, str, str | None]]:
+    """``(where, method, key)`` of each call ``<...settings>.<reader>(key)`` in ``tree``,
+    ``section(name)``, ``config.written(raw, key)`` and ``raw.get(key)`` or
+    ``overrides.get(key)`` (the raw table, the command line's keys) included, one per value the
+    key can have (None when the walk cannot tell). ``gatekeeper/config.py`` reads the raw table
+    by the option table's own keys: its ``get`` calls are the implementation, not reads."""
     readers = _key_readers() | {"section"}
+    parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
     found = []
     for call in calls(tree):
-        key, method = first_literal(call), callee(call)
-        if key is None or method not in readers or not isinstance(call.func, ast.Attribute):
+        method = callee(call)
+        raw_read = method == "get" and _on_raw(call) and path.name != "config.py"
+        if method == "written" and len(call.args) > 1:
+            argument = call.args[1]
+        elif (raw_read or (method in readers and _on_settings(call))) and call.args:
+            argument = call.args[0]
+        else:
             continue
-        receiver = call.func.value
-        name = receiver.attr if isinstance(receiver, ast.Attribute) else getattr(receiver, "id", "")
-        if name.endswith("settings"):
-            found.append((f"{path}:{call.lineno} {method}({key!r})", method, key))
+        for key in _values(argument, _scope(call, parents), tree, parents):
+            found.append((f"{path}:{call.lineno} {method}({key!r})", str(method), key))
     return found
+
+
+def _on_settings(call: ast.Call) -> bool:
+    if not isinstance(call.func, ast.Attribute):
+        return False
+    receiver = call.func.value
+    name = receiver.attr if isinstance(receiver, ast.Attribute) else getattr(receiver, "id", "")
+    return str(name).endswith("settings")
+
+
+def _on_raw(call: ast.Call) -> bool:
+    """Whether ``call`` is a method of the raw ``[tool.gatekeeper]`` table or of the command
+    line's overrides, as the library names them."""
+    receiver = call.func.value if isinstance(call.func, ast.Attribute) else None
+    return isinstance(receiver, ast.Name) and receiver.id in {"raw", "overrides"}
+
+
+def _scope(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> ast.AST:
+    """The function ``node`` is in, else the module."""
+    while node in parents and not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        node = parents[node]
+    return node
+
+
+Parents = dict[ast.AST, ast.AST]
+# What an f-string field ``{check.name}`` stands for: the name of any check in the table.
+A_CHECK = "{check}"
+
+
+def _values(
+    argument: ast.expr, scope: ast.AST, tree: ast.Module, parents: Parents
+) -> list[str | None]:
+    """The strings ``argument`` can be: a literal; an f-string whose fields it can resolve
+    (names it resolves, and ``check.name``: any check's name, as :data:`A_CHECK`); a name bound
+    once to literals (an assignment, a loop over them) in its function or at module level."""
+    if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+        return [argument.value]
+    if isinstance(argument, ast.JoinedStr):
+        return _joined(argument, scope, tree, parents)
+    if not isinstance(argument, ast.Name):
+        return [None]
+    if isinstance(scope, ast.FunctionDef | ast.AsyncFunctionDef):
+        if _is_parameter(argument.id, scope):
+            return [None]  # the caller's value
+        bindings = _bindings(argument.id, scope, parents)
+        if bindings:
+            return _resolved(argument.id, bindings)
+    return _resolved(argument.id, _bindings(argument.id, tree, parents))
+
+
+def _joined(
+    string: ast.JoinedStr, scope: ast.AST, tree: ast.Module, parents: Parents
+) -> list[str | None]:
+    """Every string the f-string can be, or ``[None]`` when one of its fields is unknown."""
+    texts = [""]
+    for part in string.values:
+        if isinstance(part, ast.Constant):
+            options: list[str | None] = [str(part.value)]
+        elif isinstance(part, ast.FormattedValue) and not part.format_spec and part.conversion < 0:
+            options = _field(part.value, scope, tree, parents)
+        else:
+            options = [None]
+        if None in options:
+            return [None]
+        texts = [text + str(option) for text in texts for option in options]
+    return list(texts)
+
+
+def _field(value: ast.expr, scope: ast.AST, tree: ast.Module, parents: Parents) -> list[str | None]:
+    is_check_name = (
+        isinstance(value, ast.Attribute)
+        and value.attr == "name"
+        and isinstance(value.value, ast.Name)
+        and value.value.id == "check"
+    )
+    if is_check_name:
+        return [A_CHECK]
+    return _values(value, scope, tree, parents) if isinstance(value, ast.Name) else [None]
+
+
+def _is_parameter(name: str, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    given = function.args.posonlyargs + function.args.args + function.args.kwonlyargs
+    extra = [a for a in (function.args.vararg, function.args.kwarg) if a is not None]
+    return name in {a.arg for a in [*given, *extra]}
+
+
+def _bindings(name: str, scope: ast.AST, parents: Parents) -> list[ast.AST]:
+    """Every node that binds ``name`` in ``scope`` (a function, with what it nests, or the
+    module's own statements): stores of any kind (``=``, ``+=``, loop and ``with`` targets,
+    ``:=``), ``except ... as``, imports, definitions, ``global``/``nonlocal``."""
+    found: list[ast.AST] = []
+    for node in _own_nodes(scope):
+        if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Store):
+            found.append(parents[node])
+        elif _binds_by_name(node, name):
+            found.append(node)
+    return found
+
+
+def _binds_by_name(node: ast.AST, name: str) -> bool:
+    if isinstance(node, ast.Global | ast.Nonlocal):
+        return name in node.names
+    if isinstance(node, ast.ExceptHandler | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return node.name == name
+    if isinstance(node, ast.alias):
+        return (node.asname or node.name.split(".")[0]) == name
+    return False
+
+
+def _own_nodes(scope: ast.AST) -> Iterator[ast.AST]:
+    """The nodes of a function (all of them), or of a module outside the bodies of its
+    functions and classes (their names, and a ``global`` in them, count)."""
+    if not isinstance(scope, ast.Module):
+        yield from ast.walk(scope)
+        return
+    pending: list[ast.AST] = [scope]
+    while pending:
+        node = pending.pop()
+        yield node
+        nested = isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+        if nested:
+            yield from (n for n in ast.walk(node) if isinstance(n, ast.Global) and n is not node)
+        else:
+            pending.extend(ast.iter_child_nodes(node))
+
+
+def _resolved(name: str, bindings: list[ast.AST]) -> list[str | None]:
+    """The values of ``name`` when it is bound exactly once, by ``name = "literal"`` or
+    ``for name in ("literal", ...)``; else ``[None]``: a second binding, ``+=``, a loop
+    variable assigned in its loop, anything else may change it."""
+    if len(bindings) != 1:
+        return [None]
+    (binding,) = bindings
+    if isinstance(binding, ast.Assign) and _single(binding.targets, name):
+        return [_literal(binding.value)]
+    if isinstance(binding, ast.AnnAssign) and binding.value is not None:
+        return [_literal(binding.value)]
+    if isinstance(binding, ast.For) and _single([binding.target], name):
+        items = binding.iter.elts if isinstance(binding.iter, ast.Tuple | ast.List) else [None]
+        return [_literal(item) for item in items]
+    return [None]
+
+
+def _single(targets: list[ast.expr], name: str) -> bool:
+    return len(targets) == 1 and isinstance(targets[0], ast.Name) and targets[0].id == name
+
+
+def _literal(node: ast.expr | None) -> str | None:
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
+def test_a_cheap_read_takes_the_command_line_then_the_file_then_the_tables_default() -> None:
+    raw: dict[str, object] = {"report": "out/r.json", "database": {"backend": 5}}
+    assert config.written(raw, "report") == "out/r.json"
+    assert config.written({}, "report") == config.Table().by_key()["report"].default
+    # a value of the wrong kind is the loaded setup's to report: the cheap read takes the default
+    assert config.written(raw, "database.backend") == "sqlite"
+    assert config.written(raw, "database.backend", {"database.backend": "postgres"}) == "postgres"

@@ -12,12 +12,13 @@ import pytest
 from gatekeeper.checks.base import CheckContext, TestOutcome
 from gatekeeper.checks.complexity import main as complexity_main
 from gatekeeper.checks.lint import parse_ruff
-from gatekeeper.checks.process import Completed, require_module, run_tool
+from gatekeeper.checks.tools import require_module, run_tool
 from gatekeeper.checks.types import parse_mypy
 from gatekeeper.config import Option
 from gatekeeper.errors import ToolError
 from gatekeeper.gate import Gate, load_setup, run_check
 from gatekeeper.model import CheckResult, Status
+from gatekeeper.process import Completed
 from tests.conftest import ProjectFactory
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from gatekeeper.checks.base import CheckContext
-from gatekeeper.checks.process import run_tool
+from gatekeeper.checks.tools import run_tool
 from gatekeeper.config import Option
 from gatekeeper.gate import Gate, load_setup, run_check
 from gatekeeper.model import CheckResult, Status
@@ -45,7 +45,7 @@ import sys
 import time
 
 import gatekeeper
-from gatekeeper.checks.process import run_tool
+from gatekeeper.checks.tools import run_tool
 
 
 class Hangs:
@@ -117,7 +117,7 @@ def test_stopping_the_gate_kills_running_tools(
 
 
 def test_run_tool_reports_a_killed_tool(tmp_path: Path) -> None:
-    from gatekeeper.checks.process import RUNNING
+    from gatekeeper.checks.tools import RUNNING
     from gatekeeper.errors import ToolError
 
     def kill_soon() -> None:

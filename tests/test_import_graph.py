@@ -34,16 +34,18 @@ def modules(packages: Mapping[str, Path]) -> dict[str, Path]:
     return found
 
 
-def graph(packages: Mapping[str, Path]) -> Graph:
-    """Which of the modules each module imports, anywhere in its code."""
+def graph(packages: Mapping[str, Path], *, typing: bool = False) -> Graph:
+    """Which of the modules each module imports, anywhere in its code; with ``typing``, under
+    ``if TYPE_CHECKING:`` too."""
     known = modules(packages)
-    return {name: _imports(name, path, set(known)) for name, path in known.items()}
+    return {name: _imports(name, path, set(known), typing) for name, path in known.items()}
 
 
-def _imports(name: str, path: Path, known: set[str]) -> set[str]:
+def _imports(name: str, path: Path, known: set[str], typing: bool) -> set[str]:
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found: set[str] = set()
-    for node in _run_time_nodes(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    for node in ast.walk(tree) if typing else _run_time_nodes(tree):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -161,3 +163,18 @@ def test_a_cycle_through_lazy_imports_is_found_and_type_only_imports_are_not(
     edges = graph({"pkg": tmp_path})
     assert edges["pkg.d"] == set()
     assert cycles(edges) == [["pkg.a", "pkg.b", "pkg.c", "pkg.a"]]
+
+
+def test_type_only_imports_count_only_when_asked(tmp_path: Path) -> None:
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "low.py").write_text("")
+    (package / "high.py").write_text("")
+    (package / "uses.py").write_text(
+        "from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n    from pkg import high\n"
+        "else:\n    from pkg import low\n"
+    )
+
+    assert graph({"pkg": package})["pkg.uses"] == {"pkg.low"}
+    assert graph({"pkg": package}, typing=True)["pkg.uses"] == {"pkg.low", "pkg.high"}

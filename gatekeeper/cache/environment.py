@@ -254,10 +254,12 @@ def scrubbed_process(extra: Collection[str] = ()) -> Iterator[None]:
 @dataclass(frozen=True, slots=True)
 class Facts:
     """The environment a pass rests on: its hash, and whether the run was scrubbed (``strays``
-    names the variables that kept it from being so)."""
+    names the variables that kept it from being so). ``problem`` says why the environment
+    could not be keyed (then no pass may rest on it)."""
 
     digest: str
     strays: tuple[str, ...]
+    problem: str = ""
 
     @property
     def scrubbed(self) -> bool:
@@ -267,10 +269,12 @@ class Facts:
 def facts(environ: Mapping[str, str], extra: Sequence[str], worktree: Path) -> Facts:
     """The facts of a run in ``worktree`` under ``environ``, with ``pass-env`` = ``extra``.
 
-    Hashed: the interpreter, every installed distribution with its version, gatekeeper's
-    version, the value of every variable that is neither noise, a location nor the run's own,
-    and whether the run was scrubbed. Paths of the repository's worktrees in the values
-    (``PATH=/path/to/wt/.venv/bin:...``) read ``<worktree>``, so worktrees share entries.
+    Hashed: the interpreter, every installed distribution with its version, the importable
+    files of the running environment inside a worktree that no distribution records
+    (:func:`unrecorded`), gatekeeper's version, the value of every variable that is neither
+    noise, a location nor the run's own, and whether the run was scrubbed. Paths of the
+    repository's worktrees in the values (``PATH=/path/to/wt/.venv/bin:...``) read
+    ``<worktree>``, so worktrees share entries.
     """
     roots = worktree_roots(worktree)
     environ = as_given(environ, worktree)
@@ -280,11 +284,16 @@ def facts(environ: Mapping[str, str], extra: Sequence[str], worktree: Path) -> F
         if not (is_noise(k) or is_run_variable(k) or k in LOCATIONS)
     }
     found = strays(environ, extra)
+    try:
+        loose = [_normalised(entry, roots) for entry in unrecorded(roots)]
+    except _Unkeyable as error:
+        return Facts("", found, str(error))
     document = {
         "python": sys.version,
         "implementation": sys.implementation.name,
         "platform": sys.platform,
         "distributions": distributions(roots),
+        "unrecorded": loose,
         "gatekeeper": installed_version(),
         "variables": keyed,
         "scrubbed": not found,
@@ -330,3 +339,101 @@ def _installed_place(entry: str, roots: Sequence[str]) -> bool:
     if any(place.is_relative_to(prefix) for prefix in prefixes):
         return True
     return not any(place.is_relative_to(root) for root in roots)
+
+
+# What Python can import or run from a folder on sys.path, and mypy can read (stubs).
+_IMPORTABLE: Final = (".py", ".pyc", ".pyo", ".pyi", ".pth", ".so", ".pyd", ".zip", ".egg")
+_METADATA: Final = (".dist-info", ".egg-info", "__pycache__")
+MAX_FILES: Final = 20_000
+MAX_BYTES: Final = 64 * 1024 * 1024
+
+
+class _Unkeyable(Exception):
+    """Too much in the environment that no distribution records to key it by content."""
+
+
+def unrecorded(roots: Sequence[str]) -> list[str]:
+    """``<path> <sha256>`` of each importable file (a module, a ``.pth``, an extension, a stub)
+    in the running environment's folders inside a worktree (a ``.venv`` of the project, a
+    source checkout ``pip install -e`` put in it) that no installed distribution records: a
+    module dropped into ``site-packages`` is keyed by its content, as distributions are by
+    their version. Raises :class:`_Unkeyable` past :data:`MAX_FILES` or :data:`MAX_BYTES`."""
+    places = _environment_places(roots)
+    recorded = _recorded(places)
+    found: list[str] = []
+    size = 0
+    for name in (p for place in places for p in _importable(place)):
+        if name in recorded:
+            continue
+        path = Path(name)
+        try:
+            size += path.stat().st_size
+            if size > MAX_BYTES or len(found) >= MAX_FILES:
+                raise _Unkeyable(
+                    "the environment inside the worktree holds more modules that no "
+                    f"distribution records than can be keyed (past {MAX_FILES} files or "
+                    f"{MAX_BYTES // (1024 * 1024)} MiB)"
+                )
+            with path.open("rb") as stream:
+                found.append(f"{path} {hashlib.file_digest(stream, 'sha256').hexdigest()}")
+        except OSError:
+            found.append(f"{path} unreadable")
+    return sorted(found)
+
+
+def _environment_places(roots: Sequence[str]) -> list[Path]:
+    """The folders on ``sys.path`` that belong to the running environment and lie inside a
+    worktree, without those nested in another."""
+    prefix = Path(sys.prefix).resolve()
+    inside = [Path(root).resolve() for root in roots]
+    places: list[Path] = []
+    for place in sorted({Path(e).resolve() for e in sys.path if e}):
+        if not place.is_relative_to(prefix) or not any(place.is_relative_to(r) for r in inside):
+            continue
+        if not any(place.is_relative_to(kept) for kept in places):
+            places.append(place)
+    return places
+
+
+def _importable(place: Path) -> Iterator[str]:
+    """The importable files under ``place`` as path strings (many thousands: no Path objects)."""
+    if place.is_file():
+        yield str(place)  # a zip or an egg on sys.path
+        return
+    for folder, dirs, files in os.walk(place):
+        dirs[:] = [d for d in dirs if not d.endswith(_METADATA)]
+        yield from (f"{folder}{os.sep}{f}" for f in files if f.endswith(_IMPORTABLE))
+
+
+def _recorded(places: Sequence[Path]) -> set[str]:
+    """Every file the distributions installed in ``places`` record (``RECORD``,
+    ``installed-files.txt``), as normalised absolute paths."""
+    found: set[str] = set()
+    for place in (p for p in places if p.is_dir()):
+        for folder in place.iterdir():
+            listing, base = _listing(folder)
+            try:
+                lines = listing.read_text(encoding="utf-8", errors="replace").splitlines()
+            except OSError:
+                continue
+            found.update(_paths(str(base), lines))
+    return found
+
+
+def _paths(base: str, lines: Sequence[str]) -> Iterator[str]:
+    """The absolute paths the ``lines`` of a listing name, relative to ``base``: as
+    :func:`_importable` spells them, normalised only where a ``..`` needs it.
+
+    RECORD is CSV: a path holding a comma is quoted (it is then not found, and the file is
+    keyed by content: more keyed, never less)."""
+    for line in lines:
+        name = f"{base}{os.sep}{line.rsplit(',', 2)[0]}"
+        yield os.path.normpath(name) if ".." in name or "/./" in name else name
+
+
+def _listing(folder: Path) -> tuple[Path, Path]:
+    """The file listing what the distribution whose metadata is ``folder`` installed, and what
+    its paths are relative to."""
+    if folder.name.endswith(".dist-info"):
+        return folder / "RECORD", folder.parent
+    return folder / "installed-files.txt", folder

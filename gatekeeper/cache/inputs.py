@@ -11,9 +11,13 @@ run, keyed by its content, except what is known to be none:
   ``htmlcov/``;
 - environments: a virtual environment (any folder holding ``pyvenv.cfg``), a conda environment
   (``conda-meta/``), ``.tox/`` and ``.nox/``. What is installed is keyed as the environment
-  (every distribution with its version: :mod:`gatekeeper.cache.environment`);
+  (every distribution with its version, and what no distribution records by content:
+  :mod:`gatekeeper.cache.environment`);
 - editor and system metadata: ``.idea/``, ``.vscode/``, ``.DS_Store``, ``Thumbs.db``;
 - the ``.git`` of a repository nested in the worktree.
+
+A folder that holds no file (besides tools' output, environments and metadata) is an input by
+its path: git tracks no folder, so a checkout lacks it (:func:`empty_folders`).
 
 A submodule's files are not hashed: the tree id holds its commit. But a fresh checkout (the
 pre-push hook's, a plain clone's) holds a submodule's folder empty, so a populated one is an
@@ -36,7 +40,9 @@ says which file to remove. Nothing is removed.
 
 Hashing is bounded (:data:`MAX_FILES`, :data:`MAX_BYTES`). Past that bound, or when a file
 cannot be read, the inputs cannot be keyed: :attr:`Inputs.digest` is None, and the run's passes
-are neither reused nor stored. Symbolic links are keyed by their target, never followed; other
+are neither reused nor stored. Symbolic links are keyed by their target, never followed; a link
+anywhere in the worktree that leads to something outside it (or into a ``.git``) makes the inputs
+unkeyable, since what is read through it is in no key and a clean checkout lacks it; other
 special files (sockets, pipes) by their kind, never opened.
 """
 
@@ -86,6 +92,7 @@ class Inputs:
     digest: str | None
     problem: str = ""
     stale: tuple[str, ...] = ()  # bytecode written before its source last changed
+    empty: tuple[str, ...] = ()  # folders holding no file, which a checkout does not make
 
     @property
     def clean(self) -> bool:
@@ -129,22 +136,73 @@ def scan(worktree: Path) -> Inputs:
     )
     if listed.returncode != 0:
         return Inputs((), None, f"git could not list the ignored files: {listed.stderr.strip()}")
-    hidden = _hidden(worktree)
+    hidden = _hidden(worktree) or _attributed(worktree)
     if hidden:
         return Inputs((), None, hidden)
     walk = _Walk(worktree)
     try:
-        for entry in sorted(filter(None, listed.stdout.split("\0"))):
-            _visit(walk, entry.rstrip("/"))
-        for link in _populated_submodules(worktree, _refuse_edited_submodules(worktree)):
-            walk.add(f"{link}/", "populated submodule")
-        stale = stale_bytecode(worktree)
-        for name, fact in stale:
-            walk.add(name, fact)
+        stale, empty = _walk(walk, listed.stdout)
     except _Unkeyable as error:
         return Inputs(tuple(name for name, _ in walk.found), None, str(error))
     names = tuple(name for name, _ in stale)
-    return Inputs(tuple(name for name, _ in walk.found), _digest(walk.found), stale=names)
+    paths = tuple(name for name, _ in walk.found)
+    return Inputs(paths, _digest(walk.found), stale=names, empty=empty)
+
+
+def _walk(walk: _Walk, listed: str) -> tuple[list[tuple[str, str]], tuple[str, ...]]:
+    """Add every input to ``walk``: the ignored files git ``listed``, populated submodules,
+    stale bytecode and empty folders (the last two returned); raises :class:`_Unkeyable` when
+    they cannot be keyed."""
+    worktree = walk.root
+    for entry in sorted(filter(None, listed.split("\0"))):
+        _visit(walk, entry.rstrip("/"))
+    _refuse_links_out(worktree)
+    links = _refuse_edited_submodules(worktree)
+    for link in _populated_submodules(worktree, links):
+        walk.add(f"{link}/", "populated submodule")
+    stale = stale_bytecode(worktree)
+    for name, fact in stale:
+        walk.add(name, fact)
+    every = [f"{name}/" for name in empty_folders(worktree, links)]
+    for name in every:
+        walk.add(name, "empty folder")
+    # Named by the outermost: `outbox/` rather than `outbox/sent/` too.
+    empty = tuple(name for name in every if not any(name.startswith(o) for o in every if o != name))
+    return stale, empty
+
+
+def empty_folders(worktree: Path, links: list[str]) -> list[str]:
+    """The folders of the worktree that hold no file at any depth (besides tools' output,
+    environments and metadata), nested ones included: git tracks files, not folders, so a
+    checkout of the tree has none of them, though a test may rely on one. A submodule's folder
+    is one a checkout makes."""
+    found: list[str] = []
+    _holds_files(worktree, worktree, frozenset(links), found)
+    return sorted(found)
+
+
+def _holds_files(worktree: Path, folder: Path, links: frozenset[str], found: list[str]) -> bool:
+    """Whether ``folder`` holds a file a checkout may make it for; its empty subfolders are
+    added to ``found``."""
+    holds, empties = False, []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError as error:
+        raise _Unkeyable(f"cannot read {folder.relative_to(worktree)}/: {error.strerror}") from None
+    for entry in entries:
+        path = Path(entry.path)
+        name = path.relative_to(worktree).as_posix()
+        if not entry.is_dir(follow_symlinks=False):
+            holds = holds or entry.name not in METADATA
+        elif name in links:
+            holds = True
+        elif not _skipped(path):
+            if _holds_files(worktree, path, links, found):
+                holds = True
+            else:
+                empties.append(name)
+    found.extend(empties)
+    return holds
 
 
 def _hidden(worktree: Path) -> str:
@@ -158,6 +216,18 @@ def _hidden(worktree: Path) -> str:
         f"{len(hidden)} tracked file(s) are marked skip-worktree or assume-unchanged ({shown}: "
         "a sparse checkout or `git update-index`), so the files on disk are not the tree git "
         "records"
+    )
+
+
+def _attributed(worktree: Path) -> str:
+    """Why the tree id may not hold the bytes on disk, when the repository's own attributes
+    file converts what git reads (line endings, encodings); "" when it does not."""
+    path, lines = repository.local_attributes(worktree)
+    if not lines:
+        return ""
+    return (
+        f"{path} sets attributes that convert what git reads ({lines[0]}), so the tree id is "
+        "not the bytes on disk, and a clone in CI does not have that file"
     )
 
 
@@ -192,6 +262,34 @@ def _stale_in(worktree: Path, pycache: Path, files: list[str]) -> list[tuple[str
         if bytecode.outdated(pyc, source):
             found.append((pyc.relative_to(worktree).as_posix(), "bytecode older than its source"))
     return found
+
+
+def _refuse_links_out(worktree: Path) -> None:
+    """The tree id holds a link's text, not what is read through it: a link in the tree
+    (tracked, or untracked and not ignored) whose target exists outside the worktree, or in a
+    ``.git``, leads to content no key holds and a clean clone lacks."""
+    listed = repository.git(
+        worktree, "ls-files", "-z", "--cached", "--others", "--exclude-standard", check=False
+    ).stdout
+    for name in sorted(set(filter(None, listed.split("\0")))):
+        path = worktree / name
+        if path.is_symlink():
+            _refuse_if_out(worktree, name, path)
+
+
+def _refuse_if_out(worktree: Path, name: str, link: Path) -> None:
+    """Raise :class:`_Unkeyable` when ``link`` leads to something outside the worktree's own
+    files (a dangling link leads to nothing a run can read)."""
+    target = link.resolve()
+    if not target.exists():
+        return
+    root = worktree.resolve()
+    if target.is_relative_to(root) and ".git" not in target.relative_to(root).parts:
+        return
+    raise _Unkeyable(
+        f"the link {name} leads outside the worktree ({target}), whose content no key holds "
+        "and a clean checkout does not have"
+    )
 
 
 def _populated_submodules(worktree: Path, links: list[str]) -> list[str]:
@@ -237,6 +335,7 @@ def _visit(walk: _Walk, name: str) -> None:
     except OSError as error:
         raise _Unkeyable(f"cannot read {name}: {error.strerror}") from None
     if stat.S_ISLNK(mode):
+        _refuse_if_out(walk.root, name, path)
         walk.add(name, f"link {_target(name, path)}")
     elif stat.S_ISDIR(mode):
         _visit_folder(walk, name, path)

@@ -76,7 +76,9 @@ def tree_id(worktree: Path) -> str:
         env = {"GIT_INDEX_FILE": str(copy)}
         _unhide(worktree, env)
         derived = _untracked_derived(worktree, env)
-        repository.git(worktree, "add", "-A", "--", ":/", env=env)
+        # The bytes on disk, as the tests read them: no filter of the user's configuration.
+        unfiltered = repository.unfiltered(worktree)
+        repository.git(worktree, *unfiltered, "add", "-A", "--", ":/", env=env)
         # Dropped afterwards: exclude pathspecs in `add` fail when they name an ignored path.
         if derived:
             repository.git(
@@ -191,14 +193,17 @@ class Cache:
             return cls.off(settings)  # no key, so no reuse: every check runs
         if found.digest is None:
             note = (
-                f"the result cache is off for this run: the ignored files cannot be keyed "
-                f"({found.problem}), and a pass may rest on them (docs/trust.md)"
+                f"the result cache is off for this run: what the run could read cannot be "
+                f"keyed ({found.problem}), and a pass may rest on it (docs/trust.md)"
             )
             return cls.off(settings, note)
         place = relative(settings.root, worktree)
         # Taken now, at the start of the run, never later from a check's thread: by then the
         # test session may have changed sys.path and the variables.
         facts = environment.facts(os.environ, settings.strings("pass-env"), worktree.resolve())
+        if facts.problem:
+            note = f"the result cache is off for this run: {facts.problem} (docs/trust.md)"
+            return cls.off(settings, note)
         return cls(directory(common), facts, tree, found, settings, place, token)
 
     @classmethod

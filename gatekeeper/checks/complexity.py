@@ -13,10 +13,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gatekeeper.checks.base import CheckContext
-from gatekeeper.checks.process import Completed, python_module, require_module, run_tool
+from gatekeeper.checks.tools import python_module, require_module, run_tool
 from gatekeeper.config import Option
 from gatekeeper.errors import ToolError
 from gatekeeper.model import CheckResult, Finding, Status
+from gatekeeper.process import Completed
 from gatekeeper.project.paths import python_files, relative
 
 

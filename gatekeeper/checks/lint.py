@@ -16,11 +16,12 @@ from pathlib import Path
 
 from gatekeeper.checks import ruffpin
 from gatekeeper.checks.base import CheckContext
-from gatekeeper.checks.process import Completed, python_module, require_module, run_tool
+from gatekeeper.checks.tools import python_module, require_module, run_tool
 from gatekeeper.config import Option
 from gatekeeper.errors import ToolError
 from gatekeeper.model import CheckResult, Finding, Status
 from gatekeeper.newcode.fingerprint import edits_fingerprint
+from gatekeeper.process import Completed
 from gatekeeper.project import discovery
 from gatekeeper.project.paths import relative
 

@@ -18,10 +18,11 @@ from typing import Final
 
 from gatekeeper.checks import mypycache
 from gatekeeper.checks.base import CheckContext
-from gatekeeper.checks.process import Completed, python_module, require_module, run_tool
+from gatekeeper.checks.tools import python_module, require_module, run_tool
 from gatekeeper.config import Option, Settings, read_toml
 from gatekeeper.errors import ToolError
 from gatekeeper.model import CheckResult, Finding, Severity, Status
+from gatekeeper.process import Completed
 from gatekeeper.project.paths import relative
 
 
@@ -46,11 +47,12 @@ class TypesCheck:
             "json",
             "--no-error-summary",
             "--no-pretty",
-            # Never a cache shared by concurrent processes; `types.args` may still override it.
-            "--cache-dir",
-            str(cache),
             *config_args(context.root, settings.strings("types.args")),
             *settings.strings("types.args"),
+            # Never a cache shared by concurrent processes, and never one whose entries were not
+            # checked above: after `types.args` (which may not name one), so it wins.
+            "--cache-dir",
+            str(cache),
             *paths,
         )
         run = run_tool(argv, context.root, settings.number("types.timeout"))

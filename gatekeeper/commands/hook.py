@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from gatekeeper.githooks import active, prepush
 from gatekeeper.githooks import install as installer
-from gatekeeper.githooks import prepush, status
 
 HELP = "Install, uninstall, check or run the pre-push hook that gates every pushed ref."
 
@@ -39,7 +39,7 @@ def _run(args: argparse.Namespace, start: Path) -> int:
 def _install(args: argparse.Namespace, start: Path) -> int:
     """Install; then warn about every worktree whose pushes git would still not gate."""
     print(installer.install(start).message)
-    for found in status.survey(start):
+    for found in active.survey(start):
         if not found.gated:
             print(f"gatekeeper hook install: warning: {found.describe()}", file=sys.stderr)
     return 0
@@ -52,7 +52,7 @@ def _uninstall(args: argparse.Namespace, start: Path) -> int:
 
 def _status(args: argparse.Namespace, start: Path) -> int:
     """Each worktree's state; 0 only when a push from every one of them runs the gate."""
-    found = status.survey(start)
+    found = active.survey(start)
     for each in found:
         print(each.describe())
     return 0 if found and all(each.gated for each in found) else 1

@@ -11,8 +11,8 @@ from gatekeeper.errors import EXIT_FAILED, EXIT_OK
 from gatekeeper.gate import load_setup
 from gatekeeper.integration import outcome
 from gatekeeper.integration.gating import current_branch, gate_branches, resolve_base
+from gatekeeper.integration.report import write
 from gatekeeper.project import workfolder
-from gatekeeper.reports.integration import write
 
 HELP = (
     "Gate the merge of branches onto a base (default: the current branch onto the base branch); "
@@ -35,7 +35,9 @@ def run(args: argparse.Namespace, rest: list[str]) -> int:
     base = args.onto or resolve_base(worktree, setup.settings.get("base"))
     names = args.branches or [current_branch(worktree)]
     print(f"gatekeeper integrate: {', '.join(names)} onto {base}", file=sys.stderr, flush=True)
-    result = gate_branches(worktree, base, names, None if args.verbose else subprocess.DEVNULL)
+    result = gate_branches(
+        setup.settings, worktree, base, names, None if args.verbose else subprocess.DEVNULL
+    )
     for line in outcome.lines(result):
         print(line)
     write(result, args.report or workfolder.prepare(worktree) / "integration.json")

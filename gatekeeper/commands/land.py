@@ -12,8 +12,8 @@ from gatekeeper.gate import load_setup
 from gatekeeper.integration import land, outcome
 from gatekeeper.integration.gating import current_branch, gate_branches, resolve_base
 from gatekeeper.integration.mergetree import verify
+from gatekeeper.integration.report import write
 from gatekeeper.project import workfolder
-from gatekeeper.reports.integration import write
 
 HELP = (
     "Gate the merge of a branch onto the base and, if it passes and the base has not moved, "
@@ -38,7 +38,7 @@ def run(args: argparse.Namespace, rest: list[str]) -> int:
         ref = land.local_branch(repo, base)
         before = verify(repo, ref)
         output = None if args.verbose else subprocess.DEVNULL
-        result = gate_branches(repo, ref, [branch], output, "land")
+        result = gate_branches(setup.settings, repo, ref, [branch], output, "land")
         for line in outcome.lines(result):
             print(line)
         write(result, workfolder.prepare(repo) / "integration.json")

@@ -6,7 +6,7 @@ process had imported first would be under-measured (a project that one of gateke
 dependencies imports) and would make pytest warn, which ``filterwarnings = error`` turns into a
 failed run. ``-P`` keeps the working directory off ``sys.path``, as the ``pytest`` command does,
 and the arguments reach pytest unchanged: the result cache keys this run exactly as
-``pytest --gatekeeper ARGS`` (gatekeeper/cache/passes.py).
+``pytest --gatekeeper ARGS`` (gatekeeper/cache/gatepasses.py).
 
 The exit status is pytest's, but 0 needs proof (:mod:`gatekeeper.receipt`): the gate of this run
 wrote its report, with the verdict passed.

@@ -11,6 +11,7 @@ from pathlib import Path
 from gatekeeper.errors import EXIT_OK, UsageError
 from gatekeeper.history import floor, view
 from gatekeeper.history.store import location
+from gatekeeper.worktrees import listing
 
 HELP = (
     "Every worktree's last gate run and where it stands, then the floor's figures: first-try "
@@ -44,7 +45,7 @@ def run(args: argparse.Namespace, rest: list[str]) -> int:
                 "--json and --html, or run them without --watch."
             )
         return _watch(start, span, args.since)
-    found = floor.collect(start, span)
+    found = floor.collect(start, span, listing.collect)
     if args.html is not None:
         from gatekeeper.history import dashboard
 
@@ -67,7 +68,11 @@ def _watch(start: Path, span: float, since: str) -> int:
     def render() -> list[str]:
         shown = time.strftime("%H:%M:%S")
         title = f"gatekeeper status --watch  (updated {shown}; Ctrl-C to quit)"
-        return [title, "", *view.lines(floor.collect(start, span), since)]
+        return [
+            title,
+            "",
+            *view.lines(floor.collect(start, span, listing.collect), since),
+        ]
 
     changes = watch.StoreChanges(path)
     try:

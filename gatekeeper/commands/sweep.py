@@ -13,7 +13,7 @@ from gatekeeper.gate import load_setup
 from gatekeeper.git import repository
 from gatekeeper.resources.databases.base import Backend, Leftover, open_backend
 from gatekeeper.resources.sweep import SweepError, describe_failure, sweep
-from gatekeeper.worktrees import layout
+from gatekeeper.worktrees import locations
 
 HELP = (
     "Remove port reservations, temp dirs, coverage data, owner locks and databases whose owner "
@@ -45,7 +45,7 @@ def _worktrees(root: Path) -> list[Path]:
     ``root`` alone outside git."""
     if repository.worktree_root(root) is None:
         return [root]
-    return [entry.path for entry in layout.listed(root)]
+    return [entry.path for entry in locations.listed(root)]
 
 
 def _report(found: list[Leftover], failures: list[tuple[Leftover, str]], *, dry_run: bool) -> None:

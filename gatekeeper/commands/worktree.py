@@ -9,7 +9,7 @@ from pathlib import Path
 
 from gatekeeper.errors import EXIT_OK
 from gatekeeper.redaction import redact
-from gatekeeper.worktrees import adopt, create, envfile, remove, status
+from gatekeeper.worktrees import adopt, create, envfile, listing, remove
 from gatekeeper.worktrees.records import WorktreeRecord
 
 HELP = "Create a worktree ready to work in, list them with their gate state, remove them cleanly."
@@ -51,7 +51,7 @@ def run(args: argparse.Namespace, rest: list[str]) -> int:
         for line in [*removed.done, *(f"left alone: {k}" for k in removed.kept)]:
             print(f"  {line}")
     else:
-        _show_list(status.collect(start), args.json)
+        _show_list(listing.collect(start), args.json)
     return EXIT_OK
 
 
@@ -100,7 +100,7 @@ def _database(record: WorktreeRecord) -> str:
     return f"{record.database['name']} ({record.database['backend']})"
 
 
-def _show_list(rows: list[status.Status], as_json: bool) -> None:
+def _show_list(rows: list[listing.WorktreeState], as_json: bool) -> None:
     if as_json:
         print(json.dumps([row.as_dict() for row in rows], indent=2))
         return
@@ -113,7 +113,7 @@ def _show_list(rows: list[status.Status], as_json: bool) -> None:
         )
 
 
-def _cells(row: status.Status) -> tuple[str, ...]:
+def _cells(row: listing.WorktreeState) -> tuple[str, ...]:
     counts = "-" if row.ahead is None else f"+{row.ahead}/-{row.behind}"
     return (
         row.name,
@@ -127,12 +127,12 @@ def _cells(row: status.Status) -> tuple[str, ...]:
     )
 
 
-def _conflicts(row: status.Status) -> str:
+def _conflicts(row: listing.WorktreeState) -> str:
     found = ([f"base {row.base}"] if row.conflicts_base else []) + row.conflicts_with
     return ", ".join(found) if found else ("-" if row.conflicts_base is None else "none")
 
 
-def _gate(gate: status.LastGate | None) -> str:
+def _gate(gate: listing.LastGate | None) -> str:
     if gate is None:
         return "never run"
     minutes = gate.age / 60

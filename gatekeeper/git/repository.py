@@ -46,9 +46,25 @@ TRANSPORT: Final = frozenset(
 # Settings of the repository that would make git answer otherwise than a fresh clone does: the
 # user's hooks never fire, and a tracked symlink is checked out as a symlink (with
 # `core.symlinks = false` git writes a plain file, and a gate in a temporary worktree would not
-# see what the link holds). Replacement objects (`git replace`, which a push does not send) are
-# ignored through GIT_NO_REPLACE_OBJECTS: gatekeeper judges the objects a clone gets.
-PINNED: Final = ("-c", "core.hooksPath=/dev/null", "-c", "core.symlinks=true")
+# see what the link holds). The executable bit is always seen (`core.fileMode = false` would
+# key a script by its committed mode while the tests run it as it is on disk), and neither the
+# user's attributes file nor line-ending settings convert what is read or checked out (a clone
+# in CI has none of them; GIT_ATTR_NOSYSTEM drops the system's attributes too). Replacement
+# objects (`git replace`, which a push does not send) are ignored through
+# GIT_NO_REPLACE_OBJECTS: gatekeeper judges the objects a clone gets. Filters the
+# configuration defines are switched off where content is read or written (:func:`unfiltered`).
+PINNED: Final = (
+    *("-c", "core.hooksPath=/dev/null", "-c", "core.symlinks=true"),
+    *("-c", "core.fileMode=true", "-c", f"core.attributesFile={os.devnull}"),
+    *("-c", "core.autocrlf=false", "-c", "core.eol=native"),
+)
+_AS_A_CLONE: Final = {"GIT_NO_REPLACE_OBJECTS": "1", "GIT_ATTR_NOSYSTEM": "1"}
+# Attributes that change no byte git reads from or writes to the working tree (filters are
+# switched off by unfiltered()); any other in the repository's own attributes file may.
+_CONTENT_NEUTRAL: Final = frozenset(
+    {"diff", "merge", "whitespace", "export-ignore", "export-subst", "delta", "encoding"}
+    | {"conflict-marker-size", "filter", "linguist-generated", "linguist-vendored"}
+)
 
 
 def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -72,7 +88,7 @@ def git(
         done = subprocess.run(
             argv,
             cwd=cwd,
-            env={**clean_env(env), "GIT_NO_REPLACE_OBJECTS": "1"},
+            env={**clean_env(env), **_AS_A_CLONE},
             input=stdin,
             capture_output=True,
             text=True,
@@ -90,6 +106,48 @@ def git(
             f"{done.stderr.strip() or done.stdout.strip()}"
         )
     return done
+
+
+def unfiltered(cwd: Path) -> tuple[str, ...]:
+    """``-c`` options that switch off every filter driver the configuration of the repository
+    at ``cwd`` defines (``filter.<name>.clean``, ``smudge``, ``process``): a clone in CI runs
+    none of them, so git then reads and writes the bytes themselves. The names cannot be known
+    in advance, hence this look-up."""
+    listed = git(cwd, "config", "-z", "--name-only", "--get-regexp", r"^filter\.", check=False)
+    names = {
+        entry.rpartition(".")[0].removeprefix("filter.")
+        for entry in listed.stdout.split("\0")
+        if entry.count(".") >= 2
+    }
+    options: list[str] = []
+    for name in sorted(names):
+        for key, value in (("clean", ""), ("smudge", ""), ("process", ""), ("required", "false")):
+            options += ["-c", f"filter.{name}.{key}={value}"]
+    return tuple(options)
+
+
+def local_attributes(cwd: Path) -> tuple[Path, list[str]]:
+    """The repository's own attributes file (``info/attributes`` in the common git dir, which
+    no clone has and no option turns off) and its lines that may change the bytes of a
+    checkout or of what git reads (``text``, ``eol``, ``ident``, ``working-tree-encoding``, a
+    macro ...)."""
+    found = git(cwd, "rev-parse", "--path-format=absolute", "--git-path", "info/attributes")
+    path = Path(found.stdout.strip())
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return path, []
+    return path, [line.strip() for line in lines if _changes_content(line)]
+
+
+def _changes_content(line: str) -> bool:
+    fields = line.split()
+    if not fields or fields[0].startswith("#"):
+        return False
+    if fields[0].startswith("[attr]"):
+        return True  # a macro: what it sets applies wherever it is used
+    names = {field.lstrip("-!").partition("=")[0] for field in fields[1:]}
+    return not names <= _CONTENT_NEUTRAL
 
 
 def output(cwd: Path, *args: str) -> str | None:

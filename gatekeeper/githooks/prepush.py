@@ -1,14 +1,14 @@
 """The pre-push gate: read git's ref lines, gate every pushed commit, say what failed and why.
 
 Each pushed commit is gated as it will land: merged onto the remote's base
-(:mod:`gatekeeper.githooks.pushbase`, :mod:`gatekeeper.githooks.onbase`) unless it already contains
-the base's tip, no base exists locally, or ``push-merge = false``; then as itself. What is gated
-is checked out in a temporary detached worktree (never the user's working tree, whose
+(:mod:`gatekeeper.githooks.pushbase`, :mod:`gatekeeper.githooks.mergedonto`) unless it already
+contains the base's tip, no base exists locally, or ``push-merge = false``; then as itself. What
+is gated is checked out in a temporary detached worktree (never the user's working tree, whose
 uncommitted changes are not what is pushed) and judged there by ``gatekeeper run``, exactly as
 CI will. Deletions are skipped; every other ref is gated, not only the first. Refs judged alike
 are gated once: the verdict belongs to the content, not the name. A tree the whole gate already
 passed (in any worktree, or by an earlier push) is accepted from the cache at once, before any
-checkout (:mod:`gatekeeper.cache.passes`)."""
+checkout (:mod:`gatekeeper.cache.gatepasses`)."""
 
 from __future__ import annotations
 
@@ -21,19 +21,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from gatekeeper.cache import passes
+from gatekeeper.cache import gatepasses
 from gatekeeper.errors import GitError, UsageError
 from gatekeeper.git import repository
-from gatekeeper.git.tempworktree import Verdict, verdict_from
-from gatekeeper.githooks import onbase, pushbase, pushconfig
+from gatekeeper.githooks import mergedonto, pushbase
 from gatekeeper.githooks.install import LEGACY
-from gatekeeper.githooks.onbase import Judgement
+from gatekeeper.githooks.mergedonto import Judgement
 from gatekeeper.githooks.pushbase import Base, NoBase
 from gatekeeper.history import accepted
 from gatekeeper.integration.workspace import Workspace
+from gatekeeper.integration.worktreegate import Verdict, verdict_from
+from gatekeeper.project import pushconfig
 
-# Re-exported: the verdict of a gate run in a temporary worktree now lives in
-# gatekeeper.git.tempworktree, shared with merge integration; hook callers still read it here.
+# Re-exported: the verdict of a gate run in a temporary worktree lives in
+# gatekeeper.integration.worktreegate, shared with merge integration; hook callers read it here.
 __all__ = ["Verdict", "verdict_from"]
 
 _ZERO: Final = re.compile(r"^0+$")
@@ -171,17 +172,17 @@ def _judge(start: Path, ref: PushedRef, base: Base | None) -> Judgement:
 
     if base is None:
         return Judgement(alone(ref.local_sha))
-    return onbase.judge(start, label, ref.local_sha, base, alone, say)
+    return mergedonto.judge(start, label, ref.local_sha, base, alone, say)
 
 
 def gate_alone(start: Path, label: str, commit: str) -> Verdict:
     """``commit`` judged as itself: from the cache when its tree passed, else gated."""
-    if passes.accepts(start, commit):
+    if gatepasses.accepts(start, commit):
         say(
             f"gatekeeper: {label} passed the gate before on exactly this content: "
             "accepted from the cache (no worktree, no tests run)"
         )
-        accepted.record(start, "hook", commit)
+        accepted.record(start, "hook", commit, settings=None)
         return Verdict(True)
     say(f"gatekeeper: gating {label} in a temporary worktree ...")
     return gate_commit(start, commit)
@@ -197,7 +198,7 @@ def gate_commit(start: Path, commit: str) -> Verdict:
     The worktree is one of an integration workspace (:mod:`gatekeeper.integration.workspace`):
     in the repository's git directory, private to its owner, and swept by the next run when a
     killed push leaves it behind. The run is ``gatekeeper run``, as ``pytest --gatekeeper``
-    (:func:`gatekeeper.git.tempworktree.gate_commit`), so its pass is stored under the run a
+    (:func:`gatekeeper.integration.worktreegate.gate_commit`), so its pass is stored under the run a
     developer's ``pytest --gatekeeper`` has too, and either answers the next push from the cache.
     """
     with Workspace.open(start, "hook") as space:

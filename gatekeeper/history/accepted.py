@@ -1,7 +1,7 @@
 """The record of a verdict answered from the cache of passes, before any gate ran.
 
 The pre-push hook, ``integrate`` and ``land`` accept a commit whose tree the whole gate already
-passed (:mod:`gatekeeper.cache.passes`) without a temporary worktree or a child gate, so no
+passed (:mod:`gatekeeper.cache.gatepasses`) without a temporary worktree or a child gate, so no
 session records it (:mod:`gatekeeper.history.recording`). :func:`record` writes that answer: one
 run for the worktree that asked, its entry point, the commit and its tree, passed and cached,
 with no check details (none ran). Like every record, it never changes the verdict and never
@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+from gatekeeper.config import Settings
 from gatekeeper.git import repository
 from gatekeeper.history.model import Run
 from gatekeeper.history.origin import NESTED
@@ -23,24 +24,33 @@ from gatekeeper.model import Status
 from gatekeeper.version import installed_version
 
 
-def record(start: Path, entry: str, commit: str, base: str | None = None) -> None:
+def record(
+    start: Path, entry: str, commit: str, base: str | None = None, *, settings: Settings | None
+) -> None:
     """Record that ``commit`` was accepted from the cache for ``entry`` (one of
     :data:`~gatekeeper.history.origin.NESTED`) asked in the worktree holding ``start``, merged
     onto the commit ``base`` when it was a merge result; a failure is a warning on standard
-    error, never raised."""
+    error, never raised.
+
+    ``settings`` are the loaded setup's, from the caller that has them (``integrate``,
+    ``land``, a gated session); ``None`` only in a process that loaded none (the pre-push
+    hook), which loads the setup here for the history's keys."""
     try:
-        warning = _record(start, entry, commit, base)
+        warning = _record(start, entry, commit, base, settings)
     except Exception as error:  # recording is information: it must never fail the command
         warning = f"{WARNING}: {str(error) or type(error).__name__}"
     if warning:
         print(warning, file=sys.stderr, flush=True)
 
 
-def _record(start: Path, entry: str, commit: str, base: str | None) -> str | None:
+def _record(
+    start: Path, entry: str, commit: str, base: str | None, settings: Settings | None
+) -> str | None:
     assert entry in NESTED, entry
-    from gatekeeper.gate import load_setup  # the gate's modules, only when a run is recorded
+    if settings is None:
+        from gatekeeper.gate import load_setup  # the gate's modules, only when a run is recorded
 
-    settings = load_setup(start).settings
+        settings = load_setup(start).settings
     path = location(start)
     if not settings.flag("history.record") or path is None:
         return None

@@ -1,7 +1,9 @@
 """The floor: every worktree with its last recorded gate run, and the figures of a window.
 
 The worktrees and how each stands against its base and the others (ahead/behind, conflicts by
-``git merge-tree``, ports, database) come from :mod:`gatekeeper.worktrees.status`; the last run
+``git merge-tree``, ports, database) are given, as :mod:`gatekeeper.worktrees.listing` finds them
+(the history sits below the worktrees and never imports them, not even for types: what it reads
+of a worktree is :class:`Place`); the last run
 and the figures from the history store. gatekeeper's own temporary worktrees (the hook's,
 ``integrate``'s) are not listed: their runs are recorded for the worktree that started them.
 """
@@ -10,9 +12,10 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import Final, Protocol
 
 from gatekeeper.errors import UsageError
 from gatekeeper.git import repository
@@ -21,7 +24,6 @@ from gatekeeper.history import flaky as flakiness
 from gatekeeper.history.model import Run
 from gatekeeper.history.origin import temporaries
 from gatekeeper.history.store import Store, path_in
-from gatekeeper.worktrees import status as worktree_status
 
 _SPAN: Final = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
 _UNIT: Final = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -37,6 +39,27 @@ def window(text: str) -> float:
             "or w (for example --since 7d or --since 12h)."
         )
     return float(found.group(1)) * _UNIT[found.group(2)]
+
+
+class Place(Protocol):
+    """What the floor reads of a worktree (``gatekeeper.worktrees.listing.WorktreeState`` has
+    it): where it is, what it holds, and how it stands against its base and the others."""
+
+    name: str
+    path: str
+    branch: str | None
+    head: str | None
+    base: str | None
+    ports: dict[str, int]
+    database: str | None
+    ahead: int | None
+    behind: int | None
+    conflicts_base: bool | None
+    conflicts_with: list[str]
+
+    def as_dict(self) -> dict[str, object]:
+        """The worktree as ``worktree list --json`` shows it."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +90,7 @@ class LastRun:
 class Worktree:
     """One line of the floor."""
 
-    place: worktree_status.Status
+    place: Place
     last: LastRun | None = None
 
     def as_dict(self, now: float) -> dict[str, object]:
@@ -101,18 +124,21 @@ class Floor:
         }
 
 
-def collect(start: Path, span: float, now: float | None = None) -> Floor:
-    """The floor of the repository around ``start``, figures over the last ``span`` seconds."""
+def collect(
+    start: Path,
+    span: float,
+    places: Callable[[Path], Iterable[Place]],
+    now: float | None = None,
+) -> Floor:
+    """The floor of the repository around ``start``: its worktrees, as ``places`` finds them
+    (:func:`gatekeeper.worktrees.listing.collect`), with their last runs, and figures over the
+    last ``span`` seconds."""
     common = repository.common_dir(start)
     if common is None:
         raise UsageError(f"{start} is not inside a git repository; run `gatekeeper status` in one.")
     moment = time.time() if now is None else now
     hidden = temporaries(common).resolve()
-    places = [
-        p
-        for p in worktree_status.collect(start)
-        if not Path(p.path).resolve().is_relative_to(hidden)
-    ]
+    shown = [p for p in places(start) if not Path(p.path).resolve().is_relative_to(hidden)]
     path = path_in(common)
     floor = Floor(moment, moment - span, str(path))
     latest: dict[str, Run] = {}
@@ -122,7 +148,7 @@ def collect(start: Path, span: float, now: float | None = None) -> Floor:
             runs = store.runs(floor.since)
             floor.flaky = flakiness.find(store, floor.since)
         floor.figures = figuring.compute(runs)
-    for place in places:
+    for place in shown:
         run = latest.get(_key(place.path))
         last = None if run is None else LastRun(run, _stale(run, place.head))
         floor.worktrees.append(Worktree(place, last))

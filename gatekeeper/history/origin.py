@@ -49,7 +49,7 @@ def of_session(worktree: Path, environ: Mapping[str, str], *, via_run: bool) -> 
 
 def temporaries(common: Path) -> Path:
     """Where gatekeeper's temporary worktrees live, for the git common dir ``common``
-    (:func:`gatekeeper.git.tempworktree.worktrees_root`, which also makes the folder)."""
+    (:func:`gatekeeper.integration.worktreegate.worktrees_root`, which also makes the folder)."""
     return common / "gatekeeper" / "worktrees"
 
 

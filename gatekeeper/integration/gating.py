@@ -37,6 +37,7 @@ def current_branch(worktree: Path) -> str:
 
 
 def gate_branches(
+    settings: Settings,
     repo: Path,
     base: str,
     names: Sequence[str],
@@ -45,10 +46,11 @@ def gate_branches(
 ) -> outcome.Integration:
     """Stack ``names`` onto ``base`` and gate the stack in a private workspace, always removed.
 
-    ``output`` receives the output of every gate run; ``entry`` names the command the gates are
-    recorded for in the history (``integrate``, ``land``).
+    ``settings`` are the caller's loaded setup's; ``output`` receives the output of every gate
+    run; ``entry`` names the command the gates are recorded for in the history (``integrate``,
+    ``land``).
     """
-    with Workspace.open(repo, entry) as space:
+    with Workspace.open(repo, entry, settings) as space:
         return integrate(space, base, names, lambda commit, name: space.gate(commit, name, output))
 
 
@@ -66,7 +68,7 @@ def gate_merge_of_head(settings: Settings, worktree: Path, report: Report) -> Re
             return replace(report, integration=section)
         log = workfolder.prepare(worktree) / "integration.log"
         with log.open("w", encoding="utf-8") as stream:
-            result = gate_branches(worktree, base, [head], stream)
+            result = gate_branches(settings, worktree, base, [head], stream)
     except GatekeeperError as error:
         rule = f"the merge result could not be gated: {error}"
         return replace(report, verdict=Status.FAILED, rule=rule)

@@ -16,10 +16,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from gatekeeper.git import repository
-from gatekeeper.git.tempworktree import Verdict
 from gatekeeper.integration.mergetree import merge, verify
 from gatekeeper.integration.outcome import Branch, Conflict, Integration, Step, StepVerdict
 from gatekeeper.integration.workspace import Workspace
+from gatekeeper.integration.worktreegate import Verdict
 
 GateFunction = Callable[[str, str], Verdict]
 """Gates a commit (its id, and a short name for its scratch space) and returns the verdict."""

@@ -3,7 +3,7 @@
 Merge results are committed with ``commit-tree`` and kept under
 ``refs/gatekeeper/integrate/<run>/`` while in use, so garbage collection cannot prune them; the
 worktrees that gate them live in the repository's git directory, in a folder only its owner may
-write (:func:`gatekeeper.git.tempworktree.worktrees_root`). The run holds
+write (:func:`gatekeeper.integration.worktreegate.worktrees_root`). The run holds
 ``<run>.lock`` (``flock``) for its whole life, so a later run can tell a killed run's leftovers
 from a live run's: the kernel drops the lock of a dead process. Everything is removed when the
 run ends, however it ends; what a killed run left is swept by the next run in the repository.
@@ -19,13 +19,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Final
 
-from gatekeeper.cache import environment, passes
+from gatekeeper.cache import environment, gatepasses
+from gatekeeper.config import Settings
 from gatekeeper.errors import GitError
-from gatekeeper.git import repository, tempworktree
-from gatekeeper.git.tempworktree import Verdict
-from gatekeeper.githooks import pushconfig
+from gatekeeper.git import repository
 from gatekeeper.history import accepted
-from gatekeeper.integration import childstate
+from gatekeeper.integration import childstate, worktreegate
+from gatekeeper.integration.worktreegate import Verdict
+from gatekeeper.project import pushconfig
 from gatekeeper.resources.identity import new_run_id
 from gatekeeper.resources.locks import Held, acquire, is_held
 
@@ -47,33 +48,43 @@ def runs_root(repo: Path) -> Path:
     """Where the runs of the repository holding ``repo`` keep their worktrees and locks."""
     if repository.common_dir(repo) is None:
         raise GitError(f"{repo} is not inside a git repository; integration needs one.")
-    return tempworktree.worktrees_root(repo) / "integrate"
+    return worktreegate.worktrees_root(repo) / "integrate"
 
 
 class Workspace:
     """The private refs and worktrees of one run; use it as a context manager."""
 
     def __init__(
-        self, repo: Path, root: Path, run: str, held: Held, entry: str = "integrate"
+        self,
+        repo: Path,
+        root: Path,
+        run: str,
+        held: Held,
+        entry: str = "integrate",
+        settings: Settings | None = None,
     ) -> None:
         self.repo = repo
         self.root = root
         self.run = run
         self.held = held
         self.entry = entry  # who gates here, for the history: hook, integrate or land
+        self.settings = settings  # the caller's loaded setup's; None in the pre-push hook
 
     @classmethod
-    def open(cls, repo: Path, entry: str = "integrate") -> Workspace:
+    def open(
+        cls, repo: Path, entry: str = "integrate", settings: Settings | None = None
+    ) -> Workspace:
         """A new run in the repository holding ``repo``, after sweeping dead runs' leftovers;
         ``entry`` names the command its gates are recorded for (``hook``, ``integrate``,
-        ``land``)."""
+        ``land``), ``settings`` are the caller's loaded setup's (the history's keys, when a
+        gate is answered from the cache; ``None`` in a process that loaded no setup)."""
         root = runs_root(repo)
         sweep(repo)
         run = new_run_id()
         held = acquire(root / f"{run}.lock", wait=True)
         assert held is not None  # a blocking acquire always returns a lock
         (root / run).mkdir(parents=True)
-        return cls(repo, root, run, held, entry)
+        return cls(repo, root, run, held, entry, settings)
 
     def __enter__(self) -> Workspace:
         return self
@@ -107,15 +118,15 @@ class Workspace:
         (:mod:`gatekeeper.history.accepted`). Otherwise the gate runs in a scrubbed
         environment, as the hook's does (docs/trust.md).
         """
-        if passes.accepts(self.repo, commit):
-            accepted.record(self.repo, self.entry, commit)
+        if gatepasses.accepts(self.repo, commit):
+            accepted.record(self.repo, self.entry, commit, settings=self.settings)
             return Verdict(True, cached=True, accepted=True)
         names = pushconfig.read(self.repo, commit).pass_env
         scratch = self.root / self.run / name
         scratch.mkdir(parents=True)
         try:
             with environment.scrubbed_process(names):
-                return tempworktree.gate_commit(self.repo, commit, scratch, output, self.entry)
+                return worktreegate.gate_commit(self.repo, commit, scratch, output, self.entry)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 

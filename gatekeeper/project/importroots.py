@@ -16,6 +16,7 @@ The roots are also named in :data:`ENV`, so the result cache can tell them from 
 
 from __future__ import annotations
 
+import importlib.machinery
 import importlib.util
 import json
 import os
@@ -74,8 +75,8 @@ def _source_paths(tree: Path) -> list[str]:
         raw, _ = configuration.read_pyproject(tree)
     except ConfigError:
         raw = {}  # the gate reports the broken file itself
-    configured = raw.get("paths")
-    if isinstance(configured, list) and configured and all(isinstance(p, str) for p in configured):
+    configured = configuration.written(raw, "paths")
+    if isinstance(configured, list) and configured:
         return [str(p) for p in configured]
     return detect_source_paths(tree)
 
@@ -153,6 +154,9 @@ def _after(value: str, prefix: str) -> list[str] | None:
 def misplaced(tree: Path, env: Mapping[str, str]) -> str | None:
     """Why the gate in ``tree`` would not test the tree's own code (None when it would): a
     package of the project resolving outside ``tree`` in an interpreter with ``env``."""
+    customizing = site_customization(tree, env)
+    if customizing is not None:
+        return customizing
     names = sorted(packages(tree))
     if not names:
         return None
@@ -167,6 +171,32 @@ def misplaced(tree: Path, env: Mapping[str, str]) -> str | None:
         if not Path(place).resolve().is_relative_to(inside)
     }
     return _explain(outside, tree) if outside else None
+
+
+# Modules Python's `site` imports at start-up from anywhere on sys.path, PYTHONPATH included.
+SITE_MODULES: Final = ("sitecustomize", "usercustomize")
+
+
+def site_customization(tree: Path, env: Mapping[str, str]) -> str | None:
+    """Why the gate in ``tree`` would import code CI does not (None when it would not): a
+    ``sitecustomize`` or ``usercustomize`` module of the tree on an import root that ``env``
+    puts on ``PYTHONPATH``. Python imports it at start-up from there, in the gate and in every
+    process it starts; a checkout in CI, run from its root, does not."""
+    inside = tree.resolve()
+    roots = [p for p in env.get(ENV, "").split(os.pathsep) if p]
+    for root in (r for r in roots if Path(r).resolve().is_relative_to(inside)):
+        for name in SITE_MODULES:
+            spec = importlib.machinery.PathFinder.find_spec(name, [root])
+            if spec is not None and spec.origin is not None:
+                shown = Path(spec.origin).resolve().relative_to(inside).as_posix()
+                return (
+                    f"the tree holds {shown} on an import root the gate in a temporary "
+                    f"worktree puts on PYTHONPATH ({tree}), so Python would import it at "
+                    "start-up in that gate and in every process it starts, while a checkout "
+                    "in CI, run from its root, does not: the gate would not judge what CI "
+                    f"judges; it did not run. Rename {shown} or move it out of the import root."
+                )
+    return None
 
 
 def _probe(tree: Path, env: Mapping[str, str], names: Sequence[str]) -> dict[str, list[str]] | str:

@@ -90,6 +90,18 @@ def resolve_paths(root: Path, configured: Iterable[str], key: str) -> tuple[str,
     return tuple(chosen)
 
 
+def contained(root: Path, entry: str, key: str) -> None:
+    """Refuse ``entry`` (a file of the project's, such as a baseline) when it resolves outside
+    ``root``: a link out of the project names a file a clean clone does not have, whose content
+    no key holds."""
+    target = (root / entry).resolve()
+    if not target.is_relative_to(root.resolve()):
+        raise ConfigError(
+            f"{key} is {entry!r}, which leads to {target}, outside the project; it must be a "
+            "file inside the project (a clean checkout has nothing outside it)."
+        )
+
+
 def python_files(root: Path, paths: Iterable[str]) -> list[Path]:
     """The ``.py`` files under ``paths`` that git does not ignore (every one outside git)."""
     files: list[Path] = []

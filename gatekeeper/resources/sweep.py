@@ -10,10 +10,10 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Final
 
-from gatekeeper.checks.measure import dead_data_dirs, remove_data_dir
 from gatekeeper.errors import GatekeeperError
 from gatekeeper.redaction import redact
 from gatekeeper.resources import ports, tempdirs
+from gatekeeper.resources.coveragedata import dead_data_dirs, remove_data_dir
 from gatekeeper.resources.databases.base import Backend, Leftover
 from gatekeeper.resources.locks import ResourceError, acquire, is_held, state_dir
 

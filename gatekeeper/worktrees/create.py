@@ -24,7 +24,7 @@ from gatekeeper.worktrees import (
     changes,
     copying,
     envfile,
-    layout,
+    locations,
     records,
     resources,
     setup_commands,
@@ -94,7 +94,7 @@ def _plan(source: Path, name: str, request: Request, settings: Settings) -> Work
     if not repository.output(source, "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}"):
         raise UsageError(f"--base {base!r} is not a commit in {source}; fetch it or name another.")
     location = settings.text("worktree.location")
-    path = layout.target(source, name, location, request.path)
+    path = locations.target(source, name, location, request.path)
     return WorktreeRecord(name, str(path), name, base, created=time.time())
 
 

@@ -17,7 +17,7 @@ from gatekeeper.config import Settings
 from gatekeeper.errors import GitError, UsageError
 from gatekeeper.gate import load_setup
 from gatekeeper.git import repository
-from gatekeeper.worktrees import changes, envfile, layout, records, resources
+from gatekeeper.worktrees import changes, envfile, locations, records, resources
 from gatekeeper.worktrees.records import WorktreeRecord
 
 
@@ -34,7 +34,7 @@ def remove(start: Path, name: str, *, delete_branch: bool = False, force: bool =
     """Remove worktree ``name`` and its resources; see the module for the rules."""
     record = _find(start, name)
     path = Path(record.path)
-    if path.resolve() == layout.main_checkout(start).resolve():
+    if path.resolve() == locations.main_checkout(start).resolve():
         raise UsageError(f"{path} is the main checkout; gatekeeper never removes it.")
     if delete_branch and not record.made_branch:
         raise UsageError(
@@ -75,7 +75,7 @@ def _by_name(start: Path, name: str) -> WorktreeRecord | None:
 
 
 def _unmanaged(start: Path, name: str) -> str:
-    if layout.find(start, name) is not None:
+    if locations.find(start, name) is not None:
         return (
             f"the worktree {name!r} was not made or adopted by gatekeeper, so it holds nothing of "
             "gatekeeper's. Remove it with `git worktree remove`."

@@ -132,12 +132,12 @@ def _inspecting_arg(parser: pytest.Parser, args: Sequence[str]) -> str | None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     # tryfirst: the basetemp must be chosen before pytest's tmp_path factory reads it.
-    from pytest_gatekeeper import ahead, fixtures
+    from pytest_gatekeeper import fixtures, prepareddatabases
     from pytest_gatekeeper.isolation import Isolation
 
     isolation = Isolation.install(config)
     config.pluginmanager.register(fixtures, "gatekeeper-fixtures")
-    ahead.install(config, isolation)
+    prepareddatabases.install(config, isolation)
     if os.environ.get("PYTEST_XDIST_WORKER") and not hasattr(config, "workerinput"):
         _start_gate(config)  # not a worker after all: a pytest run inside a worker's test
     if config.getoption("gatekeeper", False):

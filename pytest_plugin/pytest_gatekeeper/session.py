@@ -3,7 +3,7 @@
 One object registered with the plugin manager holds the gate's state. Each feature around it is
 an object of its own, registered beside it (``FEATURES``), readable alone: eval recording
 (:mod:`pytest_gatekeeper.evalrecording`), coverage (:mod:`pytest_gatekeeper.sessioncoverage`,
-only when measuring) and integration gating (:mod:`pytest_gatekeeper.integration`, only when
+only when measuring) and integration gating (:mod:`pytest_gatekeeper.sessionintegration`, only when
 asked). The session calls them where the gate's order needs them.
 """
 
@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 
 from gatekeeper import receipt
-from gatekeeper.cache import bytecode, passes
+from gatekeeper.cache import bytecode, gatepasses
 from gatekeeper.checks.base import TestOutcome
-from gatekeeper.checks.measure import ENV, dead_data_dirs, remove_data_dir
+from gatekeeper.checks.measure import ENV
 from gatekeeper.errors import GatekeeperError
 from gatekeeper.evals.recorder import carries_case, is_case
 from gatekeeper.gate import Gate
@@ -33,11 +33,13 @@ from gatekeeper.model import Finding, Report
 from gatekeeper.project import discovery, workfolder
 from gatekeeper.reports import json as json_report
 from gatekeeper.reports import terminal
-from pytest_gatekeeper import evalrecording, integration, options, selection, sessioncoverage
+from gatekeeper.resources.coveragedata import dead_data_dirs, remove_data_dir
+from pytest_gatekeeper import evalrecording, options, selection, sessioncoverage
+from pytest_gatekeeper import sessionintegration as integration
 from pytest_gatekeeper.evalrecording import EvalRecording
-from pytest_gatekeeper.integration import IntegrationGate
 from pytest_gatekeeper.selection import whole_suite
 from pytest_gatekeeper.sessioncoverage import NOT_MEASURED, Measured, SessionCoverage
+from pytest_gatekeeper.sessionintegration import IntegrationGate
 
 # pytest's exit status when the gate fails but pytest itself saw nothing wrong.
 GATE_FAILED = 1
@@ -283,7 +285,7 @@ class GateSession:
         nested = os.environ.get(NESTED_ENV) == "1"
         path = None if nested else str(self.gate.setup.report_path())
         terminal.emit(terminal.render(self.report, path), _writer(terminalreporter))
-        caveat = passes.caveat(self.gate.cache) if self.report.passed else self.gate.cache.note
+        caveat = gatepasses.caveat(self.gate.cache) if self.report.passed else self.gate.cache.note
         if caveat:  # -- trust: why this pass will not serve a push (docs/trust.md) --
             terminalreporter.write_line(f"note: {caveat}")
         if self.report_problem:
@@ -294,9 +296,9 @@ class GateSession:
 
     def _warn_about_the_hook(self, reporter: pytest.TerminalReporter) -> None:
         """Say so when the pre-push hook is installed but git would not run it for a push from
-        here (gatekeeper/githooks/status.py): nothing else would."""
+        here (gatekeeper/githooks/active.py): nothing else would."""
         from gatekeeper.git.tempworktree import NESTED_ENV
-        from gatekeeper.githooks.status import warning
+        from gatekeeper.githooks.active import warning
 
         if os.environ.get(NESTED_ENV) == "1":
             return  # a temporary worktree's gate: nobody pushes from there

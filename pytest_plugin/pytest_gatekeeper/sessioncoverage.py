@@ -20,7 +20,8 @@ import pytest
 
 from gatekeeper import receipt
 from gatekeeper.checks import earlycoverage
-from gatekeeper.checks.measure import ENV, DataDir, Measurement, Plan, claim_data_dir
+from gatekeeper.checks.measure import ENV, Measurement, Plan
+from gatekeeper.resources.coveragedata import DataDir, claim_data_dir
 from gatekeeper.resources.locks import Held
 from pytest_gatekeeper.options import FIRST_PATH
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from gatekeeper.errors import ConfigError
 from gatekeeper.gate import Gate, load_setup
 from gatekeeper.model import CheckResult
 
@@ -135,3 +136,53 @@ def test_an_edit_that_keeps_size_and_mtime_is_still_type_checked(
 
     assert result.status.value == "failed", result.summary
     assert [(f.path, f.line) for f in result.findings] == [("pkg/answer.py", 2)]
+
+
+def same_size_same_time_edit(path: Path, text: str) -> None:
+    before = path.stat()
+    path.write_text(text, encoding="utf-8")
+    assert path.stat().st_size == before.st_size
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--cache-dir", "elsewhere"],
+        ["--cache-dir=elsewhere"],
+        ["--cache-d", "elsewhere"],  # argparse takes a unique prefix of a long option
+        ["--cache-map", "pkg/answer.py", "m.json", "d.json"],
+        ["@mypy-args.txt"],  # a file of arguments: what it holds is not seen
+    ],
+    ids=["separate", "equals", "prefix", "cache-map", "argument-file"],
+)
+def test_types_args_cannot_point_mypy_at_a_cache_the_gate_does_not_check(
+    project: Callable[..., Path], args: list[str]
+) -> None:
+    listed = ", ".join(f'"{arg}"' for arg in args)
+    files = {"mypy-args.txt": "--cache-dir\nelsewhere\n"}
+    root = project(files, gatekeeper=f"\n[tool.gatekeeper.types]\nargs = [{listed}]\n")
+
+    with pytest.raises(ConfigError) as caught:
+        load_setup(root)
+
+    assert "[tool.gatekeeper.types] args" in str(caught.value)
+    assert args[0].partition("=")[0] in str(caught.value)
+
+
+def test_a_cache_dir_in_the_projects_mypy_configuration_does_not_hide_an_edit(
+    project: Callable[..., Path],
+) -> None:
+    # mypy takes `cache_dir` from its configuration only when no `--cache-dir` is given, and
+    # the gate always gives its own, checked one.
+    root = project(
+        {"pkg/answer.py": "def answer() -> int:\n    return 42\n"},
+        gatekeeper='\n[tool.mypy]\ncache_dir = "elsewhere"\n',
+    )
+    assert judge(root, "types").status.value == "passed"
+    same_size_same_time_edit(root / "pkg/answer.py", "def answer() -> str:\n    return 42\n")
+
+    result = judge(root, "types")
+
+    assert result.status.value == "failed", result.summary
+    assert not (root / "elsewhere").exists()

@@ -11,8 +11,8 @@ from typing import Any
 from gatekeeper.history import accepted
 from gatekeeper.history.store import Store, path_in
 from tests.conftest import git
-from tests.hooks.test_prepush import remote_has
-from tests.hooks.test_prepush_trust import (
+from tests.githooks.test_prepush import remote_has
+from tests.githooks.test_prepush_trust import (
     CACHED,
     GATED,
     TESTS_AND_LINT,
@@ -94,7 +94,7 @@ def test_a_store_that_cannot_be_written_costs_a_warning_line_only(
     store.mkdir()  # a folder where the database should be: it cannot be opened
     head = git(setup.worktree, "rev-parse", "HEAD").strip()
 
-    accepted.record(setup.worktree, "hook", head)
+    accepted.record(setup.worktree, "hook", head, settings=None)
 
     said = capsys.readouterr().err
     assert said.startswith("gatekeeper: warning: this gate run was not recorded in the history")

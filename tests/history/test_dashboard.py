@@ -15,7 +15,7 @@ from gatekeeper.history.flaky import Flaky
 from gatekeeper.history.floor import Floor as FloorView
 from gatekeeper.history.floor import LastRun, Worktree
 from gatekeeper.history.model import CheckRun, Run
-from gatekeeper.worktrees.status import Status
+from gatekeeper.worktrees.listing import WorktreeState
 from tests.history.browser import Browser, executable
 from tests.history.conftest import Floor, status
 
@@ -73,7 +73,7 @@ def shows_the_floor(browser: Browser, *, phone: bool) -> None:
 
 def test_every_text_from_the_store_and_git_is_escaped() -> None:
     hostile = "<script>alert(1)</script>"
-    place = Status(hostile, "/w", f"b{hostile}", "c" * 40, "unmanaged")
+    place = WorktreeState(hostile, "/w", f"b{hostile}", "c" * 40, "unmanaged")
     run = Run(
         finished=0.0,
         entry="pytest",

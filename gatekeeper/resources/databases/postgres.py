@@ -26,7 +26,7 @@ from gatekeeper.config import Settings
 from gatekeeper.errors import ConfigError
 from gatekeeper.redaction import redact
 from gatekeeper.resources import owners
-from gatekeeper.resources.databases import postgres_ahead as ahead
+from gatekeeper.resources.databases import postgres_prepared
 from gatekeeper.resources.databases.base import (
     MARKER,
     NAME_PREFIX,
@@ -267,11 +267,11 @@ class PostgresBackend:
         """A clone of the template, named uniquely for ``identity`` and ``label``: one the
         run's session prepared ahead when one is ready, else a new one."""
         name = marked_name(identity.worker, identity.key, label)
-        if not ahead.take(self, template, identity, name):
+        if not postgres_prepared.take(self, template, identity, name):
             source = self._locked_template(template, identity)
             try:
                 # One may have become ready while this worker waited for the template.
-                if not ahead.take(self, template, identity, name):
+                if not postgres_prepared.take(self, template, identity, name):
                     self.clone(name, marker_record(identity, self.ttl, "clone"), source)
             finally:
                 self.unlock(source)
@@ -295,12 +295,12 @@ class PostgresBackend:
     def prepare(
         self, template: Template, owner: Identity, count: int, stop: threading.Event
     ) -> list[str]:
-        """Clones made ahead for the workers of ``owner``'s run (see ``postgres_ahead``)."""
-        return ahead.prepare(self, template, owner, count, stop)
+        """Clones made ahead for the workers of ``owner``'s run (see ``postgres_prepared``)."""
+        return postgres_prepared.prepare(self, template, owner, count, stop)
 
     def discard_prepared(self, owner: Identity) -> None:
         """Drop the clones ``owner`` prepared that no worker took."""
-        ahead.discard(self, owner)
+        postgres_prepared.discard(self, owner)
 
     def _used(self, template: str) -> None:
         """Record that ``template`` was just cloned (at most once per ``USED_EVERY``): a

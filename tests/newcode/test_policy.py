@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from gatekeeper.config import load
-from gatekeeper.newcode.hold import Policy
+from gatekeeper.newcode.policy import Policy
 from tests.conftest import git, make_project
 
 DIFF_COVERAGE = "\n[tool.gatekeeper.coverage]\ndiff-fail-under = 100\n"

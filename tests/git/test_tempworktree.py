@@ -11,7 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from gatekeeper.git.tempworktree import gate_env
+from gatekeeper.cache import inputs
+from gatekeeper.cache.store import tree_id
+from gatekeeper.errors import GitError
+from gatekeeper.git.tempworktree import temporary_worktree
+from gatekeeper.integration.worktreegate import gate_env
 from tests.conftest import git, make_project
 
 # A project whose pytest configuration is not in its pyproject.toml: pytest looks above it.
@@ -187,3 +191,39 @@ def test_a_gate_in_a_temporary_worktree_gets_no_git_variable(
     monkeypatch.setenv("GIT_SSH_COMMAND", "ssh -i /keys/deploy")
     monkeypatch.setenv("GIT_DIR", "/elsewhere")
     assert [name for name in gate_env() if name.startswith("GIT_")] == []
+
+
+UNSMUDGED = "def add(a: int, b: int) -> int:\n    return a + b\n"
+
+
+def test_the_temporary_checkout_applies_no_filter_of_the_users_configuration(
+    tmp_path: Path,
+) -> None:
+    # A smudge filter named by .git/info/attributes and defined in the repository's
+    # configuration: a clone in CI has neither, so it checks out the committed bytes.
+    root = make_project(tmp_path / "repo", {"pkg/calc.py": UNSMUDGED})
+    (root / ".git" / "info" / "attributes").write_text("*.py filter=flip\n")
+    git(root, "config", "filter.flip.smudge", "sed 's/a + b/a - b/'")
+    git(root, "config", "filter.flip.clean", "sed 's/a - b/a + b/'")
+    git(root, "config", "filter.flip.required", "true")
+    commit = git(root, "rev-parse", "HEAD")
+
+    with temporary_worktree(root, commit, tmp_path / "tree") as tree:
+        assert (tree / "pkg" / "calc.py").read_text() == UNSMUDGED
+        assert tree_id(tree) == git(root, "rev-parse", "HEAD^{tree}")
+
+
+def test_attributes_of_the_repository_alone_that_change_a_checkout_stop_the_gate(
+    tmp_path: Path,
+) -> None:
+    root = make_project(tmp_path / "repo")
+    (root / ".git" / "info" / "attributes").write_text("*.md diff=markdown\n*.py text eol=crlf\n")
+    commit = git(root, "rev-parse", "HEAD")
+
+    with (
+        pytest.raises(GitError, match=r"info/attributes.*\*\.py text eol=crlf"),
+        temporary_worktree(root, commit, tmp_path / "tree"),
+    ):
+        pass
+    assert not (tmp_path / "tree").exists()
+    assert "info/attributes" in (inputs.scan(root).problem)

@@ -15,7 +15,7 @@ from gatekeeper.cache import environment
 from gatekeeper.cache import store as cache
 from gatekeeper.config import load
 from gatekeeper.model import CheckResult, Finding, Status
-from tests.conftest import CLEAN_TEST
+from tests.conftest import CLEAN_TEST, git, make_project
 
 GATEKEEPER = """\
 [tool.gatekeeper]
@@ -475,3 +475,27 @@ def test_tool_caches_virtualenvs_and_editor_files_change_nothing(
 
     assert gate_with(root) == 0
     assert cached(root) == {"tests": True}
+
+
+def test_the_tree_id_holds_the_bytes_and_modes_on_disk_whatever_git_is_told_locally(
+    tmp_path: Path,
+) -> None:
+    root = make_project(tmp_path / "p", {"tools/run.sh": "#!/bin/sh\n"})
+    committed = git(root, "rev-parse", "HEAD^{tree}")
+    git(root, "config", "core.fileMode", "false")
+    (root / "tools" / "run.sh").chmod(0o755)
+    assert git(root, "status", "--porcelain") == ""  # git no longer sees the bit
+    executable = cache.tree_id(root)
+    assert executable != committed
+
+    (root / "tools" / "run.sh").chmod(0o644)
+    assert cache.tree_id(root) == committed
+    # A clean filter the repository alone defines: the key holds what the tests read.
+    git(root, "config", "filter.flip.clean", "sed 's/a - b/a + b/'")
+    (root / ".gitattributes").write_text("*.py filter=flip\n")
+    source = root / "pkg" / "__init__.py"
+    source.write_text(source.read_text().replace("a + b", "a - b"))
+    git(root, "add", ".gitattributes")
+    git(root, "commit", "-q", "-m", "filter", "--", ".gitattributes")
+    assert git(root, "status", "--porcelain") == ""  # cleaned, it is the committed file
+    assert cache.tree_id(root) != git(root, "rev-parse", "HEAD^{tree}")

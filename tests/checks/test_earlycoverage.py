@@ -254,7 +254,7 @@ from pathlib import Path
 import coverage
 
 from gatekeeper.checks import earlycoverage
-from gatekeeper.checks.measure import claim_data_dir
+from gatekeeper.resources.coveragedata import claim_data_dir
 from pytest_gatekeeper import sessioncoverage
 
 root = Path(sys.argv[1])

@@ -198,3 +198,31 @@ def test_a_baseline_inside_the_project_may_be_written_with_dots(
 ) -> None:
     root = project(gatekeeper='\n[tool.gatekeeper]\nbaseline = "./a/../kept.json"\n')
     assert load_setup(root).settings.text("baseline") == "./a/../kept.json"
+
+
+@pytest.mark.parametrize("key", ["baseline", "evals.baseline"])
+@pytest.mark.parametrize("path", ["/tmp/elsewhere/baseline.json", "../outside.json", "linked.json"])
+def test_either_baseline_outside_the_project_or_linked_out_of_it_is_a_configuration_error(
+    project: Callable[..., Path], tmp_path: Path, key: str, path: str
+) -> None:
+    # The evals baseline follows the findings baseline's rule; a link whose target lies outside
+    # the project is outside it too: a clean clone has no target, and the target is not keyed.
+    section, _, name = key.rpartition(".")
+    table = f"tool.gatekeeper.{section}" if section else "tool.gatekeeper"
+    outside = tmp_path / "outside-the-project.json"
+    outside.write_text("{}\n", encoding="utf-8")
+    root = project(files={"linked.json": ""}, gatekeeper=f'\n[{table}]\n{name} = "{path}"\n')
+    (root / "linked.json").unlink()
+    (root / "linked.json").symlink_to(outside)
+
+    with pytest.raises(ConfigError) as caught:
+        load_setup(root)
+
+    assert f"[{table}] {name}" in str(caught.value)
+    assert "inside the project" in str(caught.value)
+
+
+def test_a_baseline_linked_inside_the_project_is_accepted(project: Callable[..., Path]) -> None:
+    root = project(gatekeeper='\n[tool.gatekeeper.evals]\nbaseline = "linked.json"\n')
+    (root / "linked.json").symlink_to("evals/baseline.json")
+    assert load_setup(root).settings.text("evals.baseline") == "linked.json"

@@ -17,13 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from gatekeeper.cache import passes
-from gatekeeper.git.tempworktree import Verdict
+from gatekeeper.cache import gatepasses
 from gatekeeper.githooks.pushbase import Base
 from gatekeeper.history import accepted
 from gatekeeper.integration.mergetree import merge
 from gatekeeper.integration.stack import is_ancestor
 from gatekeeper.integration.workspace import Workspace
+from gatekeeper.integration.worktreegate import Verdict
 
 GateAlone = Callable[[str], Verdict]
 """Judges a commit as itself (the cache first, else a temporary worktree)."""
@@ -75,12 +75,12 @@ def gate_merge(start: Path, label: str, commit: str, base: Base, say: Say) -> Ju
     with Workspace.open(start, "hook") as space:
         message = f"Merge {commit[:12]} onto {base.name} (gatekeeper pre-push)"
         merged = space.commit("push", result.tree, (base.commit, commit), message)
-        if passes.accepts(start, merged):
+        if gatepasses.accepts(start, merged):
             say(
                 f"gatekeeper: {label} merged onto {base.name} passed the gate before on exactly "
                 "this content: accepted from the cache (no worktree, no tests run)"
             )
-            accepted.record(start, "hook", merged, base.commit)
+            accepted.record(start, "hook", merged, base.commit, settings=None)
             return Judgement(Verdict(True, cached=True), base)
         say(f"gatekeeper: gating {label} merged onto {base.name} in a temporary worktree ...")
         return Judgement(space.gate(merged, "push", None), base)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from gatekeeper.checks.process import run_command
+from gatekeeper.process import run_command
 
 
 def test_a_shell_command_line_runs_with_its_error_output_merged_in_order(tmp_path: Path) -> None:

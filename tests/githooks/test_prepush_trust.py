@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import git
-from tests.hooks.test_prepush import Setup, remote_has, sample
+from tests.githooks.test_prepush import Setup, remote_has, sample
 
 CACHED = "accepted from the cache (no worktree, no tests run)"
 GATED = "in a temporary worktree"
@@ -469,3 +469,111 @@ def test_a_tracked_symlink_is_a_symlink_in_the_gate_whatever_core_symlinks_says(
 
     assert_rejected(pushed, setup)
     assert "test_add_negative" in pushed.stderr
+
+
+IMPL_TEST = "from pkg.impl import VALUE\n\n\ndef test_value() -> None:\n    assert VALUE == 1\n"
+
+
+def test_a_pass_read_through_a_tracked_link_out_of_the_tree_does_not_serve_the_push(
+    tmp_path: Path,
+) -> None:
+    # The tree holds the link's text, not what the tests read through it; a clean clone has
+    # no target at all.
+    setup = with_hook(tmp_path, {"tests/test_impl.py": IMPL_TEST}, TESTS_AND_LINT)
+    outside = tmp_path / "somewhere" / "impl.py"
+    outside.parent.mkdir()
+    outside.write_text("VALUE = 1\n")
+    (setup.worktree / "pkg" / "impl.py").symlink_to("../../somewhere/impl.py")
+    commit_everything(setup, "the implementation lives elsewhere")
+    env = minimal_env()
+    judged = gate(setup.worktree, env)
+    assert judged.returncode == 0, judged.stdout
+    assert "the result cache is off for this run" in judged.stdout
+    assert "pkg/impl.py leads outside the worktree" in judged.stdout
+    outside.write_text("VALUE = 22\n")
+    again = gate(setup.worktree, env)
+    assert again.returncode == 1, again.stdout  # never the earlier pass: the target changed
+
+    pushed = push(setup, env)
+
+    assert GATED in pushed.stderr, pushed.stderr
+    assert_rejected(pushed, setup)
+    assert "No module named 'pkg.impl'" in pushed.stderr  # a clean checkout has no target
+
+
+SITE_TEST = 'import os\n\n\ndef test_site() -> None:\n    assert os.environ.get("SITE") == "1"\n'
+
+
+def test_a_tracked_sitecustomize_at_an_import_root_is_refused_not_imported(
+    tmp_path: Path,
+) -> None:
+    # Python imports sitecustomize from PYTHONPATH at start-up, where the temporary worktree's
+    # gate puts the tree's import roots; CI, running from the root, never imports it.
+    files = {
+        "sitecustomize.py": 'import os\n\nos.environ["SITE"] = "1"\n',
+        "tests/test_site.py": SITE_TEST,
+    }
+    setup = with_hook(tmp_path, files, '\n[tool.gatekeeper]\nchecks = ["tests"]\n')
+    git(setup.worktree, "commit", "-q", "--allow-empty", "-m", "nothing judged yet")
+
+    pushed = push(setup, minimal_env())
+
+    assert_rejected(pushed, setup)
+    assert "sitecustomize.py" in pushed.stderr and "at start-up" in pushed.stderr
+
+
+SCRIPT_TEST = """\
+import subprocess
+from pathlib import Path
+
+
+def test_script_runs() -> None:
+    script = Path(__file__).resolve().parents[1] / "tools" / "hello.sh"
+    assert subprocess.run([str(script)], check=False).returncode == 0
+"""
+
+
+def test_an_executable_bit_git_is_told_to_ignore_does_not_serve_the_push(tmp_path: Path) -> None:
+    # core.fileMode = false: git no longer sees the bit, so the tree id is the commit's, where
+    # the script is not executable; a clean clone cannot run it.
+    files = {"tools/hello.sh": "#!/bin/sh\nexit 0\n", "tests/test_script.py": SCRIPT_TEST}
+    setup = with_hook(tmp_path, files, TESTS_AND_LINT)
+    git(setup.worktree, "config", "core.fileMode", "false")
+    (setup.worktree / "tools" / "hello.sh").chmod(0o755)
+    assert git(setup.worktree, "status", "--porcelain") == ""
+    git(setup.worktree, "commit", "-q", "--allow-empty", "-m", "nothing git sees")
+    env = minimal_env()
+    assert gate(setup.worktree, env).returncode == 0  # here, the script runs
+
+    pushed = push(setup, env)
+
+    assert GATED in pushed.stderr, pushed.stderr
+    assert_rejected(pushed, setup)
+    assert "test_script_runs" in pushed.stderr
+
+
+OUTBOX_TEST = """\
+from pathlib import Path
+
+
+def test_outbox_exists() -> None:
+    assert (Path(__file__).resolve().parents[1] / "outbox").is_dir()
+"""
+
+
+def test_a_pass_that_needed_an_empty_folder_does_not_serve_the_push(tmp_path: Path) -> None:
+    # git tracks no folder, so a clean clone has no empty one: the tree id cannot hold it.
+    setup = with_hook(tmp_path, {"tests/test_outbox.py": OUTBOX_TEST}, TESTS_AND_LINT)
+    (setup.worktree / "outbox" / "sent").mkdir(parents=True)
+    env = minimal_env()
+    judged = gate(setup.worktree, env)
+    assert judged.returncode == 0, judged.stdout
+    assert "will not answer a push from the cache" in judged.stdout
+    assert "empty folders a clean checkout does not have (outbox/)" in judged.stdout
+    commit_everything(setup, "nothing git sees")
+
+    pushed = push(setup, env)
+
+    assert GATED in pushed.stderr, pushed.stderr
+    assert_rejected(pushed, setup)
+    assert "test_outbox_exists" in pushed.stderr

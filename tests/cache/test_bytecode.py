@@ -1,6 +1,6 @@
 """Bytecode keyed by content (gatekeeper/cache/bytecode.py): the folders, the redirect, and how a
 module imported before the session is checked against its source. The sessions themselves are
-tested end to end in tests/hooks/test_prepush_trust.py."""
+tested end to end in tests/githooks/test_prepush_trust.py."""
 
 from __future__ import annotations
 

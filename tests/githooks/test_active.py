@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from gatekeeper.githooks import install, status
+from gatekeeper.githooks import active, install
 from tests.conftest import git, make_project
 from tests.integration.repos import gatekeeper
 
@@ -95,18 +95,18 @@ def test_an_install_from_another_environment_says_whose_interpreter_runs_the_gat
 
 def test_each_reason_a_push_goes_ungated_is_named(tmp_path: Path) -> None:
     main, worktree = repo_with_worktree(tmp_path)
-    assert [found.gated for found in status.survey(main)] == [False, False]
-    assert status.warning(worktree) is None  # never installed: a gate run has nothing to say
+    assert [found.gated for found in active.survey(main)] == [False, False]
+    assert active.warning(worktree) is None  # never installed: a gate run has nothing to say
     install.install(main)
-    assert [found.gated for found in status.survey(worktree)] == [True, True]
+    assert [found.gated for found in active.survey(worktree)] == [True, True]
     git(main, "config", "core.hooksPath", "elsewhere")
     hook = worktree / "elsewhere" / "pre-push"
     hook.parent.mkdir()
     hook.write_text("#!/bin/sh\nexit 0\n")
 
-    assert "is not executable" in status.state(worktree).reason
+    assert "is not executable" in active.state(worktree).reason
     hook.chmod(0o755)
-    assert f"{hook} does not run the gate" in status.state(worktree).reason
-    assert "where there is no pre-push hook" in status.state(main).reason
-    said = status.warning(worktree)
+    assert f"{hook} does not run the gate" in active.state(worktree).reason
+    assert "where there is no pre-push hook" in active.state(main).reason
+    said = active.warning(worktree)
     assert said is not None and f"pushes from {worktree} are not gated" in said

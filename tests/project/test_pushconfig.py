@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from gatekeeper.errors import ConfigError
-from gatekeeper.githooks import pushconfig
+from gatekeeper.project import pushconfig
 from tests.conftest import git, make_project
 
 

@@ -34,7 +34,7 @@ import time
 
 import psycopg
 
-from gatekeeper.resources.databases.postgres_ahead import pattern, preparer
+from gatekeeper.resources.databases.postgres_prepared import pattern, preparer
 
 ADMIN = os.environ["GATEKEEPER_DATABASE_URL"]
 

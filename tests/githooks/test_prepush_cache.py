@@ -16,7 +16,7 @@ import pytest
 
 from gatekeeper.cache import environment
 from tests.conftest import git
-from tests.hooks.test_prepush import FAST_GATE, FAULT, Setup, commit, remote_has, sample
+from tests.githooks.test_prepush import FAST_GATE, FAULT, Setup, commit, remote_has, sample
 
 COUNTING_CONFTEST = '''\
 """Counts pytest sessions for the tests of the pre-push hook."""

@@ -309,3 +309,25 @@ def test_a_package_the_pushed_tree_deleted_is_not_imported_from_the_editable_che
     assert pushed.returncode != 0, pushed.stderr
     assert "imported helpers from another checkout of this repository" in pushed.stderr
     assert git(remote, "branch", "--list", "dropped") == ""
+
+
+@pytest.mark.parametrize(
+    "module", ["sitecustomize.py", "usercustomize.py", "sitecustomize/__init__.py"]
+)
+def test_a_site_module_on_an_import_root_is_refused_and_one_elsewhere_is_not(
+    tmp_path: Path, module: str
+) -> None:
+    tree = tmp_path / "tree"
+    (tree / "pkg").mkdir(parents=True)
+    (tree / "pkg" / "__init__.py").write_text("")
+    (tree / "tests").mkdir()
+    (tree / "tests" / module).parent.mkdir(parents=True, exist_ok=True)
+    (tree / "tests" / module).write_text("")  # not on an import root: harmless
+    env = importroots.environment(shell_env(), tree)
+    assert importroots.site_customization(tree, env) is None
+
+    (tree / module).parent.mkdir(parents=True, exist_ok=True)
+    (tree / module).write_text("")
+    said = importroots.misplaced(tree, env)
+
+    assert said is not None and module in said and "at start-up" in said

@@ -40,9 +40,9 @@ from gatekeeper.cache import environment
 from gatekeeper.cache.store import Cache, commit_tree, directory, write_entry
 from gatekeeper.errors import GatekeeperError
 from gatekeeper.git import repository
-from gatekeeper.githooks import pushconfig
 from gatekeeper.model import Report
-from gatekeeper.newcode.hold import Policy
+from gatekeeper.newcode.policy import Policy
+from gatekeeper.project import pushconfig
 from gatekeeper.project.paths import relative
 
 FORMAT: Final = 2
@@ -113,14 +113,26 @@ def caveat(cache: Cache, shown: int = 4) -> str | None:
 
 
 def _input_reasons(cache: Cache, shown: int) -> list[str]:
-    """What in the worktree beyond the tree a pass rests on: stale bytecode, ignored files."""
+    """What in the worktree beyond the tree a pass rests on: stale bytecode, empty folders,
+    ignored files."""
     reasons = []
-    stale = cache.inputs.stale
-    if stale:
-        reasons.append(_stale_bytecode(stale, shown))
-    if not cache.inputs.clean and (not stale or len(cache.inputs.paths) > len(stale)):
-        reasons.append(f"ignored files it could read ({cache.inputs.describe()})")
+    found = cache.inputs
+    if found.stale:
+        reasons.append(_stale_bytecode(found.stale, shown))
+    if found.empty:
+        reasons.append(_empty_folders(found.empty, shown))
+    if len(found.paths) > len(found.stale) + len(found.empty):
+        reasons.append(f"ignored files it could read ({found.describe()})")
     return reasons
+
+
+def _empty_folders(empty: tuple[str, ...], shown: int) -> str:
+    more = f" and {len(empty) - shown} more" if len(empty) > shown else ""
+    return (
+        f"empty folders a clean checkout does not have ({', '.join(empty[:shown])}{more}), "
+        "which a test may rely on; put a file in them (a `.gitkeep`), remove them, or let "
+        "the tests create them"
+    )
 
 
 def _stale_bytecode(stale: tuple[str, ...], shown: int) -> str:
@@ -147,6 +159,8 @@ def commit_key(start: Path, commit: str) -> str | None:
         return None
     scrubbed = environment.scrubbed(os.environ, names)
     facts = environment.facts(scrubbed, names, start.resolve())
+    if facts.problem:
+        return None
     return key(tree, "", ".", facts.digest, HOOK_RUN)
 
 

@@ -1,7 +1,7 @@
 """Databases made ahead of demand: registered only in the process that starts a run (the xdist
 controller, or the one process without xdist), only when the project names a database server
 and leaves ``[tool.gatekeeper.database] prepare`` on. It starts preparing at session start and
-drops what no worker took at session end (see ``gatekeeper.resources.ahead``)."""
+drops what no worker took at session end (see ``gatekeeper.resources.databases.prepared``)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,7 @@ from pytest_gatekeeper import options
 from pytest_gatekeeper.isolation import Isolation
 
 if TYPE_CHECKING:
-    from gatekeeper.gate import Setup
-    from gatekeeper.resources.ahead import Ahead
+    from gatekeeper.resources.databases.prepared import Ahead, Loaded
 
 PLUGIN_NAME = "gatekeeper-databases-ahead"
 
@@ -23,7 +22,7 @@ def install(config: pytest.Config, isolation: Isolation) -> None:
     """Register the preparer when this process starts a run that may use a database server."""
     if hasattr(config, "workerinput") or options.inspects(config.option):
         return  # a worker, or a run that never runs a test: nothing to prepare for
-    from gatekeeper.resources.ahead import wanted
+    from gatekeeper.resources.databases.prepared import wanted
 
     if wanted(config.rootpath, options.overrides(config.option)):
         config.pluginmanager.register(DatabasesAhead(config, isolation), PLUGIN_NAME)
@@ -37,14 +36,15 @@ class DatabasesAhead:
         self.isolation = isolation
         self.ahead: Ahead | None = None
 
-    def _setup(self) -> Setup:
+    def _setup(self) -> Loaded:
         # Called in the background thread: the process's one setup, loaded there if nobody
         # loaded it yet.
-        return options.setup(self.config, self.config.rootpath)
+        setup = options.setup(self.config, self.config.rootpath)
+        return setup.settings, setup.manager
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         from gatekeeper.errors import GatekeeperError
-        from gatekeeper.resources.ahead import Ahead
+        from gatekeeper.resources.databases.prepared import Ahead
 
         try:
             owner = self.isolation.own()  # the clones name this process's owner lock

@@ -16,12 +16,13 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Protocol, runtime_checkable
 
-from gatekeeper.config import find_project_root, read_pyproject
+from gatekeeper.config import Settings, find_project_root, read_pyproject, written
 from gatekeeper.errors import GatekeeperError
 from gatekeeper.resources.identity import Identity
 
 if TYPE_CHECKING:
-    from gatekeeper.gate import Setup
+    import pluggy
+
     from gatekeeper.resources.databases.base import Template
 
 # Backends that never prepare: not worth a thread (SQLite copies are local file copies).
@@ -51,18 +52,21 @@ def wanted(root: Path, overrides: Mapping[str, object]) -> bool:
         raw, _ = read_pyproject(find_project_root(root))
     except GatekeeperError:
         return False  # the fixtures report a broken file; this is only an optimisation
-    table = raw.get("database")
-    database = table if isinstance(table, dict) else {}
-    backend = overrides.get("database.backend", database.get("backend", "sqlite"))
-    prepare = overrides.get("database.prepare", database.get("prepare", True))
+    backend = written(raw, "database.backend", overrides)
+    prepare = written(raw, "database.prepare", overrides)
     return prepare is not False and backend not in _LOCAL
+
+
+Loaded = tuple[Settings, "pluggy.PluginManager"]
+"""What :class:`Ahead` needs of the loaded setup: its settings and its plugin manager."""
 
 
 class Ahead:
     """One session's databases made ahead: :meth:`start` at session start, :meth:`finish` at
-    its end. ``load`` gives the loaded setup (called in the background thread)."""
+    its end. ``load`` gives the loaded setup's settings and plugin manager (called in the
+    background thread)."""
 
-    def __init__(self, load: Callable[[], Setup], owner: Identity, count: int) -> None:
+    def __init__(self, load: Callable[[], Loaded], owner: Identity, count: int) -> None:
         self.load = load
         self.owner = owner
         self.count = count
@@ -87,8 +91,7 @@ class Ahead:
         from gatekeeper.resources.databases.base import open_backend, template_for
 
         try:
-            setup = self.load()
-            settings = setup.settings
+            settings, manager = self.load()
             if not settings.flag("database.prepare"):
                 return
             backend = open_backend(settings)
@@ -97,7 +100,7 @@ class Ahead:
             return
         try:
             if isinstance(backend, Preparing):
-                self._prepare(backend, template_for(settings, setup.manager, run=self.owner.run))
+                self._prepare(backend, template_for(settings, manager, run=self.owner.run))
         except GatekeeperError as error:
             self.error = str(error)
         finally:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import git, make_project
-from tests.hooks.test_prepush import Setup, commit, remote_has
+from tests.githooks.test_prepush import Setup, commit, remote_has
 
 RENAMED_PACKAGE = '''\
 """A tiny package the gate must pass."""

@@ -200,3 +200,42 @@ def test_bytecode_trusted_for_a_source_changed_since_is_an_input_and_nothing_is_
     moved = (root / "pkg" / "calc.py").stat().st_mtime_ns + 2_000_000_000
     os.utime(root / "pkg" / "calc.py", ns=(moved, moved))
     assert inputs.scan(root).clean
+
+
+def test_a_link_in_the_tree_leading_out_of_the_worktree_cannot_be_keyed(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p", {".gitignore": "data\n"})
+    (tmp_path / "elsewhere.py").write_text("VALUE = 1\n")
+    (root / "pkg" / "inside.py").symlink_to("__init__.py")
+    (root / "pkg" / "gone.py").symlink_to("../../nowhere.py")  # leads to nothing readable
+    assert inputs.scan(root).digest is not None
+
+    for name, target in [
+        ("pkg/impl.py", "../../elsewhere.py"),  # tracked or not, relative
+        ("pkg/hooks", "../.git/hooks"),  # the repository's own .git is no content of the tree
+        ("data", str(tmp_path / "elsewhere.py")),  # ignored, absolute
+    ]:
+        (root / name).symlink_to(target)
+        found = inputs.scan(root)
+        assert found.digest is None
+        assert f"the link {name} leads outside the worktree" in found.problem
+        (root / name).unlink()
+
+
+def test_folders_holding_no_file_are_inputs_a_checkout_lacks(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p", {".gitignore": IGNORED})
+    assert inputs.scan(root).clean
+    for folder in ("outbox/sent/deep", "pkg/old/__pycache__", "build", "pkg/data"):
+        (root / folder).mkdir(parents=True)
+    (root / "pkg" / "data" / "keep.txt").write_text("")  # holds a file: a checkout makes it
+    (root / ".mypy_cache" / "3.11").mkdir(parents=True)  # tools' output: not looked into
+    (root / ".venv" / "empty").mkdir(parents=True)
+    (root / ".venv" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+
+    found = inputs.scan(root)
+
+    # named by the outermost; a folder holding nothing but bytecode is one a checkout lacks too
+    assert found.empty == ("build/", "outbox/", "pkg/old/")
+    assert "outbox/sent/deep/" in found.paths
+    assert not found.clean and found.digest
+    (root / "outbox" / "sent" / "deep").rmdir()
+    assert inputs.scan(root).digest != found.digest

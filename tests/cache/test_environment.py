@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -151,3 +154,79 @@ def test_a_variable_that_only_looks_like_a_runs_or_a_terminals_is_keyed(
     facts = environment.facts({**base, name: "1"}, [], root)
     assert facts.strays == (name,)
     assert facts.digest != environment.facts(base, [], root).digest
+
+
+HELPER_TEST = "from helper import VALUE\n\n\ndef test_helper() -> None:\n    assert VALUE == 1\n"
+
+
+def test_a_module_dropped_into_the_worktrees_venv_is_keyed_by_its_content(
+    tmp_path: Path,
+) -> None:
+    # A virtual environment inside the worktree is keyed by what is installed there; a module
+    # no distribution installed (dropped into site-packages by hand) is keyed by its content.
+    root = make_project(
+        tmp_path / "p",
+        {".gitignore": ".venv/\n.gatekeeper/\n__pycache__/\n", "tests/test_helper.py": HELPER_TEST},
+        gatekeeper='\n[tool.gatekeeper]\nchecks = ["tests"]\n',
+    )
+    venv = root / ".venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    site = Path(
+        subprocess.run(
+            [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    )
+    (site / "_suite.pth").write_text(
+        f"import site; site.addsitedir({sysconfig.get_paths()['purelib']!r})\n"
+    )
+    helper = site / "helper.py"
+    helper.write_text("VALUE = 1\n")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PYTEST_", "GATEKEEPER_", "GIT_", "PYTHON", "COVERAGE_"))
+    }
+
+    def gate() -> subprocess.CompletedProcess[str]:
+        argv = [str(python), "-m", "pytest", "--gatekeeper", "-p", "no:cacheprovider"]
+        return subprocess.run(argv, cwd=root, env=env, capture_output=True, text=True, check=False)
+
+    assert gate().returncode == 0
+    assert "passed before" in gate().stdout  # nothing changed: reused
+    helper.write_text("VALUE = 22\n")
+
+    again = gate()
+
+    assert again.returncode == 1, again.stdout  # run again, on the module as it is now
+    assert "passed before" not in again.stdout
+
+
+def test_only_what_no_distribution_records_in_an_environment_inside_the_worktree_is_hashed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_project(tmp_path / "p")
+    site = root / ".venv" / "lib" / "site-packages"
+    record = site / "lib-1.0.dist-info" / "RECORD"
+    record.parent.mkdir(parents=True)
+    record.write_text("lib/__init__.py,sha256=x,1\nlib-1.0.dist-info/RECORD,,\n")
+    (site / "lib").mkdir()
+    (site / "lib" / "__init__.py").write_text("")
+    (site / "lib" / "dropped.py").write_text("X = 1\n")
+    (site / "into_the_tree.pth").write_text(f"{root}\n")
+    (site / "notes.txt").write_text("not importable\n")
+    monkeypatch.setattr(sys, "prefix", str(root / ".venv"))
+    monkeypatch.syspath_prepend(str(site))
+
+    found = environment.unrecorded(environment.worktree_roots(root))
+
+    assert [entry.split()[0] for entry in found] == [
+        str((site / "into_the_tree.pth").resolve()),
+        str((site / "lib" / "dropped.py").resolve()),
+    ]
+    before = environment.facts({}, [], root)
+    (site / "lib" / "dropped.py").write_text("X = 2\n")
+    assert environment.facts({}, [], root).digest != before.digest

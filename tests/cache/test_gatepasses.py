@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from gatekeeper.cache import environment, passes
+from gatekeeper.cache import environment, gatepasses
 from gatekeeper.cache import store as cache
 from tests.conftest import git, make_project
 
@@ -26,7 +26,7 @@ def gate(root: Path, *args: str, **extra: str) -> int:
 
 def stored(root: Path) -> list[str]:
     """The keys of every whole-gate pass stored in ``root``'s repository."""
-    folder = cache.directory(root / ".git") / passes.FOLDER
+    folder = cache.directory(root / ".git") / gatepasses.FOLDER
     return sorted(p.stem for p in folder.glob("*.json")) if folder.is_dir() else []
 
 
@@ -60,9 +60,9 @@ def test_the_key_the_gate_stored_is_the_key_the_hook_computes(tmp_path: Path) ->
     assert gate(root) == 0
     head = commit_all(root, "more")
 
-    assert stored(root) == [passes.commit_key(root, head)]
-    assert passes.accepts(root, head)
-    assert not passes.accepts(root, git(root, "rev-parse", "HEAD~1"))  # other content
+    assert stored(root) == [gatepasses.commit_key(root, head)]
+    assert gatepasses.accepts(root, head)
+    assert not gatepasses.accepts(root, git(root, "rev-parse", "HEAD~1"))  # other content
 
 
 def test_a_commit_without_the_baseline_the_gate_ran_with_is_not_accepted(tmp_path: Path) -> None:
@@ -73,8 +73,8 @@ def test_a_commit_without_the_baseline_the_gate_ran_with_is_not_accepted(tmp_pat
     assert gate(root) == 0
     head = git(root, "rev-parse", "HEAD")
 
-    assert stored(root) == [passes.commit_key(root, head)]
-    assert not passes.accepts(root, head)  # the commit holds no baseline
+    assert stored(root) == [gatepasses.commit_key(root, head)]
+    assert not gatepasses.accepts(root, head)  # the commit holds no baseline
 
 
 def test_failures_selections_and_changed_scope_store_nothing(tmp_path: Path) -> None:
@@ -103,7 +103,7 @@ def test_a_gate_with_diff_coverage_stores_no_whole_gate_pass(tmp_path: Path) -> 
 
 def entry(root: Path) -> dict[str, object]:
     (name,) = stored(root)
-    path = cache.directory(root / ".git") / passes.FOLDER / f"{name}.json"
+    path = cache.directory(root / ".git") / gatepasses.FOLDER / f"{name}.json"
     found = json.loads(path.read_text())
     assert isinstance(found, dict)
     return found
@@ -120,8 +120,8 @@ def test_a_pass_that_may_rest_on_an_ignored_file_records_so_and_is_not_accepted(
     assert gate(root) == 0
 
     assert entry(root)["recorded"] == {"clean": False, "scrubbed": True}
-    assert stored(root) != [passes.commit_key(root, head)]
-    assert not passes.accepts(root, head)
+    assert stored(root) != [gatepasses.commit_key(root, head)]
+    assert not gatepasses.accepts(root, head)
 
 
 def test_a_pass_recorded_with_a_variable_the_hook_drops_records_so_and_is_not_accepted(
@@ -132,20 +132,20 @@ def test_a_pass_recorded_with_a_variable_the_hook_drops_records_so_and_is_not_ac
     assert gate(root, FAST="1") == 0
 
     assert entry(root)["recorded"] == {"clean": True, "scrubbed": False}
-    assert not passes.accepts(root, git(root, "rev-parse", "HEAD"))
+    assert not gatepasses.accepts(root, git(root, "rev-parse", "HEAD"))
 
 
 def test_the_hook_accepts_only_an_entry_recorded_as_it_judges(tmp_path: Path) -> None:
     root = make_project(tmp_path / "p", gatekeeper=FAST_GATE)
     assert gate(root) == 0
     head = git(root, "rev-parse", "HEAD")
-    assert passes.accepts(root, head)
+    assert gatepasses.accepts(root, head)
     (name,) = stored(root)
-    path = cache.directory(root / ".git") / passes.FOLDER / f"{name}.json"
+    path = cache.directory(root / ".git") / gatepasses.FOLDER / f"{name}.json"
 
     # An entry under the right key that does not say it was judged as the hook judges.
     document = entry(root)
     path.write_text(json.dumps({**document, "recorded": {"clean": True, "scrubbed": False}}))
-    assert not passes.accepts(root, head)
+    assert not gatepasses.accepts(root, head)
     path.write_text(json.dumps({k: v for k, v in document.items() if k != "recorded"}))
-    assert not passes.accepts(root, head)
+    assert not gatepasses.accepts(root, head)

@@ -18,7 +18,7 @@ from pathlib import Path
 from gatekeeper import config as configuration
 from gatekeeper.errors import GatekeeperError
 from gatekeeper.git import repository, scope
-from gatekeeper.worktrees import layout, records
+from gatekeeper.worktrees import locations, records
 from gatekeeper.worktrees.records import WorktreeRecord
 
 
@@ -32,7 +32,7 @@ class LastGate:
 
 
 @dataclass(slots=True)
-class Status:
+class WorktreeState:
     """One row of ``list``. ``state`` is the record's state, ``unmanaged`` without a record,
     ``missing`` for a record whose worktree is gone, ``main`` for the main checkout."""
 
@@ -54,11 +54,11 @@ class Status:
         return asdict(self)
 
 
-def collect(start: Path) -> list[Status]:
+def collect(start: Path) -> list[WorktreeState]:
     """The status of every worktree of the repository around ``start``."""
     known = {str(Path(r.path).resolve()): r for r in records.load_all(start)}
     rows = [
-        _row(entry, known.pop(str(entry.path.resolve()), None)) for entry in layout.listed(start)
+        _row(entry, known.pop(str(entry.path.resolve()), None)) for entry in locations.listed(start)
     ]
     rows += [_missing(record) for record in known.values()]
     default = _default_base(start)
@@ -68,9 +68,9 @@ def collect(start: Path) -> list[Status]:
     return rows
 
 
-def _row(entry: layout.GitWorktree, record: WorktreeRecord | None) -> Status:
+def _row(entry: locations.GitWorktree, record: WorktreeRecord | None) -> WorktreeState:
     state = "main" if entry.main else (record.state if record else "unmanaged")
-    row = Status(
+    row = WorktreeState(
         record.name if record else entry.path.name,
         str(entry.path),
         entry.branch,
@@ -84,9 +84,9 @@ def _row(entry: layout.GitWorktree, record: WorktreeRecord | None) -> Status:
     return row
 
 
-def _missing(record: WorktreeRecord) -> Status:
+def _missing(record: WorktreeRecord) -> WorktreeState:
     database = record.database["name"] if record.database else None
-    return Status(
+    return WorktreeState(
         record.name,
         record.path,
         record.branch,
@@ -105,7 +105,7 @@ def _default_base(start: Path) -> str | None:
         return None
 
 
-def _compare_with_base(start: Path, row: Status, default: str | None) -> None:
+def _compare_with_base(start: Path, row: WorktreeState, default: str | None) -> None:
     row.base = row.base or default
     if row.head is None or row.base is None:
         return
@@ -119,7 +119,7 @@ def _compare_with_base(start: Path, row: Status, default: str | None) -> None:
     row.conflicts_base = conflicts(start, base, row.head)
 
 
-def _compare_pairs(start: Path, rows: list[Status]) -> None:
+def _compare_pairs(start: Path, rows: list[WorktreeState]) -> None:
     for first, second in combinations(rows, 2):
         assert first.head is not None and second.head is not None
         if first.head != second.head and conflicts(start, first.head, second.head):
@@ -163,5 +163,4 @@ def _report_path(worktree: Path) -> str:
         raw, _ = configuration.read_pyproject(worktree)
     except GatekeeperError:
         raw = {}
-    configured = raw.get("report")
-    return configured if isinstance(configured, str) else ".gatekeeper/report.json"
+    return str(configuration.written(raw, "report"))
