@@ -16,7 +16,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Final
 
+from gatekeeper import config
 from gatekeeper.errors import UsageError
+from gatekeeper.shard import durations
 
 WORKFLOW: Final = Path(".github/workflows/gatekeeper.yml")
 ACTION: Final = Path(".github/actions/gatekeeper/action.yml")
@@ -40,9 +42,8 @@ class Values:
     sarif: bool = True
     # One gate job (1), or a matrix of this many shards and a job combining them.
     shards: int = 1
-    # Where the sharded runs read the per-test durations and the combine job writes them
-    # (`[tool.gatekeeper.shard] durations`); only a sharded workflow needs it.
-    durations: str = ""
+    # Where the sharded runs read the per-test durations and the combine job writes them.
+    durations: str = durations.DEFAULT.as_posix()
 
 
 def template_dir() -> Path:
@@ -86,6 +87,15 @@ def detect_install(root: Path) -> tuple[str, str]:
     else:
         command, cache = "python -m pip install -e .", "pyproject.toml"
     return command, cache
+
+
+def detect_durations(root: Path) -> str:
+    """The durations file the project names (``[tool.gatekeeper.shard] durations``), else the
+    default: the sharded workflow keeps that file in the Actions cache."""
+    table, _ = config.read_pyproject(root)
+    shard = table.get("shard")
+    named = shard.get("durations") if isinstance(shard, dict) else None
+    return named if isinstance(named, str) else durations.DEFAULT.as_posix()
 
 
 def mentions_gatekeeper(root: Path) -> bool:

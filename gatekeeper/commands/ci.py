@@ -7,7 +7,6 @@ import os
 import shlex
 from pathlib import Path
 
-from gatekeeper import config
 from gatekeeper.ci import render, source
 from gatekeeper.git import repository
 
@@ -59,7 +58,7 @@ def _init(args: argparse.Namespace) -> int:
         branch=args.branch,
         sarif=not args.no_sarif,
         shards=args.shards,
-        durations=_durations(root),
+        durations=render.detect_durations(root),
     )
     if args.print:
         for path, text in render.rendered(values).items():
@@ -70,17 +69,6 @@ def _init(args: argparse.Namespace) -> int:
     print(f"Python {values.python_version}; install: {values.install}")
     print("Next: commit both files, push, then run `gatekeeper ci require --repo OWNER/NAME`.")
     return 0
-
-
-def _durations(root: Path) -> str:
-    """The durations file the project names (``[tool.gatekeeper.shard] durations``), else the
-    default: the sharded workflow keeps that file in the Actions cache."""
-    from gatekeeper.shard.durations import DEFAULT
-
-    table, _ = config.read_pyproject(root)
-    shard = table.get("shard")
-    named = shard.get("durations") if isinstance(shard, dict) else None
-    return named if isinstance(named, str) else DEFAULT.as_posix()
 
 
 def _with_gatekeeper(root: Path, install: str, args: argparse.Namespace) -> str:

@@ -18,12 +18,7 @@ from gatekeeper.shard import durations
 from tests.ci.test_ci_render import tool
 from tests.conftest import make_project
 
-VALUES = render.Values(
-    python_version="3.12",
-    install="pip install -e .",
-    cache_path="x.toml",
-    durations=durations.DEFAULT.as_posix(),
-)
+VALUES = render.Values(python_version="3.12", install="pip install -e .", cache_path="x.toml")
 RESTORE_KEYS = ["gatekeeper-durations-${{ github.ref }}-", "gatekeeper-durations-refs/heads/main-"]
 
 
