@@ -235,7 +235,7 @@ def _owners(found: Sequence[Found]) -> tuple[dict[str, Path], list[str]]:
 
 
 def _idle(found: Sequence[Found]) -> list[str]:
-    idle = [f for f in found if not _ran(f.partial)]
+    idle = [f for f in found if not _reported(f.partial)]
     if len(idle) == len(found):
         return []  # nothing ran anywhere: the tests check says so, as for one run
     return [
@@ -245,9 +245,12 @@ def _idle(found: Sequence[Found]) -> list[str]:
     ]
 
 
-def _ran(shard: Partial) -> int:
+def _reported(shard: Partial) -> int:
+    """The tests and eval cases the shard reported an outcome for: a skipped test ran its
+    protocol (as in one run), a shard that reported nothing did not."""
     evals = shard.outcome.evals
-    return shard.outcome.ran + (len(evals.cases) if evals else 0)
+    counted = sum(int(getattr(shard.outcome, name)) for name in partial.COUNTS)
+    return counted + (len(evals.cases) if evals else 0)
 
 
 def _named(nodeids: Sequence[str]) -> str:
