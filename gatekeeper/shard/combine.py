@@ -175,6 +175,13 @@ def _other_suites(first: Found, others: Sequence[Found]) -> list[str]:
 def _foreign(found: Found, own: Content, config: str) -> str | None:
     """Why ``found`` is not a shard of this checkout's gate; None when it is."""
     content = found.partial.identity.content
+    if content.tree is None or own.tree is None:
+        return (
+            f"{found.folder}: shard {found.partial.spec} has no tree id of the content it ran on, "
+            "or this checkout has none (outside a git repository, or git could not say), so "
+            "nothing shows that the shards judged this checkout's content: run the shards and "
+            "combine in checkouts of one git commit"
+        )
     if (content.commit, content.tree) != (own.commit, own.tree):
         return (
             f"{found.folder}: shard {found.partial.spec} ran on commit {content.commit} with "

@@ -124,6 +124,16 @@ def test_a_shard_of_the_same_commit_with_other_changes_is_refused(written: Write
     )
 
 
+def test_shards_without_a_tree_id_are_refused(written: Write) -> None:
+    # Outside git nothing says which content a shard judged: never assume it is this one.
+    unknown = Content(None, None, dirty=False)
+    folders = [written(shard(i, identity=Identity(unknown, CONFIG, SUITE))) for i in (1, 2, 3)]
+    with pytest.raises(combine.ShardsRefused) as caught:
+        combine.read(folders, unknown, CONFIG)
+    message = str(caught.value)
+    assert f"{folders[0]}: shard 1/3 has no tree id of the content it ran on" in message
+
+
 def test_a_shard_with_another_configuration_is_refused(written: Write) -> None:
     other = written(shard(2, identity=Identity(OWN, "another digest", SUITE)))
     message = refused([written(shard(1)), other, written(shard(3))])
