@@ -132,6 +132,7 @@ class GateSession:
         if self.shard is not None:  # -- shards: a selection, judged whole by `combine` --
             suite, why_not = None, SHARDED.format(self.shard.spec)
             self.content = partial.Content.of(setup.worktree)
+            self._forget_partial()
             if self.shard.spec.index > 1:
                 self.gate.skip_background()  # the static checks run once, in shard 1
         self.reused = self.gate.reuse_session(suite, why_not)
@@ -155,6 +156,19 @@ class GateSession:
         self.history = Recorder(
             setup.settings, setup.worktree, self.gate.cache.tree, via_run=via_run
         )
+
+    def _forget_partial(self) -> None:
+        """This shard's earlier manifest, removed before any test runs: a session that dies
+        before writing its own must leave none behind to be combined as this run's."""
+        assert self.shard is not None
+        manifest = self.shard.folder(self.gate) / partial.MANIFEST
+        try:
+            manifest.unlink(missing_ok=True)
+        except OSError as error:
+            raise pytest.UsageError(
+                f"gatekeeper could not remove the earlier partial result {manifest} "
+                f"({error.strerror or error}); remove it, or fix the directory's permissions."
+            ) from None
 
     def _key_bytecode(self) -> None:
         """The session runs the tree's code, never bytecode written for other content: its
