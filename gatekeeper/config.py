@@ -453,13 +453,6 @@ CORE_OPTIONS: Final[tuple[Option, ...]] = (
         "The per-test durations (pytest-split's format) that balance the shards, relative to "
         "the worktree root; `gatekeeper combine --durations-out` writes a new one.",
     ),
-    Option(
-        "shard.folder",
-        "str",
-        ".gatekeeper/shards",
-        "Where a shard writes its partial result (in shard-I-of-N/), relative to the worktree "
-        "root: the folder a sharded workflow uploads.",
-    ),
     # -- end sharding --
     *check_options("lint", timeout=300.0),
     *check_options("types", timeout=900.0, args_rule=_own_mypy_cache),

@@ -51,8 +51,7 @@ def folders(given: Sequence[Path]) -> list[Path]:
             raise UsageError(
                 f"gatekeeper combine {path}: it is not a shard's folder and holds none "
                 "(shard-I-of-N/, written by `gatekeeper run --shard I/N` under "
-                "[tool.gatekeeper.shard] folder); name the folder the shards' artifacts were "
-                "downloaded into"
+                ".gatekeeper/shards/); name the folder the shards' artifacts were downloaded into"
             )
         found.extend(inside)
     return sorted(dict.fromkeys(p.resolve() for p in found))

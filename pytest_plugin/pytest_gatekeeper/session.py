@@ -274,8 +274,8 @@ class GateSession:
         except OSError as error:
             self.report_problem = (
                 f"gatekeeper could not write this shard's partial result under "
-                f"{self.shard.folder(self.gate)} ({error.strerror or error}); fix [tool.gatekeeper."
-                "shard] folder or the directory's permissions."
+                f"{self.shard.folder(self.gate)} ({error.strerror or error}); fix the directory's "
+                "permissions."
             )
 
     def _outcome(self, session: pytest.Session, exitstatus: int, measured: Measured) -> TestOutcome:

@@ -22,7 +22,7 @@ from gatekeeper.gate import Gate
 from gatekeeper.model import CheckResult
 from gatekeeper.shard import balance, durations, partial
 from gatekeeper.shard.coveragepaths import export
-from gatekeeper.shard.spec import Spec, parse
+from gatekeeper.shard.spec import SHARDS, Spec, parse
 
 PLUGIN: Final = "gatekeeper-shard"
 # What an xdist worker hands back: the whole collection, before this shard's share was kept.
@@ -100,8 +100,7 @@ class Shard:
     # -- the partial result -------------------------------------------------------------------
 
     def folder(self, gate: Gate) -> Path:
-        setup = gate.setup
-        return self.spec.folder(setup.worktree / setup.settings.text("shard.folder"))
+        return self.spec.folder(gate.setup.worktree / SHARDS)
 
     def write(
         self,
