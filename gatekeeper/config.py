@@ -541,6 +541,20 @@ class Settings:
         return nested
 
 
+def given_options(namespace: object) -> dict[str, object]:
+    """The ``--gatekeeper-*`` options given on a command line (``namespace``: the parsed
+    options, pytest's or a command's), by configuration key."""
+    given: dict[str, object] = {}
+    for option in CORE_OPTIONS:
+        value = getattr(namespace, option.dest, None)
+        if option.kind == "bool":
+            if value:
+                given[option.key] = not option.default
+        elif value is not None:
+            given[option.key] = value
+    return given
+
+
 def find_project_root(start: Path) -> Path:
     """The nearest directory at or above ``start`` holding a pyproject.toml, else ``start``.
 

@@ -14,6 +14,7 @@ import os
 import sys
 from pathlib import Path
 
+from gatekeeper.config import CORE_OPTIONS, given_options
 from gatekeeper.errors import EXIT_FAILED, EXIT_OK
 from gatekeeper.gate import Gate, load_setup
 from gatekeeper.model import Report
@@ -44,10 +45,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="write the merged per-test durations here (default: [tool.gatekeeper.shard] "
         "durations)",
     )
+    # The shards' --gatekeeper-* options, given again: the same configuration judges the whole
+    # suite, and combine refuses shards that ran with another.
+    options = parser.add_argument_group("the shards' --gatekeeper-* options (give the same)")
+    for option in CORE_OPTIONS:
+        if option.kind == "bool":
+            options.add_argument(option.flag, dest=option.dest, action="store_true")
+        else:
+            options.add_argument(option.flag, dest=option.dest, metavar="VALUE")
 
 
 def run(args: argparse.Namespace, rest: list[str]) -> int:
-    setup = load_setup(Path.cwd())
+    setup = load_setup(Path.cwd(), given_options(args))
     # An earlier run's report must never be read as this one's, whether or not this one ends
     # in a verdict.
     setup.report_path().unlink(missing_ok=True)

@@ -192,7 +192,8 @@ def _foreign(found: Found, own: Content, config: str) -> str | None:
         return (
             f"{found.folder}: shard {found.partial.spec} ran with another configuration than "
             "this checkout's (a different [tool.gatekeeper] table, --gatekeeper-* option or "
-            "plugin): every shard and the combine job must use the same one"
+            "plugin): every shard and the combine job must use the same one (give "
+            "`gatekeeper combine` the --gatekeeper-* options the shards ran with)"
         )
     return None
 

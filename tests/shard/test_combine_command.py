@@ -88,3 +88,25 @@ def test_a_refused_combination_writes_no_report(
     error = capsys.readouterr().err
     assert "shard 2 of 2 is missing" in error and "ran with another configuration" in error
     assert not (root / ".gatekeeper" / "report.json").exists()  # the earlier one is gone
+
+
+def test_combine_takes_the_options_the_shards_ran_with(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, state: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_project(tmp_path / "project", gatekeeper=GATE)
+    monkeypatch.chdir(root)
+    option = ["--gatekeeper-coverage-fail-under", "50", "--gatekeeper-no-cache"]
+    given = {"coverage.fail-under": "50", "cache": False}
+    config = partial.config_digest(Gate(load_setup(root, given)).effective_config())
+    for index in (1, 2):
+        shard_folder(root, index, Content.of(root), config)
+
+    without = cli.main(["combine", ".gatekeeper/shards"])
+    refusal = capsys.readouterr().err
+    status = cli.main(["combine", ".gatekeeper/shards", *option])
+
+    assert without == 1 and "ran with another configuration" in refusal
+    assert "give `gatekeeper combine` the --gatekeeper-* options" in refusal
+    assert status == 0, capsys.readouterr().err
+    report = json.loads((root / ".gatekeeper" / "report.json").read_text())
+    assert report["verdict"] == "passed" and report["config"]["coverage"]["fail-under"] == 50.0
