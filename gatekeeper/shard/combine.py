@@ -16,7 +16,7 @@ from typing import Final
 from gatekeeper.checks.base import TestOutcome
 from gatekeeper.errors import GatekeeperError, UsageError
 from gatekeeper.evals.results import EvalOutcome
-from gatekeeper.model import CheckResult
+from gatekeeper.model import CheckResult, Finding
 from gatekeeper.shard import partial
 from gatekeeper.shard.coveragepaths import restore
 from gatekeeper.shard.partial import Content, Partial
@@ -270,15 +270,16 @@ def outcome(found: Sequence[Found], worktree: Path, coverage_dir: Path) -> TestO
     shards' coverage data written into ``coverage_dir`` under this ``worktree``."""
     outcomes = [f.partial.outcome for f in found]
     measured, problem = _coverage(found, worktree, coverage_dir)
+    failures, repeated = _failures(found)
     return TestOutcome(
         exitstatus=_exitstatus(outcomes),
         passed=_sum(outcomes, "passed"),
         failed=_sum(outcomes, "failed"),
-        errors=_sum(outcomes, "errors"),
+        errors=_sum(outcomes, "errors") - repeated,
         skipped=_sum(outcomes, "skipped"),
         xfailed=_sum(outcomes, "xfailed"),
         xpassed=_sum(outcomes, "xpassed"),
-        failures=tuple(finding for o in outcomes for finding in o.failures),
+        failures=failures,
         coverage_dir=measured,
         coverage_problem=problem,
         coverage_note=_texts(outcomes, "coverage_note") or None,
@@ -287,6 +288,30 @@ def outcome(found: Sequence[Found], worktree: Path, coverage_dir: Path) -> TestO
         not_run=_sum(outcomes, "not_run"),
         stopped=_texts(outcomes, "stopped"),
     )
+
+
+def _failures(found: Sequence[Found]) -> tuple[tuple[Finding, ...], int]:
+    """Every shard's failures, each collection error once (every shard collects the whole tree,
+    so every shard meets the same ones); and how many repeats were left out."""
+    kept: list[Finding] = []
+    seen: set[str] = set()
+    for f in found:
+        for finding in f.partial.outcome.failures:
+            collector = _collector(finding, f.partial.collection_errors)
+            if collector is not None and collector in seen:
+                continue
+            if collector is not None:
+                seen.add(collector)
+            kept.append(finding)
+    total = sum(len(f.partial.outcome.failures) for f in found)
+    return tuple(kept), total - len(kept)
+
+
+def _collector(finding: Finding, collectors: Sequence[str]) -> str | None:
+    """The failed collector ``finding`` reports (its message starts with the node id), if any."""
+    if finding.code != "ERROR":
+        return None
+    return next((c for c in collectors if finding.message.startswith(f"{c}: ")), None)
 
 
 def _exitstatus(outcomes: Sequence[TestOutcome]) -> int:

@@ -267,7 +267,8 @@ class GateSession:
     def _write_partial(self, outcome: TestOutcome, static: list[CheckResult]) -> None:
         """This shard's partial result; when it cannot be written, the shard fails."""
         assert self.shard is not None and self.content is not None and self.report is not None
-        complete = not (self.stopped or outcome.not_run or self.evals.incomplete())
+        stopped = self.stopped or outcome.not_run or self.evals.incomplete()
+        complete = self.shard.stopped_by_collection or not stopped
         try:
             done = (self.report.verdict.value, complete)
             self.partial = self.shard.write(self.gate, self.content, outcome, static, done)

@@ -56,6 +56,11 @@ class Shard:
         self.selected: list[str] = []
         self.outcomes: dict[str, str] = {}
         self.durations: dict[str, float] = {}
+        # Collection errors are facts about the whole tree, which every shard collects: combine
+        # counts each once. pytest stopping for them (no --continue-on-collection-errors) ends
+        # the session as it would end one unsharded run: the partial result is complete.
+        self.collection_errors: list[str] = []
+        self.stopped_by_collection = False
 
     # -- selection: controller without xdist, and every xdist worker ---------------------------
 
@@ -88,6 +93,19 @@ class Shard:
             self.collected = [str(nodeid) for nodeid in sent]
 
     # -- what happened ------------------------------------------------------------------------
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.collection_errors.append(report.nodeid)
+
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        # pytest's own stop after collection errors: "Interrupted: N errors during collection".
+        stop = excinfo.value
+        self.stopped_by_collection = (
+            isinstance(stop, pytest.Session.Interrupted)
+            and bool(self.collection_errors)
+            and str(stop).endswith(" during collection")
+        )
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         nodeid = report.nodeid
@@ -135,6 +153,7 @@ class Shard:
             durations=self.durations,
             static=tuple(static),
             coverage=has_data,
+            collection_errors=tuple(dict.fromkeys(self.collection_errors)),
             verdict=done[0],
             complete=done[1] and self.collected is not None,
         )

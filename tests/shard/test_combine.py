@@ -194,7 +194,7 @@ def test_a_manifest_of_another_format_is_refused(written: Write) -> None:
     manifest = folder / partial.MANIFEST
     manifest.write_text(json.dumps({**json.loads(manifest.read_text()), "format": 99}))
     message = refused([folder, written(shard(2)), written(shard(3))])
-    assert f"{manifest} is not a partial result of format 1 (found 99)" in message
+    assert f"{manifest} is not a partial result of format {partial.FORMAT} (found 99)" in message
 
 
 def test_folders_are_found_inside_downloaded_artifacts(written: Write, tmp_path: Path) -> None:

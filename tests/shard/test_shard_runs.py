@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import make_project
-from tests.shard.test_sharded_gate import MANY, TESTS_ONLY, gatekeeper, plain_env
+from tests.shard.test_sharded_gate import MANY, TESTS_ONLY, findings, gatekeeper, plain_env
 
 # Dies without a word when CRASH is set: as a runner killed mid-session would.
 CRASHES = (
@@ -43,3 +45,40 @@ def test_a_shard_that_dies_leaves_no_earlier_result_to_combine(tmp_path: Path) -
     folder = root / ".gatekeeper" / "shards" / f"shard-{dying}-of-2"
     assert f"{folder} holds no manifest.json: the shard did not finish" in done.stderr
     assert not (root / ".gatekeeper" / "report.json").exists()
+
+
+# A module that cannot be imported: every shard collects the whole tree, so every shard meets it.
+UNIMPORTABLE = (
+    "import a_module_nobody_installed  # noqa: F401\n\n\ndef test_never() -> None:\n    pass\n"
+)
+
+
+@pytest.mark.parametrize("options", [[], ["--continue-on-collection-errors"]])
+def test_collection_errors_are_judged_once_as_in_one_run(
+    tmp_path: Path, options: list[str]
+) -> None:
+    files = {"tests/test_many.py": MANY, "tests/test_unimportable.py": UNIMPORTABLE}
+    root = make_project(tmp_path / "project", files, gatekeeper=TESTS_ONLY)
+    env = plain_env(tmp_path)
+    gatekeeper(root, env, "run", "-q", "-p", "no:cacheprovider", *options)
+    unsharded = json.loads((root / ".gatekeeper" / "report.json").read_text())
+    for index in (1, 2):
+        gatekeeper(
+            root, env, "run", "--shard", f"{index}/2", "-q", "-p", "no:cacheprovider", *options
+        )
+
+    done = gatekeeper(root, env, "combine", ".gatekeeper/shards")
+
+    assert done.returncode == 1, done.stdout + done.stderr
+    combined = json.loads((root / ".gatekeeper" / "report.json").read_text())
+    assert (combined["verdict"], combined["rule"]) == (unsharded["verdict"], unsharded["rule"])
+    assert findings(combined) == findings(unsharded)
+    assert [f[1] for f in findings(combined)] == ["tests/test_unimportable.py"]
+    tests, alone = (
+        next(c for c in r["checks"] if c["name"] == "tests") for r in (combined, unsharded)
+    )
+    assert (tests["status"], tests["summary"], tests["metrics"]) == (
+        alone["status"],
+        alone["summary"],
+        alone["metrics"],
+    )
