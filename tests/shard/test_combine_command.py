@@ -88,3 +88,31 @@ def test_a_refused_combination_writes_no_report(
     error = capsys.readouterr().err
     assert "shard 2 of 2 is missing" in error and "ran with another configuration" in error
     assert not (root / ".gatekeeper" / "report.json").exists()  # the earlier one is gone
+
+
+# coverage.py's own settings, which combine must read from the project, wherever it runs from.
+COVERAGE_SETTINGS = "\n[tool.coverage.report]\nfail_under = 100\nprecision = 1\n"
+
+
+def test_combine_from_a_subdirectory_judges_with_the_projects_coverage_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, state: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    gate = '\n[tool.gatekeeper]\nchecks = ["tests", "coverage"]\n' + COVERAGE_SETTINGS
+    root = make_project(tmp_path / "project", gatekeeper=gate)
+    config = partial.config_digest(Gate(load_setup(root)).effective_config())
+    for index in (1, 2):
+        shard_folder(root, index, Content.of(root), config)
+    monkeypatch.chdir(root / "tests")
+
+    status = cli.main(["combine", "../.gatekeeper/shards", "--durations-out", "d.json"])
+
+    out = capsys.readouterr()
+    assert status == 0, out.out + out.err
+    report = json.loads((root / ".gatekeeper" / "report.json").read_text())
+    coverage = next(check for check in report["checks"] if check["name"] == "coverage")
+    # The project's [tool.coverage.report]: its threshold and precision, not coverage.py's
+    # defaults for a folder without settings.
+    assert coverage["metrics"] == {"percent": 100.0, "files": 1, "fail_under": 100.0}
+    assert coverage["summary"].startswith("100.0% >= fail-under 100")
+    # Paths given on the command line are the caller's, relative to where it runs.
+    assert (root / "tests" / "d.json").is_file()
