@@ -17,6 +17,7 @@ from pathlib import Path
 
 from gatekeeper.errors import EXIT_FAILED, EXIT_OK
 from gatekeeper.gate import Gate, Setup, load_setup
+from gatekeeper.history.recording import Recorder
 from gatekeeper.model import Report
 from gatekeeper.project import workfolder
 from gatekeeper.reports import formats, terminal
@@ -27,6 +28,7 @@ from gatekeeper.shard import combine, durations, partial
 HELP = (
     "Combine the partial results of `gatekeeper run --shard I/N` into the one report and verdict."
 )
+ENTRY = "combine"  # the history's name for this entry point
 SHARDED = "the shards' results were combined: a sharded gate is never reused nor stored"
 
 
@@ -70,6 +72,8 @@ def _combine(setup: Setup, dirs: list[Path], durations_out: Path | None) -> int:
     workfolder.prepare(setup.worktree)
     gate.adopt(combine.static_results(found))
     gate.reuse_session(None, SHARDED)
+    # The record's git facts are found while the shards' results are judged.
+    history = Recorder(setup.settings, setup.worktree, "", via_run=False, entry=ENTRY)
     data = claim_data_dir(setup.worktree)
     try:
         report = gate.finish(combine.outcome(found, setup.worktree, data.path))
@@ -81,6 +85,10 @@ def _combine(setup: Setup, dirs: list[Path], durations_out: Path | None) -> int:
     durations.write(out, new)
     print(f"combined {len(found)} shard(s) of {found[0].partial.spec.count}; durations: {out}")
     terminal.emit(terminal.render(report, str(setup.report_path())), _print)
+    # After the verdict, which it never changes; like an unsharded run's record, but never a
+    # whole-suite session (the shards' selections are theirs) and never from the cache.
+    for line in history.finish(report, gate.whole_suite).lines():
+        print(line)
     return EXIT_OK if report.passed and written else EXIT_FAILED
 
 
