@@ -298,15 +298,15 @@ def test_a_shard_that_stopped_early_is_refused(tmp_path: Path) -> None:
     assert not (root / ".gatekeeper" / "report.json").exists()
 
 
-def test_a_shard_whose_folder_cannot_be_used_fails(tmp_path: Path) -> None:
+def test_a_shard_that_cannot_write_its_partial_result_fails(tmp_path: Path) -> None:
     root = make_project(tmp_path / "project", gatekeeper=TESTS_ONLY)
     (root / ".gatekeeper").mkdir(exist_ok=True)
     (root / ".gatekeeper" / "shards").write_text("a file, not a folder\n")
 
     done = gatekeeper(root, plain_env(tmp_path), "run", "--shard", "1/1", "-q")
 
-    assert done.returncode == 4, done.stdout + done.stderr
-    assert "could not remove the earlier partial result" in done.stderr
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "could not write this shard's partial result under" in done.stdout
     assert "Traceback" not in done.stdout + done.stderr
 
 
