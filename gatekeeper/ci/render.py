@@ -13,7 +13,7 @@ import sys
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Final
 
 from gatekeeper import config
@@ -132,9 +132,10 @@ def render(template: str, values: Values) -> str:
         .replace("__BRANCH__", values.branch)
         .replace("__SHARD_LIST__", ", ".join(str(i) for i in range(1, values.shards + 1)))
         .replace("__SHARDS__", str(values.shards))
+        .replace("__DURATIONS_DIR__", str(PurePosixPath(values.durations).parent))
         .replace("__DURATIONS__", values.durations)
         .replace("__REPORTING_JOB__", "combine" if sharded else "gate")
-        .replace("__PARTS__", "gate, combine" if sharded else "gate")
+        .replace("__PARTS__", "durations, gate, combine" if sharded else "gate")
     )
 
 

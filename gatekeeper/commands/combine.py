@@ -10,12 +10,14 @@ and step summary included) are written here, once.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from pathlib import Path
 
 from gatekeeper.errors import EXIT_FAILED, EXIT_OK
-from gatekeeper.gate import Gate, load_setup
+from gatekeeper.gate import Gate, Setup, load_setup
+from gatekeeper.history.recording import Recorder
 from gatekeeper.model import Report
 from gatekeeper.project import workfolder
 from gatekeeper.reports import formats, terminal
@@ -26,6 +28,7 @@ from gatekeeper.shard import combine, durations, partial
 HELP = (
     "Combine the partial results of `gatekeeper run --shard I/N` into the one report and verdict."
 )
+ENTRY = "combine"  # the history's name for this entry point
 SHARDED = "the shards' results were combined: a sharded gate is never reused nor stored"
 
 
@@ -47,28 +50,45 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, rest: list[str]) -> int:
+    # The folders named on the command line are the caller's; the rest is the project's, found
+    # from here as every command finds it, and judged from its root: coverage.py reads its
+    # settings ([tool.coverage], .coveragerc) and resolves its relative paths from the current
+    # directory.
+    dirs = [path.absolute() for path in args.dirs]
+    out = args.durations_out.absolute() if args.durations_out else None
     setup = load_setup(Path.cwd())
+    with contextlib.chdir(setup.settings.root):
+        return _combine(setup, dirs, out)
+
+
+def _combine(setup: Setup, dirs: list[Path], durations_out: Path | None) -> int:
     # An earlier run's report must never be read as this one's, whether or not this one ends
     # in a verdict.
     setup.report_path().unlink(missing_ok=True)
     gate = Gate(setup)
     own = partial.Content.of(setup.worktree)
     digest = partial.config_digest(gate.effective_config())
-    found = combine.read(combine.folders(args.dirs), own, digest)
+    found = combine.read(combine.folders(dirs), own, digest)
     workfolder.prepare(setup.worktree)
     gate.adopt(combine.static_results(found))
     gate.reuse_session(None, SHARDED)
+    # The record's git facts are found while the shards' results are judged.
+    history = Recorder(setup.settings, setup.worktree, "", via_run=False, entry=ENTRY)
     data = claim_data_dir(setup.worktree)
     try:
         report = gate.finish(combine.outcome(found, setup.worktree, data.path))
     finally:
         data.discard()
     written = _write(report, gate)
-    out = args.durations_out or setup.worktree / setup.settings.text("shard.durations")
+    out = durations_out or setup.worktree / setup.settings.text("shard.durations")
     new = durations.merged(durations.read(out), combine.durations(found), combine.collected(found))
     durations.write(out, new)
     print(f"combined {len(found)} shard(s) of {found[0].partial.spec.count}; durations: {out}")
     terminal.emit(terminal.render(report, str(setup.report_path())), _print)
+    # After the verdict, which it never changes; like an unsharded run's record, but never a
+    # whole-suite session (the shards' selections are theirs) and never from the cache.
+    for line in history.finish(report, gate.whole_suite).lines():
+        print(line)
     return EXIT_OK if report.passed and written else EXIT_FAILED
 
 

@@ -162,4 +162,4 @@ def _key(path: str) -> str:
 def _stale(run: Run, head: str | None) -> bool:
     """A run in the worktree itself that judged another commit than its head now. (The gates
     of the hook and integration judge merge results, never the head itself.)"""
-    return run.entry in ("pytest", "run") and run.head != head
+    return run.entry in ("pytest", "run", "combine") and run.head != head

@@ -76,11 +76,20 @@ class Prepared:
 
 
 def prepare(
-    settings: Settings, worktree: Path, tree: str, via_run: bool, environ: Mapping[str, str]
+    settings: Settings,
+    worktree: Path,
+    tree: str,
+    via_run: bool,
+    environ: Mapping[str, str],
+    entry: str | None = None,
 ) -> Prepared:
     """The git facts of a run in ``worktree``; ``tree`` is the result cache's tree id ("" when
-    the cache is off, and then found here)."""
-    origin = of_session(worktree, environ, via_run=via_run)
+    the cache is off, and then found here). ``entry``: a command that gates in this process
+    (``combine``), else the session's origin."""
+    if entry is None:
+        origin = of_session(worktree, environ, via_run=via_run)
+    else:
+        origin = Origin(entry, worktree)
     branch = None
     if origin.worktree != worktree:  # a temporary worktree's gate: the branch of its origin
         found = repository.facts(origin.worktree)
@@ -108,12 +117,13 @@ class Recorder:
         *,
         via_run: bool,
         environ: Mapping[str, str] = os.environ,
+        entry: str | None = None,
     ) -> None:
         self.settings = settings
         self.enabled = settings.flag("history.record")
         self.prepared: Future[Prepared] = Future()
         if self.enabled:
-            given = (settings, worktree, tree, via_run, dict(environ))
+            given = (settings, worktree, tree, via_run, dict(environ), entry)
             thread = threading.Thread(target=self._prepare, args=given, daemon=True)
             previous = threading.gettrace()
             threading.settrace(None)

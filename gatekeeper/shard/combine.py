@@ -8,6 +8,7 @@ Nothing is guessed in favour of a pass.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,12 +104,34 @@ def _shape(found: Sequence[Found]) -> list[str]:
     problems += [p for p in map(_misnamed, found) if p]
     counts = sorted({f.partial.spec.count for f in found})
     if len(counts) > 1:
-        shown = "; ".join(f"{f.folder}: shard {f.partial.spec}" for f in found)
-        return [*problems, f"the shards come from different shard counts ({shown})"]
+        return [*problems, _counts_apart(found)]
     by_index: dict[int, list[Found]] = {}
     for f in found:
         by_index.setdefault(f.partial.spec.index, []).append(f)
     return problems + _duplicated(by_index) + _missing(set(by_index), counts[0] if counts else 0)
+
+
+def _counts_apart(found: Sequence[Found]) -> str:
+    """Shards of several counts: the folders not of the newest shard's count are named as left
+    over from an earlier run (a shard run replaces only its own folder), to be removed."""
+    shown = "; ".join(f"{f.folder}: shard {f.partial.spec}" for f in found)
+    newest = max(found, key=lambda f: (_written(f.folder), f.partial.spec.count))
+    count = newest.partial.spec.count
+    stale = [str(f.folder) for f in found if f.partial.spec.count != count]
+    return (
+        f"the shards come from different shard counts ({shown}). The newest is of {count} "
+        f"shards, so {', '.join(stale)} are left over from an earlier run with another count "
+        "(`gatekeeper run --shard I/N` replaces only its own folder): remove them "
+        f"(`rm -r {shlex.join(stale)}`), or name only this run's folders, and combine again"
+    )
+
+
+def _written(folder: Path) -> int:
+    """When the shard's manifest was written (0 when it cannot be told)."""
+    try:
+        return (folder / partial.MANIFEST).stat().st_mtime_ns
+    except OSError:
+        return 0
 
 
 def _duplicated(by_index: dict[int, list[Found]]) -> list[str]:

@@ -132,6 +132,7 @@ class GateSession:
         if self.shard is not None:  # -- shards: a selection, judged whole by `combine` --
             suite, why_not = None, SHARDED.format(self.shard.spec)
             self.content = partial.Content.of(setup.worktree)
+            self._clear_shard_folder()
             if self.shard.spec.index > 1:
                 self.gate.skip_background()  # the static checks run once, in shard 1
         self.reused = self.gate.reuse_session(suite, why_not)
@@ -155,6 +156,18 @@ class GateSession:
         self.history = Recorder(
             setup.settings, setup.worktree, self.gate.cache.tree, via_run=via_run
         )
+
+    def _clear_shard_folder(self) -> None:
+        """This shard's folder, emptied of an earlier run's result before this one runs."""
+        assert self.shard is not None
+        try:
+            self.shard.clear(self.gate)
+        except OSError as error:
+            raise pytest.UsageError(
+                f"gatekeeper could not remove the earlier partial result in "
+                f"{self.shard.folder(self.gate)} ({error.strerror or error}); remove it, or fix "
+                "[tool.gatekeeper.shard] folder or the directory's permissions."
+            ) from None
 
     def _key_bytecode(self) -> None:
         """The session runs the tree's code, never bytecode written for other content: its

@@ -11,6 +11,7 @@ xdist the controlling process collects nothing: the workers send the whole colle
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
@@ -102,6 +103,20 @@ class Shard:
     def folder(self, gate: Gate) -> Path:
         setup = gate.setup
         return self.spec.folder(setup.worktree / setup.settings.text("shard.folder"))
+
+    def clear(self, gate: Gate) -> None:
+        """Remove what an earlier run of this shard left in its folder, before this one runs: a
+        run that ends without writing its partial result must leave none behind, or that
+        earlier one would be combined as this run's. Only this shard's own folder, never another
+        shard's. Raises :class:`OSError`."""
+        folder = self.folder(gate)
+        # The manifest first: a folder removed halfway never reads as a complete result.
+        try:
+            (folder / partial.MANIFEST).unlink(missing_ok=True)
+        except NotADirectoryError:
+            return  # a file where a folder belongs holds no result; writing one fails, and says so
+        if folder.is_dir() and not folder.is_symlink():  # a link's target is not ours to remove
+            shutil.rmtree(folder)
 
     def write(
         self,

@@ -128,7 +128,8 @@ def test_aggregate_job_is_the_required_check(rendered: Path) -> None:
     assert aggregate["name"] == "gatekeeper"
     assert aggregate["if"] == "${{ always() }}"
     # Sharded, it needs the combine job too: a shard's own pass is no verdict on the whole.
-    assert aggregate["needs"] == (["gate", "combine"] if "combine" in jobs else ["gate"])
+    sharded = ["durations", "gate", "combine"]
+    assert aggregate["needs"] == (sharded if "combine" in jobs else ["gate"])
     script = aggregate["steps"][0]["run"]
     assert 'all(.[]; .result == "success")' in script and "exit 1" in script
 

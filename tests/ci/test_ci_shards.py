@@ -20,6 +20,7 @@ from tests.conftest import make_project
 
 VALUES = render.Values(python_version="3.12", install="pip install -e .", cache_path="x.toml")
 RESTORE_KEYS = ["gatekeeper-durations-${{ github.ref }}-", "gatekeeper-durations-refs/heads/main-"]
+FETCH = "Fetch this run's test durations"
 
 
 def workflow(shards: int, *, sarif: bool = True) -> dict[Any, Any]:
@@ -63,14 +64,14 @@ def test_each_shard_runs_its_share_and_uploads_its_partial_result() -> None:
     assert upload["with"]["name"] == "gatekeeper-shard-${{ matrix.shard }}-of-4"
     assert upload["with"]["path"] == ".gatekeeper/shards/"
     assert upload["with"]["if-no-files-found"] == "error"
-    # The run's durations are restored before it, so the split is balanced.
+    # The run's durations are fetched before it, so the split is balanced.
     names = [s.get("name") for s in gate["steps"]]
-    assert names.index("Restore the test durations") < names.index("Run this shard of the gate")
+    assert names.index(FETCH) < names.index("Run this shard of the gate")
 
 
 def test_the_combine_job_runs_after_failed_shards_but_not_cancelled_runs() -> None:
     combine = workflow(2)["jobs"]["combine"]
-    assert combine["needs"] == "gate" and combine["if"] == "${{ !cancelled() }}"
+    assert combine["needs"] == ["durations", "gate"] and combine["if"] == "${{ !cancelled() }}"
     assert combine["permissions"] == {"contents": "read"}
     fetch = step(combine, "Fetch every shard's partial result")
     assert fetch["uses"].startswith("actions/download-artifact@")
@@ -83,15 +84,24 @@ def test_the_combine_job_runs_after_failed_shards_but_not_cancelled_runs() -> No
     assert arguments == f"combine .gatekeeper/shards --durations-out {durations.DEFAULT}"
 
 
-def test_durations_are_restored_from_the_branch_then_the_base_and_saved_by_combine() -> None:
+def test_durations_are_restored_once_from_the_branch_then_the_base_and_saved_by_combine() -> None:
     jobs = workflow(4)["jobs"]
-    for job in (jobs["gate"], jobs["combine"]):
-        restore = step(job, "Restore the test durations")
-        assert restore["uses"].startswith("actions/cache/restore@")
-        assert restore["with"]["path"] == str(durations.DEFAULT)
-        assert restore["with"]["restore-keys"].splitlines() == RESTORE_KEYS
-        # Never an exact hit: a stale file of an earlier run is found by prefix.
-        assert restore["with"]["key"].startswith(RESTORE_KEYS[0])
+    first = jobs["durations"]
+    assert first["permissions"] == {}
+    restore = step(first, "Restore the test durations")
+    assert restore["uses"].startswith("actions/cache/restore@")
+    assert restore["with"]["path"] == str(durations.DEFAULT)
+    assert restore["with"]["restore-keys"].splitlines() == RESTORE_KEYS
+    # Never an exact hit: a stale file of an earlier run is found by prefix.
+    assert restore["with"]["key"].startswith(RESTORE_KEYS[0])
+    # Only this job reads the cache: a shard restoring it itself could find a newer entry.
+    restores = [
+        name
+        for name, job in jobs.items()
+        for s in job["steps"]
+        if s.get("uses", "").startswith("actions/cache/restore@")
+    ]
+    assert restores == ["durations"]
     save = step(jobs["combine"], "Keep the test durations for the next run")
     assert save["uses"].startswith("actions/cache/save@")
     assert save["with"]["path"] == str(durations.DEFAULT)
@@ -103,6 +113,51 @@ def test_durations_are_restored_from_the_branch_then_the_base_and_saved_by_combi
     assert names.index("Combine the shards") < names.index(save["name"])
     # No job can commit it: nothing in the workflow may write to the repository.
     assert all(job["permissions"].get("contents") != "write" for job in jobs.values())
+
+
+def test_every_shard_and_combine_use_the_one_file_the_first_job_hands_on() -> None:
+    jobs = workflow(4)["jobs"]
+    upload = step(jobs["durations"], "Hand the durations to every shard")
+    assert upload["uses"].startswith("actions/upload-artifact@")
+    assert upload["with"]["path"] == str(durations.DEFAULT)
+    assert upload["with"]["if-no-files-found"] == "error"  # the empty-file step made it
+    assert upload["with"]["include-hidden-files"] is True  # .gatekeeper/ starts with a dot
+    # The shards start only once it is uploaded; combine merges into the same file.
+    assert jobs["gate"]["needs"] == "durations"
+    assert jobs["combine"]["needs"] == ["durations", "gate"]
+    fetches = [
+        (name, s["with"])
+        for name, job in jobs.items()
+        for s in job["steps"]
+        if s.get("uses", "").startswith("actions/download-artifact@")
+        and s["with"].get("name") == upload["with"]["name"]
+    ]
+    where = {"name": upload["with"]["name"], "path": str(durations.DEFAULT.parent)}
+    assert fetches == [("gate", where), ("combine", where)]
+    names = [s.get("name") for s in jobs["combine"]["steps"]]
+    fetch = "Fetch the durations the shards split by"
+    assert names.index(fetch) < names.index("Combine the shards")
+
+
+@pytest.mark.parametrize("earlier", [None, '{"tests/test_a.py::test_a": 1.5}\n'])
+def test_the_first_job_always_has_a_file_to_hand_on(earlier: str | None, tmp_path: Path) -> None:
+    # The step's own shell script, run as the runner runs it (bash -e), in a fresh checkout.
+    empty = step(workflow(2)["jobs"]["durations"], "Without recorded durations, an empty file")
+    path = tmp_path / durations.DEFAULT
+    if earlier is not None:
+        path.parent.mkdir(parents=True)
+        path.write_text(earlier)
+    done = subprocess.run(
+        ["bash", "-e", "-c", empty["run"]],
+        cwd=tmp_path,
+        env={**empty["env"], "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert path.read_text() == (earlier or "{}\n")  # a restored file is kept as it is
+    assert durations.read(path) == ({} if earlier is None else {"tests/test_a.py::test_a": 1.5})
 
 
 def test_the_sharded_action_runs_the_arguments_it_is_given() -> None:
@@ -154,8 +209,10 @@ def test_the_required_check_fails_unless_combine_succeeded(
     gate: str, combine: str, passes: bool
 ) -> None:
     aggregate = workflow(2)["jobs"]["gatekeeper"]
-    assert aggregate["needs"] == ["gate", "combine"] and aggregate["if"] == "${{ always() }}"
-    needs = {"gate": {"result": gate}, "combine": {"result": combine}}
+    assert aggregate["needs"] == ["durations", "gate", "combine"]
+    assert aggregate["if"] == "${{ always() }}"
+    needs = {"durations": {"result": "success"}, "gate": {"result": gate}}
+    needs["combine"] = {"result": combine}
     done = subprocess.run(
         ["bash", "-e", "-c", script(aggregate)],
         env={"RESULTS": json.dumps(needs), "PATH": str(Path(tool("jq")).parent)},
@@ -193,8 +250,12 @@ def test_the_durations_file_the_project_names_is_the_one_cached(
     )
     monkeypatch.chdir(root)
     assert main(["ci", "init", "--gatekeeper-from", "0.1.0", "--shards", "2"]) == 0
-    combine = yaml.safe_load((root / render.WORKFLOW).read_text())["jobs"]["combine"]
-    assert step(combine, "Restore the test durations")["with"]["path"] == ".test_durations"
+    jobs = yaml.safe_load((root / render.WORKFLOW).read_text())["jobs"]
+    assert step(jobs["durations"], "Restore the test durations")["with"]["path"] == (
+        ".test_durations"
+    )
+    assert step(jobs["gate"], FETCH)["with"]["path"] == "."  # the file's folder: the root
+    combine = jobs["combine"]
     assert step(combine, "Combine the shards")["with"]["arguments"].endswith(
         "--durations-out .test_durations"
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import shlex
 from collections.abc import Callable
 from pathlib import Path
 
@@ -106,6 +108,24 @@ def test_a_duplicated_shard_is_refused(written: Write) -> None:
 def test_shards_of_different_counts_are_refused(written: Write) -> None:
     message = refused([written(shard(1)), written(shard(2)), written(shard(3, count=4))])
     assert "different shard counts" in message and "shard 3/4" in message
+
+
+def test_folders_left_from_a_run_with_another_count_are_named_to_be_removed(
+    written: Write,
+) -> None:
+    # An earlier run in 3 shards, then this one in 2, into the same shards folder.
+    earlier = [written(shard(i, count=3)) for i in (1, 2, 3)]
+    for folder in earlier:  # written before this run's shards
+        os.utime(folder / partial.MANIFEST, ns=(1_000_000_000, 1_000_000_000))
+    now = [written(shard(i, count=2)) for i in (1, 2)]
+
+    message = refused(sorted(earlier + now))
+
+    assert "different shard counts" in message  # still refused: fail closed
+    stale = ", ".join(str(folder) for folder in earlier)
+    assert f"The newest is of 2 shards, so {stale} are left over from an earlier run" in message
+    assert f"remove them (`rm -r {shlex.join(str(f) for f in earlier)}`)" in message
+    assert all(f"{folder} are left over" not in message for folder in now)
 
 
 def test_a_shard_of_another_commit_is_refused(written: Write) -> None:
