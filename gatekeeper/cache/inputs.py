@@ -6,9 +6,11 @@ extension, an ignored ``.coveragerc``. So every ignored file in the worktree is 
 run, keyed by its content, except what is known to be none:
 
 - tools' output: their caches (``__pycache__``, ``.pytest_cache``, ``.mypy_cache``,
-  ``.ruff_cache``, ``.hypothesis``), gatekeeper's own ``.gatekeeper/``, coverage.py's data files
-  (``.coverage``, ``.coverage.*``: SQLite databases, told from configuration by their header),
-  ``htmlcov/``;
+  ``.ruff_cache``, ``.hypothesis``), gatekeeper's own state in ``.gatekeeper/`` (its reports,
+  logs, bytecode and coverage data: :data:`gatekeeper.project.workfolder.OWN`; anything else
+  there, such as the worktree's ``env`` file or a file a test reads, is an input), coverage.py's
+  data files (``.coverage``, ``.coverage.*``: SQLite databases, told from configuration by their
+  header), ``htmlcov/``;
 - environments: a virtual environment (any folder holding ``pyvenv.cfg``), a conda environment
   (``conda-meta/``), ``.tox/`` and ``.nox/``. What is installed is keyed as the environment
   (every distribution with its version, and what no distribution records by content:
@@ -57,13 +59,13 @@ from typing import Final
 
 from gatekeeper.cache import bytecode
 from gatekeeper.git import repository
+from gatekeeper.project import workfolder
 
 MAX_FILES: Final = 20_000
 MAX_BYTES: Final = 64 * 1024 * 1024
 
 TOOL_OUTPUT: Final = frozenset(
     {
-        ".gatekeeper",
         "__pycache__",
         ".pytest_cache",
         ".mypy_cache",
@@ -194,9 +196,9 @@ def _holds_files(worktree: Path, folder: Path, links: frozenset[str], found: lis
         name = path.relative_to(worktree).as_posix()
         if not entry.is_dir(follow_symlinks=False):
             holds = holds or entry.name not in METADATA
-        elif name in links:
-            holds = True
-        elif not _skipped(path):
+        elif name in links or workfolder.is_own(name):
+            holds = True  # a checkout makes a submodule's folder; gatekeeper makes its own
+        elif not _skipped(worktree, path):
             if _holds_files(worktree, path, links, found):
                 holds = True
             else:
@@ -242,13 +244,13 @@ def stale_bytecode(worktree: Path) -> list[tuple[str, str]]:
             found.extend(_stale_in(worktree, here, files))
             dirs.clear()
             continue
-        dirs[:] = sorted(d for d in dirs if d == "__pycache__" or not _skipped(here / d))
+        dirs[:] = sorted(d for d in dirs if d == "__pycache__" or not _skipped(worktree, here / d))
     return sorted(found)
 
 
-def _skipped(path: Path) -> bool:
+def _skipped(worktree: Path, path: Path) -> bool:
     """Folders holding no bytecode of the project's: environments, tools' output, metadata."""
-    if path.name in _NOT_INPUTS:
+    if path.name in _NOT_INPUTS or workfolder.is_own(path.relative_to(worktree).as_posix()):
         return True
     return (path / "pyvenv.cfg").is_file() or (path / "conda-meta").is_dir()
 
@@ -319,7 +321,7 @@ def _refuse_edited_submodules(worktree: Path) -> list[str]:
 def is_input(name: str) -> bool:
     """Whether the ignored path ``name`` (relative, POSIX) may be an input, by its name alone."""
     parts = PurePosixPath(name).parts
-    if set(parts) & _NOT_INPUTS:
+    if set(parts) & _NOT_INPUTS or workfolder.is_own(name):
         return False
     return not (parts and parts[-1].endswith((".pyc", ".pyo")) and "__pycache__" in parts)
 

@@ -239,3 +239,59 @@ def test_folders_holding_no_file_are_inputs_a_checkout_lacks(tmp_path: Path) -> 
     assert not found.clean and found.digest
     (root / "outbox" / "sent" / "deep").rmdir()
     assert inputs.scan(root).digest != found.digest
+
+
+GATEKEEPERS_OWN = {
+    ".gatekeeper/.gitignore": "*\n",
+    ".gatekeeper/report.json": "{}",
+    ".gatekeeper/report.sarif": "{}",
+    ".gatekeeper/report.junit.xml": "<testsuites/>",
+    ".gatekeeper/.report.json-x1y2": "{",  # an atomic write under way
+    ".gatekeeper/integration.json": "{}",
+    ".gatekeeper/integration.log": "log\n",
+    ".gatekeeper/setup.log": "log\n",
+    ".gatekeeper/pycache/0a1b/pkg/x.cpython-311.pyc": b"\x00",
+    ".gatekeeper/gated/abc.json": "{}",
+    ".gatekeeper/coverage/run1/.coverage.w0": SQLITE,
+    ".gatekeeper/coverage/run1.lock": "",
+    ".gatekeeper/coverage/run2/": "",
+    ".gatekeeper/shards/shard-1-of-2/manifest.json": "{}",
+}
+
+
+def test_only_gatekeepers_own_state_under_its_folder_is_left_out(tmp_path: Path) -> None:
+    # A test may read any file there (a fixture, the worktree's env file a conftest loads): a
+    # clean clone has none of them, so each is an input, keyed by content, never left out.
+    root = make_project(tmp_path / "p", {".gitignore": IGNORED})
+    for name, content in GATEKEEPERS_OWN.items():
+        if name.endswith("/"):
+            (root / name).mkdir(parents=True)
+        else:
+            write(root, {name: content})
+    assert inputs.scan(root).clean  # gatekeeper's own state: nothing a checkout lacks
+
+    write(root, {".gatekeeper/env": "FEATURE_X=on\n", ".gatekeeper/data/fixture.txt": "3\n"})
+    (root / ".gatekeeper" / "outbox").mkdir()
+    found = inputs.scan(root)
+    assert found.paths == (".gatekeeper/data/fixture.txt", ".gatekeeper/env", ".gatekeeper/outbox/")
+    assert not found.clean and found.empty == (".gatekeeper/outbox/",)
+    (root / ".gatekeeper" / "env").write_text("FEATURE_X=of\n")  # same size, other content
+    assert inputs.scan(root).digest != found.digest
+
+
+def test_untracked_files_under_gatekeepers_folder_are_in_the_tree_unless_its_own(
+    tmp_path: Path,
+) -> None:
+    # Without an ignore rule for the folder, its files are untracked, not ignored: the tree id
+    # leaves out only gatekeeper's own state, so a pass made with an uncommitted fixture there
+    # matches only the commit that adds it.
+    root = make_project(tmp_path / "p", {".gitignore": "__pycache__/\n"})
+    committed = cache.tree_id(root)
+    for name, content in GATEKEEPERS_OWN.items():
+        if not name.endswith("/"):
+            write(root, {name: content})
+    (root / ".gatekeeper" / ".gitignore").write_text("# ignores nothing\n")
+    assert cache.tree_id(root) == committed
+
+    write(root, {".gatekeeper/fixture.txt": "3\n"})
+    assert cache.tree_id(root) != committed

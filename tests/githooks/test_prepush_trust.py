@@ -577,3 +577,86 @@ def test_a_pass_that_needed_an_empty_folder_does_not_serve_the_push(tmp_path: Pa
     assert GATED in pushed.stderr, pushed.stderr
     assert_rejected(pushed, setup)
     assert "test_outbox_exists" in pushed.stderr
+
+
+ENV_FILE_CONFTEST = """\
+import os
+from pathlib import Path
+
+ENV = Path(__file__).resolve().parents[1] / ".gatekeeper" / "env"
+if ENV.exists():  # the worktree's env file, loaded as python-dotenv would
+    for line in ENV.read_text().splitlines():
+        key, _, value = line.partition("=")
+        os.environ.setdefault(key, value)
+"""
+FEATURE_TEST = """\
+import os
+
+
+def test_feature_flag() -> None:
+    assert os.environ.get("FEATURE_X") == "on"
+"""
+
+
+def test_a_pass_that_read_the_worktrees_env_file_is_keyed_by_it_and_never_serves_the_push(
+    tmp_path: Path,
+) -> None:
+    # .gatekeeper/ holds gatekeeper's own state, but also the env file `gatekeeper worktree
+    # new` writes, which a conftest may load: a clean clone in CI has no such file.
+    files = {
+        ".gitignore": IGNORES,
+        "tests/conftest.py": ENV_FILE_CONFTEST,
+        "tests/test_feature.py": FEATURE_TEST,
+    }
+    setup = with_hook(tmp_path, files, TESTS_AND_LINT)
+    env_file = setup.worktree / ".gatekeeper" / "env"
+    env_file.parent.mkdir()
+    env_file.write_text("FEATURE_X=on\n")
+    env = minimal_env()
+    judged = gate(setup.worktree, env)
+    assert judged.returncode == 0, judged.stdout
+    assert "will not answer a push from the cache" in judged.stdout
+    assert "(.gatekeeper/env)" in judged.stdout
+
+    env_file.write_text("FEATURE_X=no\n")  # same size, other content: the pass rested on it
+    again = gate(setup.worktree, env)
+    assert again.returncode == 1, again.stdout
+    assert "test_feature_flag" in again.stdout
+    env_file.write_text("FEATURE_X=on\n")
+    commit_everything(setup, "tests read the env file")
+
+    pushed = push(setup, env)
+
+    assert GATED in pushed.stderr, pushed.stderr
+    assert_rejected(pushed, setup)
+    assert "test_feature_flag" in pushed.stderr
+
+
+FIXTURE_TEST = """\
+from pathlib import Path
+
+
+def test_fixture() -> None:
+    fixture = Path(__file__).resolve().parents[1] / ".gatekeeper" / "fixture.txt"
+    assert fixture.read_text() == "3\\n"
+"""
+
+
+def test_a_pass_that_read_a_file_beside_gatekeepers_own_does_not_serve_the_push(
+    tmp_path: Path,
+) -> None:
+    files = {"tests/test_fixture.py": FIXTURE_TEST}  # no ignore rule: gatekeeper writes its own
+    setup = with_hook(tmp_path, files, TESTS_AND_LINT)
+    env = minimal_env()
+    assert gate(setup.worktree, env).returncode == 1  # no fixture yet: its .gitignore is made
+    (setup.worktree / ".gatekeeper" / "fixture.txt").write_text("3\n")
+    judged = gate(setup.worktree, env)
+    assert judged.returncode == 0, judged.stdout
+    assert "ignored files it could read (.gatekeeper/fixture.txt)" in judged.stdout
+    commit_everything(setup, "a test reading a file nobody commits")
+
+    pushed = push(setup, env)
+
+    assert GATED in pushed.stderr, pushed.stderr
+    assert_rejected(pushed, setup)
+    assert "test_fixture" in pushed.stderr
