@@ -20,10 +20,13 @@ from typing import Final
 FOLDER: Final = ".gatekeeper"
 # Reports of gates run in temporary worktrees (the pre-push hook, integration), by commit.
 GATED: Final = "gated"
+# Classic bytecode in the worktree found to hold its source's code (gatekeeper.cache.bytecode).
+CHECKED: Final = "bytecode-checked.json"
 # What gatekeeper keeps in the folder, by name: its ignore file, the report and the CI formats
 # beside it, integration's report and log, the worktree setup's log, the bytecode of gated
-# sessions, kept reports of temporary gates, coverage data folders (with their locks), shards'
-# partial results. Written as the gate runs and never an input of one.
+# sessions and what classic bytecode was checked, kept reports of temporary gates, coverage data
+# folders (with their locks), shards' partial results. Written as the gate runs and never an
+# input of one.
 OWN: Final = frozenset(
     {
         ".gitignore",
@@ -34,6 +37,7 @@ OWN: Final = frozenset(
         "integration.log",
         "setup.log",
         "pycache",
+        CHECKED,
         GATED,
         "coverage",
         "shards",

@@ -660,3 +660,44 @@ def test_a_pass_that_read_a_file_beside_gatekeepers_own_does_not_serve_the_push(
     assert GATED in pushed.stderr, pushed.stderr
     assert_rejected(pushed, setup)
     assert "test_fixture" in pushed.stderr
+
+
+UNCHECKED_PYC = """\
+import importlib.util, pathlib, py_compile
+good = pathlib.Path("good_calc.py.old")
+good.write_text("def add(a: int, b: int) -> int:\\n    return a + b\\n")
+py_compile.compile(
+    str(good),
+    cfile=importlib.util.cache_from_source("pkg/calc.py"),
+    dfile="pkg/calc.py",
+    invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+)
+good.unlink()
+"""
+
+
+def test_unchecked_bytecode_of_other_code_a_subprocess_reads_does_not_serve_the_push(
+    tmp_path: Path,
+) -> None:
+    # Bytecode Python never checks against its source, written after the source was broken
+    # (so no file time gives it away), holding the old good code.
+    files = {"pkg/calc.py": CALC, "tests/test_child.py": CHILD_TEST}
+    setup = with_hook(tmp_path, files, TESTS_AND_LINT)
+    (setup.worktree / "pkg" / "calc.py").write_text(CALC.replace("a + b", "a - b"))
+    commit_everything(setup, "add subtracts")
+    env = minimal_env()
+    written = subprocess.run(
+        [sys.executable, "-c", UNCHECKED_PYC], cwd=setup.worktree, env=env, check=False
+    )
+    assert written.returncode == 0
+
+    judged = gate(setup.worktree, env)
+    assert judged.returncode == 0, judged.stdout  # the child ran the old bytecode
+    assert "will not answer a push from the cache" in judged.stdout
+    assert "rm pkg/__pycache__/calc." in judged.stdout
+
+    pushed = push(setup, env)
+
+    assert GATED in pushed.stderr, pushed.stderr
+    assert "test_add_in_a_child" in pushed.stderr
+    assert_rejected(pushed, setup)
