@@ -138,8 +138,8 @@ def environment(env: Mapping[str, str], tree: Path) -> dict[str, str]:
     (:func:`provided`) first on ``PYTHONPATH``, and named in :data:`ENV` (with those a gate
     around this one put there before)."""
     found = packages(tree)
-    given = provided(tree, env, sorted(found))
-    roots = list(dict.fromkeys(str(root) for name, root in found.items() if name in given))
+    ours = provided(tree, env, sorted(found))
+    roots = list(dict.fromkeys(str(root) for name, root in found.items() if name in ours))
     if not roots:
         return dict(env)
     given = env.get("PYTHONPATH", "")
