@@ -28,6 +28,7 @@ import contextlib
 import hashlib
 import importlib.machinery
 import importlib.util
+import json
 import marshal
 import os
 import shutil
@@ -38,10 +39,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
+from gatekeeper import atomic
 from gatekeeper.errors import UsageError
 from gatekeeper.git import repository
 from gatekeeper.project.paths import relative
-from gatekeeper.project.workfolder import FOLDER
+from gatekeeper.project.workfolder import CHECKED, FOLDER
 
 ENV: Final = "PYTHONPYCACHEPREFIX"
 PYCACHE: Final = "pycache"
@@ -267,6 +269,96 @@ def _rewritten_pyc(cached: Path, source: Path) -> Path | None:
     return cached.parent / f"{source.stem}{PYC_TAIL}"
 
 
+@dataclass(slots=True)
+class Checked:
+    """Classic bytecode found to hold its source's code, kept between sessions in
+    ``.gatekeeper/`` (:data:`CHECKED`) so that an unchanged ``.pyc`` is not compiled again:
+    each entry is the SHA-256 of the interpreter's version, the optimization level, the
+    ``.pyc``'s bytes and the source's bytes, so it holds for exactly those contents. Losing the
+    file only costs speed."""
+
+    path: Path | None
+    known: frozenset[str] = frozenset()
+    good: set[str] = field(default_factory=set)
+
+    @classmethod
+    def of(cls, worktree: Path) -> Checked:
+        path = worktree / FOLDER / CHECKED
+        try:
+            known = frozenset(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError):
+            known = frozenset()
+        return cls(path, known)
+
+    def save(self) -> None:
+        """Keep what this scan found good (nothing else: the file never grows past the tree)."""
+        if self.path is None or self.good == self.known or not self.path.parent.is_dir():
+            return
+        with contextlib.suppress(OSError):
+            atomic.write_text(self.path, json.dumps(sorted(self.good)))
+
+
+def misleading(bytecode: Path, source: Path, checked: Checked | None = None) -> bool:
+    """Whether Python may load the classic ``bytecode`` for ``source`` although it holds other
+    code than the source compiles to: a process without the session's bytecode folder (a
+    test's subprocess with an environment of its own, ``-I``, ``-E``) would run that code.
+
+    Python loads a timestamp ``.pyc`` whose recorded mtime and size match the source (a
+    same-size edit within the second, ``touch -r``, or a header written to match), an
+    unchecked hash-based one always, and a checked one whenever hashes are not checked
+    (``--check-hash-based-pycs never``): each is compared with the source compiled afresh, at
+    the optimization its name gives (unless ``checked`` already found those very contents
+    good). Unreadable bytecode, or a source that does not compile, counts as misleading.
+    pytest's rewritten modules are judged by :func:`outdated`: their code is not the source's
+    compiled."""
+    optimize = _optimization(bytecode.name)
+    if optimize is None:
+        return outdated(bytecode, source)
+    if not _loadable(bytecode, source):
+        return False
+    checked = checked or Checked(None)
+    try:
+        data, text = bytecode.read_bytes(), source.read_bytes()
+        digest = hashlib.sha256(f"{sys.version}\0{optimize}\0{len(data)}\0".encode())
+        digest.update(data + text)
+        if digest.hexdigest() in checked.known:
+            checked.good.add(digest.hexdigest())
+            return False
+        same = marshal.loads(data[_HEADER:]) == _compile_text(text, source, optimize)
+    except (OSError, ValueError, EOFError, TypeError, SyntaxError):
+        return True  # cannot tell: taken as misleading, never as good
+    if same:
+        checked.good.add(digest.hexdigest())
+    return not same
+
+
+def _optimization(name: str) -> int | None:
+    """The optimization level of the bytecode file ``name`` Python writes for a module
+    (``calc.cpython-311.pyc``: 0, ``calc.cpython-311.opt-1.pyc``: 1); None for another name
+    (pytest's rewritten modules, another interpreter's)."""
+    parts = name.split(".")
+    if len(parts) not in (3, 4) or parts[1] != sys.implementation.cache_tag or parts[-1] != "pyc":
+        return None
+    if len(parts) == 3:
+        return 0
+    level = parts[2].removeprefix("opt-")
+    return int(level) if parts[2].startswith("opt-") and level in ("1", "2") else None
+
+
+def _loadable(bytecode: Path, source: Path) -> bool:
+    """Whether some run of this interpreter takes ``bytecode`` for ``source`` without
+    compiling the source: a hash-based ``.pyc`` (checked ones too, under
+    ``--check-hash-based-pycs never``), or a timestamp one matching its mtime and size."""
+    try:
+        with bytecode.open("rb") as stream:
+            header = stream.read(_HEADER)
+    except OSError:
+        return True  # cannot tell: the caller compares, and fails closed
+    if len(header) < _HEADER or header[:4] != importlib.util.MAGIC_NUMBER:
+        return False
+    return _trusted(bytecode, source) or int.from_bytes(header[4:8], "little") == _CHECKED_HASH
+
+
 def outdated(bytecode: Path, source: Path) -> bool:
     """Whether Python would take the classic ``bytecode`` for ``source`` although the source
     changed (its status, ``st_ctime_ns``, which no ``touch -r`` sets back) at or after the
@@ -299,7 +391,13 @@ def _trusted(bytecode: Path, source: Path) -> bool:
 
 def _compile(source: Path) -> types.CodeType:
     """``source`` compiled as the import system compiles it."""
-    return compile(source.read_bytes(), str(source), "exec", dont_inherit=True, optimize=-1)
+    return _compile_text(source.read_bytes(), source, -1)
+
+
+def _compile_text(text: bytes, source: Path, optimize: int) -> types.CodeType:
+    """``text``, read from ``source``, compiled as the import system compiles it (at
+    ``optimize``: -1 is this interpreter's own level)."""
+    return compile(text, str(source), "exec", dont_inherit=True, optimize=optimize)
 
 
 def _rewritten(source: Path, rewrite: Rewrite | None) -> types.CodeType:

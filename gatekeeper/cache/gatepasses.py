@@ -138,9 +138,10 @@ def _empty_folders(empty: tuple[str, ...], shown: int) -> str:
 def _stale_bytecode(stale: tuple[str, ...], shown: int) -> str:
     more = f" and {len(stale) - shown} more" if len(stale) > shown else ""
     return (
-        f"bytecode in __pycache__ written before its source last changed "
-        f"({', '.join(stale[:shown])}{more}), which a test's subprocess started without the "
-        "run's environment (its own env, -I, -E) may run instead of the source; remove it "
+        f"bytecode in __pycache__ that Python would load for its source although it holds "
+        f"other code ({', '.join(stale[:shown])}{more}), which a test's subprocess started "
+        "without the run's environment (its own env, -I, -E) may run instead of the source; "
+        "remove it "
         f"(`rm {stale[0]}`, or every __pycache__ folder of the project)"
     )
 

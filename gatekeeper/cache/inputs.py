@@ -6,9 +6,11 @@ extension, an ignored ``.coveragerc``. So every ignored file in the worktree is 
 run, keyed by its content, except what is known to be none:
 
 - tools' output: their caches (``__pycache__``, ``.pytest_cache``, ``.mypy_cache``,
-  ``.ruff_cache``, ``.hypothesis``), gatekeeper's own ``.gatekeeper/``, coverage.py's data files
-  (``.coverage``, ``.coverage.*``: SQLite databases, told from configuration by their header),
-  ``htmlcov/``;
+  ``.ruff_cache``, ``.hypothesis``), gatekeeper's own state in ``.gatekeeper/`` (its reports,
+  logs, bytecode and coverage data: :data:`gatekeeper.project.workfolder.OWN`; anything else
+  there, such as the worktree's ``env`` file or a file a test reads, is an input), coverage.py's
+  data files (``.coverage``, ``.coverage.*``: SQLite databases, told from configuration by their
+  header), ``htmlcov/``;
 - environments: a virtual environment (any folder holding ``pyvenv.cfg``), a conda environment
   (``conda-meta/``), ``.tox/`` and ``.nox/``. What is installed is keyed as the environment
   (every distribution with its version, and what no distribution records by content:
@@ -28,15 +30,16 @@ Bytecode counts only inside ``__pycache__``: a ``.pyc`` beside the sources can b
 without one. A worktree holding no ignored input is *clean*: it holds exactly what a fresh
 checkout of its tree holds, which is what the pre-push hook and CI judge.
 
-Bytecode in ``__pycache__`` that Python could still trust for a source changed since it was
-written (:func:`stale_bytecode`) is not tools' output to ignore either. A gated session sends
-its own bytecode elsewhere (:mod:`gatekeeper.cache.bytecode`), but a test's subprocess started with
-an environment of its own (or ``-I``, ``-E``) reads the classic ``__pycache__``, where a ``.pyc``
+Bytecode in ``__pycache__`` that Python would load for a source although it holds other code
+(:func:`stale_bytecode`) is not tools' output to ignore either. A gated session sends its own
+bytecode elsewhere (:mod:`gatekeeper.cache.bytecode`), but a test's subprocess started with an
+environment of its own (or ``-I``, ``-E``) reads the classic ``__pycache__``, where a ``.pyc``
 written before a same-size edit in the same second (or ``touch -r``) still matches the source's
-recorded mtime and size: it would run the old code. Any such ``.pyc`` that Python would trust
-although its source's status changed (``st_ctime_ns``) at or after it was written
-(:func:`gatekeeper.cache.bytecode.outdated`) is an input: the worktree is not clean, and the session
-says which file to remove. Nothing is removed.
+recorded mtime and size, and an unchecked hash-based ``.pyc`` is never compared with its source
+at all: it would run the old code. Every such ``.pyc`` Python would load is compared with its
+source compiled afresh (:func:`gatekeeper.cache.bytecode.misleading`); one holding other code is
+an input, keyed by its content: the worktree is not clean, and the session says which file to
+remove. Nothing is removed.
 
 Hashing is bounded (:data:`MAX_FILES`, :data:`MAX_BYTES`). Past that bound, or when a file
 cannot be read, the inputs cannot be keyed: :attr:`Inputs.digest` is None, and the run's passes
@@ -57,13 +60,13 @@ from typing import Final
 
 from gatekeeper.cache import bytecode
 from gatekeeper.git import repository
+from gatekeeper.project import workfolder
 
 MAX_FILES: Final = 20_000
 MAX_BYTES: Final = 64 * 1024 * 1024
 
 TOOL_OUTPUT: Final = frozenset(
     {
-        ".gatekeeper",
         "__pycache__",
         ".pytest_cache",
         ".mypy_cache",
@@ -91,7 +94,7 @@ class Inputs:
     paths: tuple[str, ...]
     digest: str | None
     problem: str = ""
-    stale: tuple[str, ...] = ()  # bytecode written before its source last changed
+    stale: tuple[str, ...] = ()  # bytecode Python would load for a source, of other code
     empty: tuple[str, ...] = ()  # folders holding no file, which a checkout does not make
 
     @property
@@ -194,9 +197,9 @@ def _holds_files(worktree: Path, folder: Path, links: frozenset[str], found: lis
         name = path.relative_to(worktree).as_posix()
         if not entry.is_dir(follow_symlinks=False):
             holds = holds or entry.name not in METADATA
-        elif name in links:
-            holds = True
-        elif not _skipped(path):
+        elif name in links or workfolder.is_own(name):
+            holds = True  # a checkout makes a submodule's folder; gatekeeper makes its own
+        elif not _skipped(worktree, path):
             if _holds_files(worktree, path, links, found):
                 holds = True
             else:
@@ -233,34 +236,42 @@ def _attributed(worktree: Path) -> str:
 
 def stale_bytecode(worktree: Path) -> list[tuple[str, str]]:
     """Each ``__pycache__/*.pyc`` in the worktree (outside environments and tools' folders)
-    that Python would trust although its source file's status changed at or after the ``.pyc``
-    was written (whatever the source's mtime says), with a fact for the digest."""
+    that Python would load for its source although it holds other code, with a fact for the
+    digest: its content."""
     found = []
+    checked = bytecode.Checked.of(worktree)
     for folder, dirs, files in os.walk(worktree):
         here = Path(folder)
         if here.name == "__pycache__":
-            found.extend(_stale_in(worktree, here, files))
+            found.extend(_stale_in(worktree, here, files, checked))
             dirs.clear()
             continue
-        dirs[:] = sorted(d for d in dirs if d == "__pycache__" or not _skipped(here / d))
+        dirs[:] = sorted(d for d in dirs if d == "__pycache__" or not _skipped(worktree, here / d))
+    checked.save()
     return sorted(found)
 
 
-def _skipped(path: Path) -> bool:
+def _skipped(worktree: Path, path: Path) -> bool:
     """Folders holding no bytecode of the project's: environments, tools' output, metadata."""
-    if path.name in _NOT_INPUTS:
+    if path.name in _NOT_INPUTS or workfolder.is_own(path.relative_to(worktree).as_posix()):
         return True
     return (path / "pyvenv.cfg").is_file() or (path / "conda-meta").is_dir()
 
 
-def _stale_in(worktree: Path, pycache: Path, files: list[str]) -> list[tuple[str, str]]:
+def _stale_in(
+    worktree: Path, pycache: Path, files: list[str], checked: bytecode.Checked
+) -> list[tuple[str, str]]:
     found = []
     for name in sorted(files):
         if not name.endswith(".pyc"):
             continue
         pyc, source = pycache / name, pycache.parent / f"{name.split('.', 1)[0]}.py"
-        if bytecode.outdated(pyc, source):
-            found.append((pyc.relative_to(worktree).as_posix(), "bytecode older than its source"))
+        if bytecode.misleading(pyc, source, checked):
+            shown = pyc.relative_to(worktree).as_posix()
+            try:
+                found.append((shown, f"bytecode {_content(pyc)}"))
+            except OSError as error:
+                raise _Unkeyable(f"cannot read {shown}: {error.strerror}") from None
     return found
 
 
@@ -319,7 +330,7 @@ def _refuse_edited_submodules(worktree: Path) -> list[str]:
 def is_input(name: str) -> bool:
     """Whether the ignored path ``name`` (relative, POSIX) may be an input, by its name alone."""
     parts = PurePosixPath(name).parts
-    if set(parts) & _NOT_INPUTS:
+    if set(parts) & _NOT_INPUTS or workfolder.is_own(name):
         return False
     return not (parts and parts[-1].endswith((".pyc", ".pyo")) and "__pycache__" in parts)
 
@@ -362,12 +373,17 @@ def _file_fact(walk: _Walk, name: str, path: Path, mode: int) -> str:
         walk.size += path.stat().st_size
         if walk.size > MAX_BYTES:
             raise _Unkeyable(f"more than {MAX_BYTES // (1024 * 1024)} MiB of ignored files")
-        with path.open("rb") as stream:
-            content = hashlib.file_digest(stream, "sha256").hexdigest()
+        content = _content(path)
     except OSError as error:
         raise _Unkeyable(f"cannot read {name}: {error.strerror}") from None
     executable = "x" if mode & stat.S_IXUSR else "-"
     return f"file {executable} {content}"
+
+
+def _content(path: Path) -> str:
+    """The SHA-256 of the file's bytes; raises :class:`OSError`."""
+    with path.open("rb") as stream:
+        return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
 def _target(name: str, path: Path) -> str:

@@ -42,17 +42,20 @@ from gatekeeper.config import Settings
 from gatekeeper.errors import GitError
 from gatekeeper.git import repository
 from gatekeeper.model import CheckResult, Status
+from gatekeeper.project import workfolder
 from gatekeeper.project.paths import relative
 from gatekeeper.reports.json import check_dict, check_from_dict
 
 FORMAT: Final = 2
-# Derived files that never change a verdict but change on every run: gatekeeper's own output
-# (reports, coverage data, a session's bytecode) and bytecode in __pycache__, which a project may
-# forget to ignore. Left out only while untracked: a tracked file is the project's, whatever its
-# name, and is keyed. A .pyc beside the sources is not left out: Python imports it when no
-# source is there, so it is content.
+# Derived files that never change a verdict but change on every run: gatekeeper's own state in
+# its folder (reports, logs, coverage data, a session's bytecode, files being written there;
+# anything else in the folder is the user's and is keyed) and bytecode in __pycache__, which a
+# project may forget to ignore. Left out only while untracked: a tracked file is the project's,
+# whatever its name, and is keyed. A .pyc beside the sources is not left out: Python imports it
+# when no source is there, so it is content.
 EXCLUDED: Final = (
-    ":(top).gatekeeper",
+    *(f":(top){workfolder.FOLDER}/{own}" for own in sorted(workfolder.OWN)),
+    *(f":(top,glob){workfolder.FOLDER}/.{own}-*" for own in sorted(workfolder.OWN)),
     ":(top,glob)**/__pycache__/**",
 )
 # Top-level keys that do not change what any check decides.

@@ -6,9 +6,13 @@ the checkout it was made from, so a ``src/`` layout's tests would import that ch
 modules, and the pushed or merged code would never run. The gate child therefore gets the
 tree's import roots (the folders holding its top-level packages: ``src/`` for a ``src/``
 layout) first on ``PYTHONPATH``, which Python searches before any installed path or appended
-import hook. Before the gate starts, an interpreter with exactly the child's environment says
-where each of the project's packages would come from; one that resolves outside the tree fails
-the gate with an explanation rather than judge other code.
+import hook. Only the roots of packages the environment already provides (importable without
+them: installed, or editable from some checkout) go there: a project nothing installs is not
+importable in a clean clone in CI (``gatekeeper run`` runs ``python -P``), and a root on
+``PYTHONPATH`` would make its tests pass in the temporary worktree alone. Before the gate
+starts, an interpreter with exactly the child's environment says where each of the project's
+packages would come from; one that resolves outside the tree fails the gate with an
+explanation rather than judge other code.
 
 The roots are also named in :data:`ENV`, so the result cache can tell them from a user's own
 ``PYTHONPATH``: they point into the tree, which the cache key holds already.
@@ -48,6 +52,19 @@ for name in sys.argv[1:]:
         spec = importlib.util.find_spec(name)
         places = [] if spec is None else list(spec.submodule_search_locations or [spec.origin])
     found[name] = [str(place) for place in places if place]
+print(json.dumps(found))
+"""
+# Which of the names the environment provides by itself: importable with -P (no working
+# directory), without the tree's roots. Finding a submodule imports its parent package.
+_PROVIDED: Final = """\
+import importlib.util, json, sys
+found = []
+for name in sys.argv[1:]:
+    try:
+        if importlib.util.find_spec(name) is not None:
+            found.append(name)
+    except Exception:
+        pass
 print(json.dumps(found))
 """
 
@@ -117,9 +134,12 @@ def _contents(folder: Path, prefix: tuple[str, ...], root: Path) -> Iterator[tup
 
 
 def environment(env: Mapping[str, str], tree: Path) -> dict[str, str]:
-    """``env`` with the import roots of ``tree``'s packages first on ``PYTHONPATH``, and named
-    in :data:`ENV` (with those a gate around this one put there before)."""
-    roots = list(dict.fromkeys(str(root) for root in packages(tree).values()))
+    """``env`` with the import roots of ``tree``'s packages that ``env`` already provides
+    (:func:`provided`) first on ``PYTHONPATH``, and named in :data:`ENV` (with those a gate
+    around this one put there before)."""
+    found = packages(tree)
+    ours = provided(tree, env, sorted(found))
+    roots = list(dict.fromkeys(str(root) for name, root in found.items() if name in ours))
     if not roots:
         return dict(env)
     given = env.get("PYTHONPATH", "")
@@ -130,6 +150,18 @@ def environment(env: Mapping[str, str], tree: Path) -> dict[str, str]:
         "PYTHONPATH": os.pathsep.join([*roots, *([given] if given else [])]),
         ENV: os.pathsep.join([*roots, *carried]),
     }
+
+
+def provided(tree: Path, env: Mapping[str, str], names: Sequence[str]) -> frozenset[str]:
+    """The ``names`` an interpreter with ``env`` imports without the tree's roots (installed,
+    or editable from any checkout): the packages whose tree copy must win. When that cannot be
+    found out, none: no root is added, and :func:`misplaced` says where the packages resolve."""
+    if not names:
+        return frozenset()
+    found = _run(tree, env, _PROVIDED, names)
+    if not isinstance(found, list):
+        return frozenset()
+    return frozenset(str(name) for name in found) & frozenset(names)
 
 
 def users_pythonpath(env: Mapping[str, str]) -> str | None:
@@ -201,9 +233,22 @@ def site_customization(tree: Path, env: Mapping[str, str]) -> str | None:
 
 def _probe(tree: Path, env: Mapping[str, str], names: Sequence[str]) -> dict[str, list[str]] | str:
     """Where each name resolves, or a sentence saying why that could not be found out."""
+    found = _run(tree, env, _PROBE, names)
+    if not isinstance(found, dict):
+        return (
+            f"gatekeeper could not find out where {sys.executable} imports the project's "
+            f"packages ({', '.join(names)}) from in the gated tree, so it cannot tell that the "
+            "tree's own code would be tested; the gate did not run."
+        )
+    return {str(k): [str(p) for p in v] for k, v in found.items() if isinstance(v, list)}
+
+
+def _run(tree: Path, env: Mapping[str, str], script: str, names: Sequence[str]) -> object:
+    """What ``script``, run with -P in ``tree`` under ``env`` for ``names``, printed as JSON;
+    None when it failed."""
     try:
         done = subprocess.run(
-            [sys.executable, "-P", "-c", _PROBE, *names],
+            [sys.executable, "-P", "-c", script, *names],
             cwd=tree,
             env=dict(env),
             capture_output=True,
@@ -213,16 +258,9 @@ def _probe(tree: Path, env: Mapping[str, str], names: Sequence[str]) -> dict[str
             timeout=120,
             check=False,
         )
-        found = json.loads(done.stdout) if done.returncode == 0 else None
+        return json.loads(done.stdout) if done.returncode == 0 else None
     except (OSError, subprocess.TimeoutExpired, ValueError):
-        found = None
-    if not isinstance(found, dict):
-        return (
-            f"gatekeeper could not find out where {sys.executable} imports the project's "
-            f"packages ({', '.join(names)}) from in the gated tree, so it cannot tell that the "
-            "tree's own code would be tested; the gate did not run."
-        )
-    return {str(k): [str(p) for p in v] for k, v in found.items() if isinstance(v, list)}
+        return None
 
 
 def _explain(outside: Mapping[str, str], tree: Path) -> str:

@@ -4,21 +4,60 @@ Reports, coverage data, logs, the reports kept from gates run in temporary workt
 bytecode of gated sessions (``pycache/``, keyed by content: :mod:`gatekeeper.cache.bytecode`) all
 live here. A self-ignoring ``.gitignore`` keeps them out of ``git add -A`` whether or not the
 project ignores the folder; only the baseline is the user's to commit.
+
+Only what gatekeeper itself keeps here (:data:`OWN`) is its state. Anything else in the folder is
+the user's: the baseline, the environment file ``gatekeeper worktree new`` writes (``env``), a
+file a test reads. A clean checkout has none of them, so the result cache keys each one as an
+input of the run (:mod:`gatekeeper.cache.inputs`), never leaves it out.
 """
 
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Final
 
 FOLDER: Final = ".gatekeeper"
 # Reports of gates run in temporary worktrees (the pre-push hook, integration), by commit.
 GATED: Final = "gated"
+# Classic bytecode in the worktree found to hold its source's code (gatekeeper.cache.bytecode).
+CHECKED: Final = "bytecode-checked.json"
+# What gatekeeper keeps in the folder, by name: its ignore file, the report and the CI formats
+# beside it, integration's report and log, the worktree setup's log, the bytecode of gated
+# sessions and what classic bytecode was checked, kept reports of temporary gates, coverage data
+# folders (with their locks), shards' partial results. Written as the gate runs and never an
+# input of one.
+OWN: Final = frozenset(
+    {
+        ".gitignore",
+        "report.json",
+        "report.sarif",
+        "report.junit.xml",
+        "integration.json",
+        "integration.log",
+        "setup.log",
+        "pycache",
+        CHECKED,
+        GATED,
+        "coverage",
+        "shards",
+    }
+)
 _HEADER: Final = "# gatekeeper's working files; commit only the baseline\n"
 _RULES: Final = "*\n!.gitignore\n!baseline.json\n"
 # The first line of the ignore file `gatekeeper worktree new` writes for its environment file.
 _ENVFILE_HEADER: Final = "# Written by gatekeeper"
+
+
+def is_own(name: str) -> bool:
+    """Whether ``name`` (POSIX, relative to the worktree's root) is gatekeeper's own state in
+    the folder: inside one of :data:`OWN`, or a file :mod:`gatekeeper.atomic` is writing there
+    (``.report.json-<random>``)."""
+    parts = PurePosixPath(name).parts
+    if len(parts) < 2 or parts[0] != FOLDER:
+        return False
+    entry = parts[1]
+    return entry in OWN or any(entry.startswith(f".{own}-") for own in OWN)
 
 
 def prepare(worktree: Path) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -239,3 +240,133 @@ def test_folders_holding_no_file_are_inputs_a_checkout_lacks(tmp_path: Path) -> 
     assert not found.clean and found.digest
     (root / "outbox" / "sent" / "deep").rmdir()
     assert inputs.scan(root).digest != found.digest
+
+
+GATEKEEPERS_OWN: dict[str, str | bytes] = {
+    ".gatekeeper/.gitignore": "*\n",
+    ".gatekeeper/report.json": "{}",
+    ".gatekeeper/report.sarif": "{}",
+    ".gatekeeper/report.junit.xml": "<testsuites/>",
+    ".gatekeeper/.report.json-x1y2": "{",  # an atomic write under way
+    ".gatekeeper/integration.json": "{}",
+    ".gatekeeper/integration.log": "log\n",
+    ".gatekeeper/setup.log": "log\n",
+    ".gatekeeper/bytecode-checked.json": "[]",
+    ".gatekeeper/pycache/0a1b/pkg/x.cpython-311.pyc": b"\x00",
+    ".gatekeeper/gated/abc.json": "{}",
+    ".gatekeeper/coverage/run1/.coverage.w0": SQLITE,
+    ".gatekeeper/coverage/run1.lock": "",
+    ".gatekeeper/coverage/run2/": "",
+    ".gatekeeper/shards/shard-1-of-2/manifest.json": "{}",
+}
+
+
+def test_only_gatekeepers_own_state_under_its_folder_is_left_out(tmp_path: Path) -> None:
+    # A test may read any file there (a fixture, the worktree's env file a conftest loads): a
+    # clean clone has none of them, so each is an input, keyed by content, never left out.
+    root = make_project(tmp_path / "p", {".gitignore": IGNORED})
+    for name, content in GATEKEEPERS_OWN.items():
+        if name.endswith("/"):
+            (root / name).mkdir(parents=True)
+        else:
+            write(root, {name: content})
+    assert inputs.scan(root).clean  # gatekeeper's own state: nothing a checkout lacks
+
+    write(root, {".gatekeeper/env": "FEATURE_X=on\n", ".gatekeeper/data/fixture.txt": "3\n"})
+    (root / ".gatekeeper" / "outbox").mkdir()
+    found = inputs.scan(root)
+    assert found.paths == (".gatekeeper/data/fixture.txt", ".gatekeeper/env", ".gatekeeper/outbox/")
+    assert not found.clean and found.empty == (".gatekeeper/outbox/",)
+    (root / ".gatekeeper" / "env").write_text("FEATURE_X=of\n")  # same size, other content
+    assert inputs.scan(root).digest != found.digest
+
+
+def test_untracked_files_under_gatekeepers_folder_are_in_the_tree_unless_its_own(
+    tmp_path: Path,
+) -> None:
+    # Without an ignore rule for the folder, its files are untracked, not ignored: the tree id
+    # leaves out only gatekeeper's own state, so a pass made with an uncommitted fixture there
+    # matches only the commit that adds it.
+    root = make_project(tmp_path / "p", {".gitignore": "__pycache__/\n"})
+    committed = cache.tree_id(root)
+    for name, content in GATEKEEPERS_OWN.items():
+        if not name.endswith("/"):
+            write(root, {name: content})
+    (root / ".gatekeeper" / ".gitignore").write_text("# ignores nothing\n")
+    assert cache.tree_id(root) == committed
+
+    write(root, {".gatekeeper/fixture.txt": "3\n"})
+    assert cache.tree_id(root) != committed
+
+
+def compile_other_code(root: Path, source: str, code: str, mode: str, optimize: int = -1) -> str:
+    """Write, for ``source`` in ``root``, the bytecode of ``code`` (other content) where Python
+    looks for it, with ``mode`` (a ``py_compile.PycInvalidationMode`` name): what a checkout of
+    an older tree, or anything else, may leave there. Returns its path, relative."""
+    script = (
+        "import importlib.util, py_compile, sys, pathlib\n"
+        "source, code, mode, optimize = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])\n"
+        "other = pathlib.Path(source + '.old')\n"
+        "other.write_text(code)\n"
+        "target = importlib.util.cache_from_source(source, optimization=optimize if optimize > 0 "
+        "else '')\n"
+        "py_compile.compile(str(other), cfile=target, dfile=source, doraise=True, "
+        "optimize=optimize, invalidation_mode=py_compile.PycInvalidationMode[mode])\n"
+        "other.unlink()\n"
+        "print(target)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, source, code, mode, str(optimize)],
+        cwd=root,
+        env=CLASSIC,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.strip()
+
+
+def forge_timestamp(root: Path, pyc: str, source: str) -> None:
+    """Give the timestamp ``pyc`` the source's mtime and size, as Python checks them."""
+    status = (root / source).stat()
+    data = bytearray((root / pyc).read_bytes())
+    data[8:12] = (int(status.st_mtime) & 0xFFFFFFFF).to_bytes(4, "little")
+    data[12:16] = (status.st_size & 0xFFFFFFFF).to_bytes(4, "little")
+    (root / pyc).write_bytes(bytes(data))
+
+
+def test_bytecode_python_would_load_for_a_source_is_checked_against_its_code(
+    tmp_path: Path,
+) -> None:
+    # Written after the source last changed, so no file time gives it away: only its code does.
+    root = make_project(tmp_path / "p", {".gitignore": IGNORED})
+    write(root, {"pkg/calc.py": "A = 1 - 1\n", "pkg/good.py": "B = 1\n"})
+    compiled = subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", "pkg"], cwd=root, env=CLASSIC, check=False
+    )
+    assert compiled.returncode == 0
+    good = compile_other_code(root, "pkg/good.py", "B = 1\n", "UNCHECKED_HASH")
+    (root / ".gatekeeper").mkdir()  # where what was found good is kept, by content
+    assert inputs.scan(root).clean  # bytecode of the very code the sources hold
+    assert len(json.loads((root / ".gatekeeper" / "bytecode-checked.json").read_text())) == 3
+    assert inputs.scan(root).clean  # found good again, by content alone
+    old = "A = 1 + 10\n"  # another size: only a forged header matches the source
+
+    unchecked = compile_other_code(root, "pkg/calc.py", old, "UNCHECKED_HASH")
+    found = inputs.scan(root)
+    assert found.stale == (unchecked,) and not found.clean
+
+    checked = compile_other_code(
+        root, "pkg/calc.py", old, "CHECKED_HASH"
+    )  # --check-hash-based-pycs never
+    assert inputs.scan(root).stale == (checked,)
+
+    forged = compile_other_code(root, "pkg/calc.py", old, "TIMESTAMP")
+    assert inputs.scan(root).clean  # its header names another mtime: Python compiles afresh
+    forge_timestamp(root, forged, "pkg/calc.py")
+    assert inputs.scan(root).stale == (forged,)
+
+    optimized = compile_other_code(root, "pkg/calc.py", old, "UNCHECKED_HASH", optimize=1)  # -O
+    assert optimized.endswith(".opt-1.pyc")
+    assert inputs.scan(root).stale == tuple(sorted([forged, optimized]))
+    assert (root / good).is_file() and (root / forged).is_file()  # nothing is removed

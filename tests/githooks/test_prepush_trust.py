@@ -504,11 +504,14 @@ def test_a_pass_read_through_a_tracked_link_out_of_the_tree_does_not_serve_the_p
 SITE_TEST = 'import os\n\n\ndef test_site() -> None:\n    assert os.environ.get("SITE") == "1"\n'
 
 
-def test_a_tracked_sitecustomize_at_an_import_root_is_refused_not_imported(
+def test_a_tracked_sitecustomize_at_the_root_is_not_imported_by_the_hooks_gate(
     tmp_path: Path,
 ) -> None:
-    # Python imports sitecustomize from PYTHONPATH at start-up, where the temporary worktree's
-    # gate puts the tree's import roots; CI, running from the root, never imports it.
+    # Python imports sitecustomize from PYTHONPATH at start-up; CI, running from the root,
+    # never imports it. The sample is installed nowhere, so the temporary worktree's gate puts
+    # no import root on PYTHONPATH, and judges as CI: the test fails. (Where the environment
+    # provides the package and its root goes first, the gate is refused before it starts:
+    # tests/project/test_importroots.py.)
     files = {
         "sitecustomize.py": 'import os\n\nos.environ["SITE"] = "1"\n',
         "tests/test_site.py": SITE_TEST,
@@ -519,7 +522,7 @@ def test_a_tracked_sitecustomize_at_an_import_root_is_refused_not_imported(
     pushed = push(setup, minimal_env())
 
     assert_rejected(pushed, setup)
-    assert "sitecustomize.py" in pushed.stderr and "at start-up" in pushed.stderr
+    assert "test_site" in pushed.stderr and "at start-up" not in pushed.stderr
 
 
 SCRIPT_TEST = """\
@@ -577,3 +580,127 @@ def test_a_pass_that_needed_an_empty_folder_does_not_serve_the_push(tmp_path: Pa
     assert GATED in pushed.stderr, pushed.stderr
     assert_rejected(pushed, setup)
     assert "test_outbox_exists" in pushed.stderr
+
+
+ENV_FILE_CONFTEST = """\
+import os
+from pathlib import Path
+
+ENV = Path(__file__).resolve().parents[1] / ".gatekeeper" / "env"
+if ENV.exists():  # the worktree's env file, loaded as python-dotenv would
+    for line in ENV.read_text().splitlines():
+        key, _, value = line.partition("=")
+        os.environ.setdefault(key, value)
+"""
+FEATURE_TEST = """\
+import os
+
+
+def test_feature_flag() -> None:
+    assert os.environ.get("FEATURE_X") == "on"
+"""
+
+
+def test_a_pass_that_read_the_worktrees_env_file_is_keyed_by_it_and_never_serves_the_push(
+    tmp_path: Path,
+) -> None:
+    # .gatekeeper/ holds gatekeeper's own state, but also the env file `gatekeeper worktree
+    # new` writes, which a conftest may load: a clean clone in CI has no such file.
+    files = {
+        ".gitignore": IGNORES,
+        "tests/conftest.py": ENV_FILE_CONFTEST,
+        "tests/test_feature.py": FEATURE_TEST,
+    }
+    setup = with_hook(tmp_path, files, TESTS_AND_LINT)
+    env_file = setup.worktree / ".gatekeeper" / "env"
+    env_file.parent.mkdir()
+    env_file.write_text("FEATURE_X=on\n")
+    env = minimal_env()
+    judged = gate(setup.worktree, env)
+    assert judged.returncode == 0, judged.stdout
+    assert "will not answer a push from the cache" in judged.stdout
+    assert "(.gatekeeper/env)" in judged.stdout
+
+    env_file.write_text("FEATURE_X=no\n")  # same size, other content: the pass rested on it
+    again = gate(setup.worktree, env)
+    assert again.returncode == 1, again.stdout
+    assert "test_feature_flag" in again.stdout
+    env_file.write_text("FEATURE_X=on\n")
+    commit_everything(setup, "tests read the env file")
+
+    pushed = push(setup, env)
+
+    assert GATED in pushed.stderr, pushed.stderr
+    assert_rejected(pushed, setup)
+    assert "test_feature_flag" in pushed.stderr
+
+
+FIXTURE_TEST = """\
+from pathlib import Path
+
+
+def test_fixture() -> None:
+    fixture = Path(__file__).resolve().parents[1] / ".gatekeeper" / "fixture.txt"
+    assert fixture.read_text() == "3\\n"
+"""
+
+
+def test_a_pass_that_read_a_file_beside_gatekeepers_own_does_not_serve_the_push(
+    tmp_path: Path,
+) -> None:
+    files = {"tests/test_fixture.py": FIXTURE_TEST}  # no ignore rule: gatekeeper writes its own
+    setup = with_hook(tmp_path, files, TESTS_AND_LINT)
+    env = minimal_env()
+    assert gate(setup.worktree, env).returncode == 1  # no fixture yet: its .gitignore is made
+    (setup.worktree / ".gatekeeper" / "fixture.txt").write_text("3\n")
+    judged = gate(setup.worktree, env)
+    assert judged.returncode == 0, judged.stdout
+    assert "ignored files it could read (.gatekeeper/fixture.txt)" in judged.stdout
+    commit_everything(setup, "a test reading a file nobody commits")
+
+    pushed = push(setup, env)
+
+    assert GATED in pushed.stderr, pushed.stderr
+    assert_rejected(pushed, setup)
+    assert "test_fixture" in pushed.stderr
+
+
+UNCHECKED_PYC = """\
+import importlib.util, pathlib, py_compile
+good = pathlib.Path("good_calc.py.old")
+good.write_text("def add(a: int, b: int) -> int:\\n    return a + b\\n")
+py_compile.compile(
+    str(good),
+    cfile=importlib.util.cache_from_source("pkg/calc.py"),
+    dfile="pkg/calc.py",
+    invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+)
+good.unlink()
+"""
+
+
+def test_unchecked_bytecode_of_other_code_a_subprocess_reads_does_not_serve_the_push(
+    tmp_path: Path,
+) -> None:
+    # Bytecode Python never checks against its source, written after the source was broken
+    # (so no file time gives it away), holding the old good code.
+    files = {"pkg/calc.py": CALC, "tests/test_child.py": CHILD_TEST}
+    setup = with_hook(tmp_path, files, TESTS_AND_LINT)
+    (setup.worktree / "pkg" / "calc.py").write_text(CALC.replace("a + b", "a - b"))
+    commit_everything(setup, "add subtracts")
+    env = minimal_env()
+    written = subprocess.run(
+        [sys.executable, "-c", UNCHECKED_PYC], cwd=setup.worktree, env=env, check=False
+    )
+    assert written.returncode == 0
+
+    judged = gate(setup.worktree, env)
+    assert judged.returncode == 0, judged.stdout  # the child ran the old bytecode
+    assert "will not answer a push from the cache" in judged.stdout
+    assert "rm pkg/__pycache__/calc." in judged.stdout
+
+    pushed = push(setup, env)
+
+    assert GATED in pushed.stderr, pushed.stderr
+    assert "test_add_in_a_child" in pushed.stderr
+    assert_rejected(pushed, setup)

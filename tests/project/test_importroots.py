@@ -210,19 +210,40 @@ def test_an_import_hook_ahead_of_the_tree_fails_the_gate_and_says_why(tmp_path: 
 def test_the_import_roots_of_each_layout(
     tmp_path: Path, files: dict[str, str], paths: list[str] | None, expected: dict[str, str]
 ) -> None:
-    for name, text in files.items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(text)
-    if paths is not None:
-        (tmp_path / "pyproject.toml").write_text(f"[tool.gatekeeper]\npaths = {paths!r}\n")
+    tree, installed = tmp_path / "tree", tmp_path / "installed"  # a copy the environment has
+    for root in (tree, installed):
+        for name, text in files.items():
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            (root / name).write_text(text)
+        if paths is not None:
+            (root / "pyproject.toml").write_text(f"[tool.gatekeeper]\npaths = {paths!r}\n")
 
-    found = importroots.packages(tmp_path)
+    found = importroots.packages(tree)
 
-    assert {name: str(root.relative_to(tmp_path)) for name, root in found.items()} == expected
-    env = importroots.environment({"PYTHONPATH": "/mine"}, tmp_path)
-    first = sorted({str(tmp_path / root) for root in expected.values()})
+    assert {name: str(root.relative_to(tree)) for name, root in found.items()} == expected
+    # Nothing provides the packages: no root is added, as a clean clone in CI cannot import them.
+    assert importroots.environment({"PYTHONPATH": "/mine"}, tree) == {"PYTHONPATH": "/mine"}
+    copies = sorted({str(installed / root) for root in expected.values()})
+    given = os.pathsep.join([*copies, "/mine"])
+    env = importroots.environment({"PYTHONPATH": given}, tree)
+    first = sorted({str(tree / root) for root in expected.values()})
     assert sorted(env["PYTHONPATH"].split(os.pathsep)[: len(first)]) == first
-    assert importroots.users_pythonpath(env) == "/mine"
+    assert importroots.users_pythonpath(env) == given
+
+
+def test_only_the_roots_of_packages_the_environment_provides_go_first(tmp_path: Path) -> None:
+    tree, installed = tmp_path / "tree", tmp_path / "installed"
+    for name in ("tree/lib/alpha/__init__.py", "tree/app/beta/__init__.py"):
+        (tmp_path / name).parent.mkdir(parents=True)
+        (tmp_path / name).write_text("")
+    (tree / "pyproject.toml").write_text('[tool.gatekeeper]\npaths = ["lib/alpha", "app/beta"]\n')
+    (installed / "alpha").mkdir(parents=True)
+    (installed / "alpha" / "__init__.py").write_text("")  # alpha is installed, beta is not
+
+    env = importroots.environment({"PYTHONPATH": str(installed)}, tree)
+
+    assert env["PYTHONPATH"] == os.pathsep.join([str(tree / "lib"), str(installed)])
+    assert env[importroots.ENV] == str(tree / "lib")
 
 
 def test_a_package_found_outside_the_tree_is_named_and_an_unknown_answer_fails_closed(
@@ -232,8 +253,8 @@ def test_a_package_found_outside_the_tree_is_named_and_an_unknown_answer_fails_c
     for root in (tree / "src", other):
         (root / "pkg").mkdir(parents=True)
         (root / "pkg" / "__init__.py").write_text("")
-    env = importroots.environment(shell_env(), tree)
-    assert importroots.misplaced(tree, env) is None
+    env = importroots.environment({**shell_env(), "PYTHONPATH": str(other)}, tree)
+    assert importroots.misplaced(tree, env) is None  # the tree's root goes first
 
     ahead = {**env, "PYTHONPATH": f"{other}{os.pathsep}{env['PYTHONPATH']}"}
     said = importroots.misplaced(tree, ahead)
@@ -323,7 +344,10 @@ def test_a_site_module_on_an_import_root_is_refused_and_one_elsewhere_is_not(
     (tree / "tests").mkdir()
     (tree / "tests" / module).parent.mkdir(parents=True, exist_ok=True)
     (tree / "tests" / module).write_text("")  # not on an import root: harmless
-    env = importroots.environment(shell_env(), tree)
+    installed = tmp_path / "installed" / "pkg"  # provided: the tree's root goes first
+    installed.mkdir(parents=True)
+    (installed / "__init__.py").write_text("")
+    env = importroots.environment({**shell_env(), "PYTHONPATH": str(installed.parent)}, tree)
     assert importroots.site_customization(tree, env) is None
 
     (tree / module).parent.mkdir(parents=True, exist_ok=True)
@@ -331,3 +355,21 @@ def test_a_site_module_on_an_import_root_is_refused_and_one_elsewhere_is_not(
     said = importroots.misplaced(tree, env)
 
     assert said is not None and module in said and "at start-up" in said
+
+
+def test_a_project_nothing_installs_is_not_made_importable_by_the_hooks_gate(
+    tmp_path: Path,
+) -> None:
+    # A flat layout with no `pythonpath` setting and no install: `gatekeeper run` in a clean
+    # clone (python -P) cannot import pkg, so the hook's gate must not be able to either.
+    pyproject = '[tool.pytest.ini_options]\ntestpaths = ["tests"]\n\n[tool.gatekeeper]\n'
+    files = {"requirements.txt": "pytest\n", "pyproject.toml": pyproject + 'checks = ["tests"]\n'}
+    main = make_project(tmp_path / "main", files)
+    assert "ModuleNotFoundError" in run(main, sys.executable, "-m", "gatekeeper", "run").stdout
+    remote = with_hook(tmp_path, main, Path(sys.executable))
+
+    pushed = run(main, "git", "push", "origin", "main:feature")
+
+    assert pushed.returncode != 0, pushed.stderr
+    assert "No module named 'pkg'" in pushed.stderr
+    assert git(remote, "branch", "--list", "feature") == ""
