@@ -25,8 +25,9 @@ CHECKED: Final = "bytecode-checked.json"
 # What gatekeeper keeps in the folder, by name: its ignore file, the report and the CI formats
 # beside it, integration's report and log, the worktree setup's log, the bytecode of gated
 # sessions and what classic bytecode was checked, kept reports of temporary gates, coverage data
-# folders (with their locks), shards' partial results. Written as the gate runs and never an
-# input of one.
+# folders (with their locks), shards' partial results and the per-test durations that split
+# them (read only by a sharded run, which is never reused). Written as the gate runs and never
+# an input of one.
 OWN: Final = frozenset(
     {
         ".gitignore",
@@ -41,6 +42,7 @@ OWN: Final = frozenset(
         GATED,
         "coverage",
         "shards",
+        "durations.json",
     }
 )
 _HEADER: Final = "# gatekeeper's working files; commit only the baseline\n"
