@@ -12,6 +12,7 @@ is bounded by the retention settings (``[tool.gatekeeper.history]``), applied af
 
 from __future__ import annotations
 
+import fcntl
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -96,6 +97,24 @@ def path_in(common: Path) -> Path:
     return common / "gatekeeper" / FILE
 
 
+@contextmanager
+def _one_at_a_time(path: Path) -> Iterator[None]:
+    """Opening and closing the store, one process at a time (a lock file beside it).
+
+    SQLite answers "database is locked" at once, without the busy timeout, to a connection
+    that opens the store while another switches it to WAL or, closing last, checkpoints and
+    removes its log: seen with eight writers at once. Transactions still wait their turn by the
+    busy timeout. Where the lock file cannot be made (a read-only folder), nothing is held."""
+    try:
+        lock = path.with_name(f"{path.name}.lock").open("a", encoding="utf-8")
+    except OSError:
+        yield
+        return
+    with lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 class Store:
     """An open store; use it as a context manager, or :meth:`close` it."""
 
@@ -112,8 +131,16 @@ class Store:
             raise HistoryError(f"{path}: no gate run has been recorded in this repository yet.")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise HistoryError(f"{path}: cannot open the history store ({error}).") from None
+        with _one_at_a_time(path):
+            return cls._connect(path)
+
+    @classmethod
+    def _connect(cls, path: Path) -> Store:
+        try:
             connection = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None)
-        except (OSError, sqlite3.Error) as error:
+        except sqlite3.Error as error:
             raise HistoryError(f"{path}: cannot open the history store ({error}).") from None
         store = cls(connection, path)
         try:
@@ -161,7 +188,8 @@ class Store:
         self.close()
 
     def close(self) -> None:
-        self.connection.close()
+        with _one_at_a_time(self.path):
+            self.connection.close()
 
     @contextmanager
     def _writing(self) -> Iterator[sqlite3.Connection]:
