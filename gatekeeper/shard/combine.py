@@ -87,7 +87,7 @@ def read(paths: Iterable[Path], own: Content, config: str) -> list[Found]:
             problems.append(str(error))
     if not found and not problems:
         problems.append("no shard's partial result was given")
-    problems += _shape(found) + _identity(found, own, config)
+    problems += _shape(found) + _identity(found, own, config) + _foreign_data(found)
     if not problems:
         problems += _coverage_of_suite(found)
     if problems:
@@ -212,6 +212,18 @@ def _foreign(found: Found, own: Content, config: str) -> str | None:
             "plugin): every shard and the combine job must use the same one"
         )
     return None
+
+
+def _foreign_data(found: Sequence[Found]) -> list[str]:
+    """Each shard's coverage data is the file its manifest names, not another run's."""
+    return [
+        f"{f.folder}: shard {f.partial.spec}'s coverage data is not the file its manifest names "
+        f"(its SHA-256 differs, or it is missing): it may be another run's; download this "
+        "run's artifacts into an empty folder and combine again"
+        for f in found
+        if f.partial.coverage
+        and partial.file_sha256(f.folder / partial.COVERAGE) != f.partial.coverage_sha256
+    ]
 
 
 def _dirty(content: Content) -> str:

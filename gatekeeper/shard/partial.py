@@ -8,7 +8,8 @@ finished. It is written atomically once everything else is in place, so a shard 
 was cancelled leaves no manifest, or one that says it is not complete.
 
 The coverage data (``coverage``) names files relative to the shard's worktree, so another
-checkout at another path can combine it.
+checkout at another path can combine it. The manifest holds its SHA-256 (``coverage_sha256``):
+data beside a manifest is this shard's only when it is the file the manifest names.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from gatekeeper.model import CheckResult, Finding
 from gatekeeper.reports import json as json_report
 from gatekeeper.shard.spec import Spec
 
-FORMAT: Final = 1
+FORMAT: Final = 2
 MANIFEST: Final = "manifest.json"
 COVERAGE: Final = "coverage"
 # The outcome's counts, as the manifest keeps them.
@@ -81,6 +82,7 @@ class Partial:
     durations: Mapping[str, float] = field(default_factory=dict)  # setup + call + teardown
     static: tuple[CheckResult, ...] = ()
     coverage: bool = False  # whether the folder holds coverage data
+    coverage_sha256: str = ""  # the coverage data file's digest, when there is one
     verdict: str = ""  # on the shard's own part: its tests (and the static checks, shard 1)
     complete: bool = False
 
@@ -98,6 +100,15 @@ def durations_digest(durations: Mapping[str, float]) -> str:
     different files may split it differently."""
     text = json.dumps(sorted(durations.items()))
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of the file at ``path`` (``""`` when it cannot be read)."""
+    try:
+        with path.open("rb") as stream:
+            return hashlib.file_digest(stream, "sha256").hexdigest()
+    except OSError:
+        return ""
 
 
 def write(folder: Path, partial: Partial) -> None:
@@ -142,6 +153,7 @@ def to_dict(partial: Partial) -> dict[str, object]:
         },
         "static": [json_report.check_dict(result) for result in partial.static],
         "coverage": partial.coverage,
+        "coverage_sha256": partial.coverage_sha256,
         "verdict": partial.verdict,
         "complete": partial.complete,
     }
@@ -216,6 +228,7 @@ def from_dict(data: Mapping[str, object]) -> Partial:
         durations={str(k): float(str(v)) for k, v in _mapping(data["durations"]).items()},
         static=tuple(json_report.check_from_dict(_mapping(c)) for c in _list(data["static"])),
         coverage=bool(data["coverage"]),
+        coverage_sha256=str(data["coverage_sha256"]),
         verdict=str(data["verdict"]),
         complete=data["complete"] is True,
     )

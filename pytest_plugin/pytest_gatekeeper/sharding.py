@@ -151,6 +151,7 @@ class Shard:
             durations=self.durations,
             static=tuple(static),
             coverage=has_data,
+            coverage_sha256=partial.file_sha256(data) if has_data else "",
             verdict=done[0],
             complete=done[1] and self.collected is not None,
         )

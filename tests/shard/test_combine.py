@@ -4,6 +4,7 @@ exactly one gate's shards is refused, with a reason naming the shard's folder.""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 import shlex
@@ -23,6 +24,7 @@ from gatekeeper.shard.spec import Spec
 OWN = Content("c" * 40, "t" * 40, dirty=False)
 CONFIG = "digest-of-the-configuration"
 SUITE = tuple(f"tests/test_a.py::test_{n}" for n in range(6))
+DATA = b"a shard's coverage data"
 
 
 def shard(index: int, count: int = 3, **changes: object) -> Partial:
@@ -37,6 +39,7 @@ def shard(index: int, count: int = 3, **changes: object) -> Partial:
         outcomes=dict.fromkeys(share, "passed"),
         durations=dict.fromkeys(share, 0.5),
         coverage=True,
+        coverage_sha256=hashlib.sha256(DATA).hexdigest(),
         verdict="passed",
         complete=True,
     )
@@ -53,6 +56,8 @@ def written(tmp_path: Path) -> Write:
     def write(result: Partial, name: str | None = None) -> Path:
         folder = tmp_path / "shards" / (name or result.spec.folder_name)
         partial.write(folder, result)
+        if result.coverage:
+            (folder / partial.COVERAGE).write_bytes(DATA)
         return folder
 
     return write
@@ -164,6 +169,17 @@ def test_shards_split_with_other_durations_are_refused(written: Write) -> None:
     assert f"{other}: shard 2/3 split the suite with other recorded durations" in message
 
 
+def test_coverage_data_other_than_the_manifests_is_refused(written: Write) -> None:
+    # Another run's coverage data beside this run's manifest (artifacts downloaded together).
+    swapped = written(shard(2))
+    (swapped / partial.COVERAGE).write_bytes(b"another run's coverage data")
+    lost = written(shard(3))
+    (lost / partial.COVERAGE).unlink()
+    message = refused([written(shard(1)), swapped, lost])
+    assert f"{swapped}: shard 2/3's coverage data is not the file its manifest names" in message
+    assert f"{lost}: shard 3/3's coverage data is not the file its manifest names" in message
+
+
 def test_tests_that_ran_in_no_shard_are_named(written: Write) -> None:
     short = written(shard(2, selected=SUITE[1:2]))
     message = refused([written(shard(1)), short, written(shard(3))])
@@ -195,7 +211,7 @@ def test_a_manifest_of_another_format_is_refused(written: Write) -> None:
     manifest = folder / partial.MANIFEST
     manifest.write_text(json.dumps({**json.loads(manifest.read_text()), "format": 99}))
     message = refused([folder, written(shard(2)), written(shard(3))])
-    assert f"{manifest} is not a partial result of format 1 (found 99)" in message
+    assert f"{manifest} is not a partial result of format {partial.FORMAT} (found 99)" in message
 
 
 def test_folders_are_found_inside_downloaded_artifacts(written: Write, tmp_path: Path) -> None:
