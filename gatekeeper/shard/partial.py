@@ -1,7 +1,8 @@
 """A shard's partial result: a folder holding its coverage data and a manifest written last.
 
 The manifest (``manifest.json``) says which run this is (format, shard, commit, tree, a digest of
-the effective configuration, the project root it ran in), the whole collected suite and this
+the effective configuration, the project root it ran in, what else it ran under:
+:mod:`gatekeeper.shard.conditions`), the whole collected suite and this
 shard's share of it with each outcome and duration, the test counts and failures, the eval case
 results, the static checks' results (shard 1 only), and ``complete``: true only when the session
 finished. It is written atomically once everything else is in place, so a shard that crashed or
@@ -67,6 +68,14 @@ class Identity:
     config: str  # digest of the effective configuration
     collected: tuple[str, ...]
     split: str = ""  # digest of the recorded durations that split the suite
+    # What the shard ran under (gatekeeper/shard/conditions.py): node id -> digest of the
+    # parameters behind it (parametrized items only), the pytest arguments that can change an
+    # outcome, the ignored inputs' digest (None: they could not be keyed), the installed
+    # distributions' digest.
+    parameters: Mapping[str, str] = field(default_factory=dict)
+    arguments: tuple[str, ...] = ()
+    ignored: str | None = ""
+    installed: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +141,10 @@ def to_dict(partial: Partial) -> dict[str, object]:
         "config": identity.config,
         "collected": list(identity.collected),
         "split": identity.split,
+        "parameters": dict(identity.parameters),
+        "arguments": list(identity.arguments),
+        "ignored": identity.ignored,
+        "installed": identity.installed,
         "root": partial.root,
         "selected": list(partial.selected),
         "outcomes": dict(partial.outcomes),
@@ -217,6 +230,10 @@ def from_dict(data: Mapping[str, object]) -> Partial:
         config=str(data["config"]),
         collected=_strings(data["collected"]),
         split=str(data["split"]),
+        parameters={str(k): str(v) for k, v in _mapping(data["parameters"]).items()},
+        arguments=_strings(data["arguments"]),
+        ignored=_optional(data["ignored"]),
+        installed=str(data["installed"]),
     )
     return Partial(
         spec=Spec(int(str(data["shard"])), int(str(data["count"]))),

@@ -180,6 +180,40 @@ def test_coverage_data_other_than_the_manifests_is_refused(written: Write) -> No
     assert f"{lost}: shard 3/3's coverage data is not the file its manifest names" in message
 
 
+def apart(index: int, **changes: object) -> Partial:
+    """Shard ``index`` of 3 whose identity differs from the others' by ``changes``."""
+    return shard(index, identity=dataclasses.replace(Identity(OWN, CONFIG, SUITE), **changes))
+
+
+def test_shards_given_other_pytest_arguments_are_refused(written: Write) -> None:
+    other = written(apart(2, arguments=("-W", "ignore::DeprecationWarning")))
+    message = refused([written(shard(1)), other, written(shard(3))])
+    assert f"{other}: shard 2/3 ran pytest with other arguments than" in message
+    assert "(`-W ignore::DeprecationWarning` against none;" in message
+
+
+def test_shards_with_other_ignored_files_or_distributions_are_refused(written: Write) -> None:
+    ignored = written(apart(2, ignored="digest of an ignored pytest.ini"))
+    installed = written(apart(3, installed="another version of a distribution"))
+    message = refused([written(shard(1)), ignored, installed])
+    assert f"{ignored}: shard 2/3's checkout holds other git-ignored files" in message
+    assert f"{installed}: shard 3/3 ran with other installed distributions" in message
+
+
+def test_a_shard_whose_ignored_files_could_not_be_keyed_is_refused(written: Write) -> None:
+    unkeyed = [written(apart(i, ignored=None)) for i in (1, 2, 3)]
+    message = refused(unkeyed)
+    assert f"{unkeyed[0]}: shard 1/3 could not key the git-ignored files" in message
+
+
+def test_other_parameters_behind_the_same_ids_are_refused(written: Write) -> None:
+    ids = dict.fromkeys(SUITE[:2], "digest")
+    other = written(apart(3, parameters={**ids, SUITE[1]: "another digest"}))
+    message = refused([written(apart(1, parameters=ids)), written(apart(2, parameters=ids)), other])
+    assert f"{other}: shard 3/3 and" in message
+    assert f"the parameters behind them differ ({SUITE[1]})" in message
+
+
 def test_tests_that_ran_in_no_shard_are_named(written: Write) -> None:
     short = written(shard(2, selected=SUITE[1:2]))
     message = refused([written(shard(1)), short, written(shard(3))])
