@@ -453,13 +453,6 @@ CORE_OPTIONS: Final[tuple[Option, ...]] = (
         "The per-test durations (pytest-split's format) that balance the shards, relative to "
         "the worktree root; `gatekeeper combine --durations-out` writes a new one.",
     ),
-    Option(
-        "shard.folder",
-        "str",
-        ".gatekeeper/shards",
-        "Where a shard writes its partial result (in shard-I-of-N/), relative to the worktree "
-        "root: the folder a sharded workflow uploads.",
-    ),
     # -- end sharding --
     *check_options("lint", timeout=300.0),
     *check_options("types", timeout=900.0, args_rule=_own_mypy_cache),
@@ -546,6 +539,20 @@ class Settings:
                 target = sub
             target[name] = value
         return nested
+
+
+def given_options(namespace: object) -> dict[str, object]:
+    """The ``--gatekeeper-*`` options given on a command line (``namespace``: the parsed
+    options, pytest's or a command's), by configuration key."""
+    given: dict[str, object] = {}
+    for option in CORE_OPTIONS:
+        value = getattr(namespace, option.dest, None)
+        if option.kind == "bool":
+            if value:
+                given[option.key] = not option.default
+        elif value is not None:
+            given[option.key] = value
+    return given
 
 
 def find_project_root(start: Path) -> Path:

@@ -15,6 +15,7 @@ import os
 import sys
 from pathlib import Path
 
+from gatekeeper.config import CORE_OPTIONS, given_options
 from gatekeeper.errors import EXIT_FAILED, EXIT_OK
 from gatekeeper.gate import Gate, Setup, load_setup
 from gatekeeper.history.recording import Recorder
@@ -47,6 +48,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="write the merged per-test durations here (default: [tool.gatekeeper.shard] "
         "durations)",
     )
+    # The shards' --gatekeeper-* options, given again: the same configuration judges the whole
+    # suite, and combine refuses shards that ran with another.
+    options = parser.add_argument_group("the shards' --gatekeeper-* options (give the same)")
+    for option in CORE_OPTIONS:
+        if option.kind == "bool":
+            options.add_argument(option.flag, dest=option.dest, action="store_true")
+        else:
+            options.add_argument(option.flag, dest=option.dest, metavar="VALUE")
 
 
 def run(args: argparse.Namespace, rest: list[str]) -> int:
@@ -56,7 +65,7 @@ def run(args: argparse.Namespace, rest: list[str]) -> int:
     # directory.
     dirs = [path.absolute() for path in args.dirs]
     out = args.durations_out.absolute() if args.durations_out else None
-    setup = load_setup(Path.cwd())
+    setup = load_setup(Path.cwd(), given_options(args))
     with contextlib.chdir(setup.settings.root):
         return _combine(setup, dirs, out)
 

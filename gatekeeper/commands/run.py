@@ -32,7 +32,7 @@ from gatekeeper.git import childgroup
 
 HELP = (
     "Run the whole gate (same as `pytest --gatekeeper`); extra arguments go to pytest. "
-    "--shard I/N runs one shard of a sharded gate (see `gatekeeper combine`)."
+    "--shard I/N (first) runs one shard of a sharded gate (see `gatekeeper combine`)."
 )
 PASSTHROUGH = True
 
@@ -79,17 +79,16 @@ def run(args: argparse.Namespace, rest: list[str]) -> int:
 
 
 def with_shard(args: list[str]) -> list[str]:
-    """``--shard I/N`` (or ``--shard=I/N``) as the plugin's ``--gatekeeper-shard``; a bad
-    value is the plugin's to refuse, in one paragraph, like any of its options."""
-    given: list[str] = []
-    for arg in args:
-        if arg == "--shard":
-            given.append("--gatekeeper-shard")
-        elif arg.startswith("--shard="):
-            given.append(f"--gatekeeper-shard={arg.removeprefix('--shard=')}")
-        else:
-            given.append(arg)
-    return given
+    """``--shard I/N`` (or ``--shard=I/N``) as the plugin's ``--gatekeeper-shard``, only as
+    this command's own option: the first word, before every pytest argument. Any later
+    ``--shard`` (another option's value, a word after ``--``) is pytest's, passed unchanged. A
+    bad value is the plugin's to refuse, in one paragraph, like any of its options."""
+    first, rest = (args[0], args[1:]) if args else ("", [])
+    if first == "--shard":
+        return ["--gatekeeper-shard", *rest]
+    if first.startswith("--shard="):
+        return [f"--gatekeeper-shard={first.removeprefix('--shard=')}", *rest]
+    return args
 
 
 def hash_seed(args: list[str], environ: Mapping[str, str]) -> dict[str, str]:

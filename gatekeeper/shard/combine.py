@@ -17,7 +17,7 @@ from typing import Final
 from gatekeeper.checks.base import TestOutcome
 from gatekeeper.errors import GatekeeperError, UsageError
 from gatekeeper.evals.results import EvalOutcome
-from gatekeeper.model import CheckResult
+from gatekeeper.model import CheckResult, Finding
 from gatekeeper.shard import partial
 from gatekeeper.shard.coveragepaths import restore
 from gatekeeper.shard.partial import Content, Partial
@@ -52,8 +52,7 @@ def folders(given: Sequence[Path]) -> list[Path]:
             raise UsageError(
                 f"gatekeeper combine {path}: it is not a shard's folder and holds none "
                 "(shard-I-of-N/, written by `gatekeeper run --shard I/N` under "
-                "[tool.gatekeeper.shard] folder); name the folder the shards' artifacts were "
-                "downloaded into"
+                ".gatekeeper/shards/); name the folder the shards' artifacts were downloaded into"
             )
         found.extend(inside)
     return sorted(dict.fromkeys(p.resolve() for p in found))
@@ -199,6 +198,13 @@ def _other_suites(first: Found, others: Sequence[Found]) -> list[str]:
 def _foreign(found: Found, own: Content, config: str) -> str | None:
     """Why ``found`` is not a shard of this checkout's gate; None when it is."""
     content = found.partial.identity.content
+    if content.tree is None or own.tree is None:
+        return (
+            f"{found.folder}: shard {found.partial.spec} has no tree id of the content it ran on, "
+            "or this checkout has none (outside a git repository, or git could not say), so "
+            "nothing shows that the shards judged this checkout's content: run the shards and "
+            "combine in checkouts of one git commit"
+        )
     if (content.commit, content.tree) != (own.commit, own.tree):
         return (
             f"{found.folder}: shard {found.partial.spec} ran on commit {content.commit} with "
@@ -210,7 +216,8 @@ def _foreign(found: Found, own: Content, config: str) -> str | None:
         return (
             f"{found.folder}: shard {found.partial.spec} ran with another configuration than "
             "this checkout's (a different [tool.gatekeeper] table, --gatekeeper-* option or "
-            "plugin): every shard and the combine job must use the same one"
+            "plugin): every shard and the combine job must use the same one (give "
+            "`gatekeeper combine` the --gatekeeper-* options the shards ran with)"
         )
     return None
 
@@ -349,7 +356,7 @@ def _owners(found: Sequence[Found]) -> tuple[dict[str, Path], list[str]]:
 
 
 def _idle(found: Sequence[Found]) -> list[str]:
-    idle = [f for f in found if not _ran(f.partial)]
+    idle = [f for f in found if not _reported(f.partial)]
     if len(idle) == len(found):
         return []  # nothing ran anywhere: the tests check says so, as for one run
     return [
@@ -359,9 +366,12 @@ def _idle(found: Sequence[Found]) -> list[str]:
     ]
 
 
-def _ran(shard: Partial) -> int:
+def _reported(shard: Partial) -> int:
+    """The tests and eval cases the shard reported an outcome for: a skipped test ran its
+    protocol (as in one run), a shard that reported nothing did not."""
     evals = shard.outcome.evals
-    return shard.outcome.ran + (len(evals.cases) if evals else 0)
+    counted = sum(int(getattr(shard.outcome, name)) for name in partial.COUNTS)
+    return counted + (len(evals.cases) if evals else 0)
 
 
 def _named(nodeids: Sequence[str]) -> str:
@@ -374,15 +384,16 @@ def outcome(found: Sequence[Found], worktree: Path, coverage_dir: Path) -> TestO
     shards' coverage data written into ``coverage_dir`` under this ``worktree``."""
     outcomes = [f.partial.outcome for f in found]
     measured, problem = _coverage(found, worktree, coverage_dir)
+    failures, repeated = _failures(found)
     return TestOutcome(
         exitstatus=_exitstatus(outcomes),
         passed=_sum(outcomes, "passed"),
         failed=_sum(outcomes, "failed"),
-        errors=_sum(outcomes, "errors"),
+        errors=_sum(outcomes, "errors") - repeated,
         skipped=_sum(outcomes, "skipped"),
         xfailed=_sum(outcomes, "xfailed"),
         xpassed=_sum(outcomes, "xpassed"),
-        failures=tuple(finding for o in outcomes for finding in o.failures),
+        failures=failures,
         coverage_dir=measured,
         coverage_problem=problem,
         coverage_note=_texts(outcomes, "coverage_note") or None,
@@ -391,6 +402,30 @@ def outcome(found: Sequence[Found], worktree: Path, coverage_dir: Path) -> TestO
         not_run=_sum(outcomes, "not_run"),
         stopped=_texts(outcomes, "stopped"),
     )
+
+
+def _failures(found: Sequence[Found]) -> tuple[tuple[Finding, ...], int]:
+    """Every shard's failures, each collection error once (every shard collects the whole tree,
+    so every shard meets the same ones); and how many repeats were left out."""
+    kept: list[Finding] = []
+    seen: set[str] = set()
+    for f in found:
+        for finding in f.partial.outcome.failures:
+            collector = _collector(finding, f.partial.collection_errors)
+            if collector is not None and collector in seen:
+                continue
+            if collector is not None:
+                seen.add(collector)
+            kept.append(finding)
+    total = sum(len(f.partial.outcome.failures) for f in found)
+    return tuple(kept), total - len(kept)
+
+
+def _collector(finding: Finding, collectors: Sequence[str]) -> str | None:
+    """The failed collector ``finding`` reports (its message starts with the node id), if any."""
+    if finding.code != "ERROR":
+        return None
+    return next((c for c in collectors if finding.message.startswith(f"{c}: ")), None)
 
 
 def _exitstatus(outcomes: Sequence[TestOutcome]) -> int:

@@ -4,9 +4,11 @@ The manifest (``manifest.json``) says which run this is (format, shard, commit, 
 the effective configuration, the project root it ran in, what else it ran under:
 :mod:`gatekeeper.shard.conditions`), the whole collected suite and this
 shard's share of it with each outcome and duration, the test counts and failures, the eval case
-results, the static checks' results (shard 1 only), and ``complete``: true only when the session
-finished. It is written atomically once everything else is in place, so a shard that crashed or
-was cancelled leaves no manifest, or one that says it is not complete.
+results, the static checks' results (shard 1 only), the collectors that failed (every shard
+meets the same ones: combine counts each once), and ``complete``: true only when the session
+finished, or pytest stopped it for collection errors (as it stops one unsharded run). It is
+written atomically once everything else is in place, so a shard that crashed or was cancelled
+leaves no manifest, or one that says it is not complete.
 
 The coverage data (``coverage``) names files relative to the shard's worktree, so another
 checkout at another path can combine it. The manifest holds its SHA-256 (``coverage_sha256``):
@@ -31,7 +33,7 @@ from gatekeeper.model import CheckResult, Finding
 from gatekeeper.reports import json as json_report
 from gatekeeper.shard.spec import Spec
 
-FORMAT: Final = 2
+FORMAT: Final = 3  # 2: collection errors or the coverage digest alone (branches merged)
 MANIFEST: Final = "manifest.json"
 COVERAGE: Final = "coverage"
 # The outcome's counts, as the manifest keeps them.
@@ -92,6 +94,8 @@ class Partial:
     static: tuple[CheckResult, ...] = ()
     coverage: bool = False  # whether the folder holds coverage data
     coverage_sha256: str = ""  # the coverage data file's digest, when there is one
+    # node ids of the collectors that failed: the whole tree's, met by every shard alike
+    collection_errors: tuple[str, ...] = ()
     verdict: str = ""  # on the shard's own part: its tests (and the static checks, shard 1)
     complete: bool = False
 
@@ -167,6 +171,7 @@ def to_dict(partial: Partial) -> dict[str, object]:
         "static": [json_report.check_dict(result) for result in partial.static],
         "coverage": partial.coverage,
         "coverage_sha256": partial.coverage_sha256,
+        "collection_errors": list(partial.collection_errors),
         "verdict": partial.verdict,
         "complete": partial.complete,
     }
@@ -246,6 +251,7 @@ def from_dict(data: Mapping[str, object]) -> Partial:
         static=tuple(json_report.check_from_dict(_mapping(c)) for c in _list(data["static"])),
         coverage=bool(data["coverage"]),
         coverage_sha256=str(data["coverage_sha256"]),
+        collection_errors=_strings(data["collection_errors"]),
         verdict=str(data["verdict"]),
         complete=data["complete"] is True,
     )

@@ -12,6 +12,10 @@ from gatekeeper.errors import UsageError
 _SPEC: Final = re.compile(r"\s*(\d+)\s*/\s*(\d+)\s*")
 # A shard's folder under the shards folder: what the workflow uploads, and combine finds.
 FOLDER: Final = re.compile(r"shard-(\d+)-of-(\d+)")
+# The shards folder, relative to the worktree root: always inside gatekeeper's working folder,
+# which the content's tree id leaves out (a partial result is not content the shards judged),
+# and where the workflow uploads from.
+SHARDS: Final = Path(".gatekeeper", "shards")
 
 
 @dataclass(frozen=True, slots=True)

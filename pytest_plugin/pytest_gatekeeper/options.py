@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from gatekeeper.config import CORE_OPTIONS, Option, find_project_root
+from gatekeeper.config import CORE_OPTIONS, Option, find_project_root, given_options
 
 if TYPE_CHECKING:
     from gatekeeper.gate import Setup
@@ -67,19 +67,6 @@ def _add(group: pytest.OptionGroup, option: Option) -> None:
     group.addoption(option.flag, dest=option.dest, default=None, metavar=metavar, help=option.help)
 
 
-def overrides(namespace: object) -> dict[str, object]:
-    """The ``--gatekeeper-*`` options given on the command line, by configuration key."""
-    given: dict[str, object] = {}
-    for option in CORE_OPTIONS:
-        value = getattr(namespace, option.dest, None)
-        if option.kind == "bool":
-            if value:
-                given[option.key] = not option.default
-        elif value is not None:
-            given[option.key] = value
-    return given
-
-
 def inspects(namespace: object) -> bool:
     """Whether the options in ``namespace`` ask pytest only to inspect the suite or print help."""
     return any(getattr(namespace, name, False) for name in INSPECT_ONLY)
@@ -94,7 +81,7 @@ def setup(config: pytest.Config, start: Path, namespace: argparse.Namespace | No
     the eval datasets, the isolation fixtures, the databases made ahead. A setup that cannot be
     loaded is not kept: each caller gets the :class:`~gatekeeper.errors.GatekeeperError`.
     """
-    given = overrides(config.option if namespace is None else namespace)
+    given = given_options(config.option if namespace is None else namespace)
     key = (find_project_root(start), json.dumps(given, sort_keys=True, default=str))
     with _LOADING:
         loaded = config.stash.setdefault(_SETUPS, {})

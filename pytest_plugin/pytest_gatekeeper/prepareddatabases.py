@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from gatekeeper.config import given_options
 from pytest_gatekeeper import options
 from pytest_gatekeeper.isolation import Isolation
 
@@ -24,7 +25,7 @@ def install(config: pytest.Config, isolation: Isolation) -> None:
         return  # a worker, or a run that never runs a test: nothing to prepare for
     from gatekeeper.resources.databases.prepared import wanted
 
-    if wanted(config.rootpath, options.overrides(config.option)):
+    if wanted(config.rootpath, given_options(config.option)):
         config.pluginmanager.register(DatabasesAhead(config, isolation), PLUGIN_NAME)
 
 

@@ -166,8 +166,8 @@ class GateSession:
         except OSError as error:
             raise pytest.UsageError(
                 f"gatekeeper could not remove the earlier partial result in "
-                f"{self.shard.folder(self.gate)} ({error.strerror or error}); remove it, or fix "
-                "[tool.gatekeeper.shard] folder or the directory's permissions."
+                f"{self.shard.folder(self.gate)} ({error.strerror or error}); remove it, or "
+                "fix the directory's permissions."
             ) from None
 
     def _key_bytecode(self) -> None:
@@ -267,15 +267,16 @@ class GateSession:
     def _write_partial(self, outcome: TestOutcome, static: list[CheckResult]) -> None:
         """This shard's partial result; when it cannot be written, the shard fails."""
         assert self.shard is not None and self.content is not None and self.report is not None
-        complete = not (self.stopped or outcome.not_run or self.evals.incomplete())
+        stopped = self.stopped or outcome.not_run or self.evals.incomplete()
+        complete = self.shard.stopped_by_collection or not stopped
         try:
             done = (self.report.verdict.value, complete)
             self.partial = self.shard.write(self.gate, self.content, outcome, static, done)
         except OSError as error:
             self.report_problem = (
                 f"gatekeeper could not write this shard's partial result under "
-                f"{self.shard.folder(self.gate)} ({error.strerror or error}); fix [tool.gatekeeper."
-                "shard] folder or the directory's permissions."
+                f"{self.shard.folder(self.gate)} ({error.strerror or error}); fix the directory's "
+                "permissions."
             )
 
     def _outcome(self, session: pytest.Session, exitstatus: int, measured: Measured) -> TestOutcome:

@@ -24,7 +24,7 @@ from gatekeeper.gate import Gate
 from gatekeeper.model import CheckResult
 from gatekeeper.shard import balance, conditions, durations, partial
 from gatekeeper.shard.coveragepaths import export
-from gatekeeper.shard.spec import Spec, parse
+from gatekeeper.shard.spec import SHARDS, Spec, parse
 
 PLUGIN: Final = "gatekeeper-shard"
 # What an xdist worker hands back: the whole collection, before this shard's share was kept,
@@ -62,6 +62,11 @@ class Shard:
         self.durations: dict[str, float] = {}
         self.parameters: dict[str, str] = {}  # node id -> digest of its parameters
         self.ran_under: tuple[tuple[str, ...], str | None, str] = ((), None, "")
+        # Collection errors are facts about the whole tree, which every shard collects: combine
+        # counts each once. pytest stopping for them (no --continue-on-collection-errors) ends
+        # the session as it would end one unsharded run: the partial result is complete.
+        self.collection_errors: list[str] = []
+        self.stopped_by_collection = False
 
     # -- selection: controller without xdist, and every xdist worker ---------------------------
 
@@ -99,6 +104,19 @@ class Shard:
 
     # -- what happened ------------------------------------------------------------------------
 
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.collection_errors.append(report.nodeid)
+
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        # pytest's own stop after collection errors: "Interrupted: N errors during collection".
+        stop = excinfo.value
+        self.stopped_by_collection = (
+            isinstance(stop, pytest.Session.Interrupted)
+            and bool(self.collection_errors)
+            and str(stop).endswith(" during collection")
+        )
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         nodeid = report.nodeid
         self.durations[nodeid] = self.durations.get(nodeid, 0.0) + report.duration
@@ -121,8 +139,7 @@ class Shard:
         )
 
     def folder(self, gate: Gate) -> Path:
-        setup = gate.setup
-        return self.spec.folder(setup.worktree / setup.settings.text("shard.folder"))
+        return self.spec.folder(gate.setup.worktree / SHARDS)
 
     def clear(self, gate: Gate) -> None:
         """Remove what an earlier run of this shard left in its folder, before this one runs: a
@@ -174,6 +191,7 @@ class Shard:
             static=tuple(static),
             coverage=has_data,
             coverage_sha256=partial.file_sha256(data) if has_data else "",
+            collection_errors=tuple(dict.fromkeys(self.collection_errors)),
             verdict=done[0],
             complete=done[1] and self.collected is not None,
         )

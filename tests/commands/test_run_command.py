@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from gatekeeper import receipt
-from gatekeeper.commands.run import decide
+from gatekeeper.commands.run import decide, with_shard
 from tests.conftest import make_project
 from tests.gate_runs import run_module
 
@@ -202,3 +202,25 @@ def test_the_receipt_is_never_inherited(monkeypatch: pytest.MonkeyPatch, tmp_pat
     monkeypatch.setenv(receipt.ENV, str(tmp_path / "r.json"))
     assert receipt.take() == tmp_path / "r.json"
     assert receipt.take() is None
+
+
+@pytest.mark.parametrize(
+    ("given", "passed"),
+    [
+        (["--shard", "1/2", "-q"], ["--gatekeeper-shard", "1/2", "-q"]),
+        (["--shard=2/2", "-q"], ["--gatekeeper-shard=2/2", "-q"]),
+        # Only gatekeeper run's own option, first: every later word is pytest's, unchanged.
+        (["-q", "--shard", "1/2"], ["-q", "--shard", "1/2"]),
+        (["-k", "--shard"], ["-k", "--shard"]),
+        (["--", "--shard", "1/2"], ["--", "--shard", "1/2"]),
+        (["--shard", "1/2", "-k", "--shard"], ["--gatekeeper-shard", "1/2", "-k", "--shard"]),
+        (
+            ["--shard", "1/2", "--", "--shard=2/2"],
+            ["--gatekeeper-shard", "1/2", "--", "--shard=2/2"],
+        ),
+    ],
+)
+def test_only_run_s_own_leading_shard_option_is_rewritten(
+    given: list[str], passed: list[str]
+) -> None:
+    assert with_shard(given) == passed

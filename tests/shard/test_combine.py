@@ -149,6 +149,16 @@ def test_a_shard_of_the_same_commit_with_other_changes_is_refused(written: Write
     )
 
 
+def test_shards_without_a_tree_id_are_refused(written: Write) -> None:
+    # Outside git nothing says which content a shard judged: never assume it is this one.
+    unknown = Content(None, None, dirty=False)
+    folders = [written(shard(i, identity=Identity(unknown, CONFIG, SUITE))) for i in (1, 2, 3)]
+    with pytest.raises(combine.ShardsRefused) as caught:
+        combine.read(folders, unknown, CONFIG)
+    message = str(caught.value)
+    assert f"{folders[0]}: shard 1/3 has no tree id of the content it ran on" in message
+
+
 def test_a_shard_with_another_configuration_is_refused(written: Write) -> None:
     other = written(shard(2, identity=Identity(OWN, "another digest", SUITE)))
     message = refused([written(shard(1)), other, written(shard(3))])
@@ -228,10 +238,19 @@ def test_a_test_in_two_shards_is_refused(written: Write) -> None:
     )
 
 
-def test_a_shard_that_ran_nothing_while_others_ran_is_an_error(written: Write) -> None:
-    idle = written(shard(2, outcome=TestOutcome(exitstatus=5, skipped=2)))
+def test_a_shard_that_reported_nothing_while_others_ran_is_an_error(written: Write) -> None:
+    idle = written(shard(2, outcome=TestOutcome(exitstatus=5), outcomes={}))
     message = refused([written(shard(1)), idle, written(shard(3))])
     assert f"{idle}: shard 2/3 ran no test while the other shards ran some" in message
+
+
+def test_a_shard_whose_tests_all_skipped_ran_them(written: Write) -> None:
+    # A skipped test ran its protocol and was reported, as in one unsharded run.
+    share = SUITE[1::3]
+    skipped = shard(2, outcome=TestOutcome(exitstatus=0, skipped=2, evals=EvalOutcome()))
+    skipped = dataclasses.replace(skipped, outcomes=dict.fromkeys(share, "skipped"))
+    found = combine.read([written(shard(1)), written(skipped), written(shard(3))], OWN, CONFIG)
+    assert [f.partial.outcome.skipped for f in found] == [0, 2, 0]
 
 
 def test_a_folder_named_for_another_shard_is_refused(written: Write) -> None:

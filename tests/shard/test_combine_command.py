@@ -154,3 +154,25 @@ def test_the_combined_verdict_is_recorded_once_in_the_history(
     # Never a pass from the cache, and no claim to have run the whole suite in one session.
     assert run["cached"] is False and run["whole_suite"] is False
     assert [check["name"] for check in run["checks"]] == ["tests", "coverage"]
+
+
+def test_combine_takes_the_options_the_shards_ran_with(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, state: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_project(tmp_path / "project", gatekeeper=GATE)
+    monkeypatch.chdir(root)
+    option = ["--gatekeeper-coverage-fail-under", "50", "--gatekeeper-no-cache"]
+    given = {"coverage.fail-under": "50", "cache": False}
+    config = partial.config_digest(Gate(load_setup(root, given)).effective_config())
+    for index in (1, 2):
+        shard_folder(root, index, Content.of(root), config)
+
+    without = cli.main(["combine", ".gatekeeper/shards"])
+    refusal = capsys.readouterr().err
+    status = cli.main(["combine", ".gatekeeper/shards", *option])
+
+    assert without == 1 and "ran with another configuration" in refusal
+    assert "give `gatekeeper combine` the --gatekeeper-* options" in refusal
+    assert status == 0, capsys.readouterr().err
+    report = json.loads((root / ".gatekeeper" / "report.json").read_text())
+    assert report["verdict"] == "passed" and report["config"]["coverage"]["fail-under"] == 50.0

@@ -300,13 +300,27 @@ def test_a_shard_that_stopped_early_is_refused(tmp_path: Path) -> None:
 
 def test_a_shard_that_cannot_write_its_partial_result_fails(tmp_path: Path) -> None:
     root = make_project(tmp_path / "project", gatekeeper=TESTS_ONLY)
-    blocked = ["--gatekeeper-shard-folder", "pyproject.toml"]  # a file, not a folder
+    (root / ".gatekeeper").mkdir(exist_ok=True)
+    (root / ".gatekeeper" / "shards").write_text("a file, not a folder\n")
 
-    done = gatekeeper(root, plain_env(tmp_path), "run", "--shard", "1/1", "-q", *blocked)
+    done = gatekeeper(root, plain_env(tmp_path), "run", "--shard", "1/1", "-q")
 
     assert done.returncode == 1, done.stdout + done.stderr
     assert "could not write this shard's partial result under" in done.stdout
     assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_the_shards_folder_is_not_configurable(tmp_path: Path) -> None:
+    # A folder outside .gatekeeper/ would count as content the shards judged, and the
+    # workflow uploads .gatekeeper/shards/ only: the key is unknown.
+    moved = TESTS_ONLY + '\n[tool.gatekeeper.shard]\nfolder = "partials"\n'
+    root = make_project(tmp_path / "project", gatekeeper=moved)
+
+    done = gatekeeper(root, plain_env(tmp_path), "run", "--shard", "1/1", "-q")
+
+    assert done.returncode == 4, done.stdout + done.stderr
+    assert "folder" in done.stderr and "Traceback" not in done.stdout + done.stderr
+    assert not (root / "partials").exists()
 
 
 def test_a_shard_without_the_gate_is_a_usage_error(pytester: pytest.Pytester) -> None:
