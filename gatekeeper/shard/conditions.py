@@ -42,19 +42,21 @@ def arguments(args: Sequence[str], addopts: str, root: Path) -> tuple[str, ...]:
 
 def _kept(words: Sequence[str]) -> list[str]:
     kept: list[str] = []
-    skip = False
+    value_next = False  # the word is the value of an exempt option
     for word in words:
-        name = word.split("=", 1)[0]
-        if skip or word in FLAGS or _VERBOSITY.fullmatch(word) or name in VALUED and "=" in word:
-            skip = False
-            continue
-        if word in VALUED:
-            skip = True
-            continue
-        if word.startswith("-n") and not word.startswith("--") and len(word) > 2:
-            continue  # -n2, -nauto
-        kept.append(word)
+        if not (value_next or word in VALUED or _exempt(word)):
+            kept.append(word)
+        value_next = not value_next and word in VALUED
     return kept
+
+
+def _exempt(word: str) -> bool:
+    """An exempt option with its value in the same word, or one without a value."""
+    if word in FLAGS or _VERBOSITY.fullmatch(word):
+        return True
+    if word.split("=", 1)[0] in VALUED and "=" in word:
+        return True
+    return word.startswith("-n") and not word.startswith("--") and len(word) > 2  # -n2, -nauto
 
 
 def parameters(params: str, root: Path) -> str:

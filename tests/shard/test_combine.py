@@ -192,7 +192,7 @@ def test_coverage_data_other_than_the_manifests_is_refused(written: Write) -> No
 
 def apart(index: int, **changes: object) -> Partial:
     """Shard ``index`` of 3 whose identity differs from the others' by ``changes``."""
-    return shard(index, identity=dataclasses.replace(Identity(OWN, CONFIG, SUITE), **changes))
+    return shard(index, identity=dataclasses.replace(Identity(OWN, CONFIG, SUITE), **changes))  # type: ignore[arg-type]
 
 
 def test_shards_given_other_pytest_arguments_are_refused(written: Write) -> None:

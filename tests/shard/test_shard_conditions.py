@@ -18,7 +18,8 @@ from tests.shard.test_sharded_gate import MANY, TESTS_ONLY, gatekeeper, plain_en
 ROOT = Path("/runner/work/project")
 IGNORES = ".gatekeeper/\n__pycache__/\n.pytest_cache/\nlocal.ini\n"
 SET = (
-    "import pytest\n\nCASES = {('alpha',), ('beta',), ('gamma',), ('delta',), ('bad',), ('eta',)}\n\n\n"
+    "import pytest\n\n"
+    "CASES = {('alpha',), ('beta',), ('gamma',), ('delta',), ('bad',), ('eta',)}\n\n\n"
     "@pytest.mark.parametrize('case', CASES)\n"
     "def test_case(case: tuple[str]) -> None:\n    assert case != ('bad',)\n"
 )
@@ -30,7 +31,7 @@ SEED = "import os\n\n\ndef test_seed() -> None:\n    assert os.environ['PYTHONHA
     [
         (["--gatekeeper-shard", "1/2", "-q", "-x"], ("-x",)),
         (["--gatekeeper-shard=2/2", "-vv", "-n", "2", "--dist=load", "-k", "a"], ("-k", "a")),
-        (["-nauto", "--gatekeeper-no-cache", "--numprocesses", "4", "-W", "error"], ("-W", "error")),
+        (["-nauto", "--gatekeeper-no-cache", "--numprocesses", "4", "-W", "e"], ("-W", "e")),
         ([f"{ROOT}/tests", "--quiet", "--verbose"], ("<root>/tests",)),
     ],
 )
