@@ -167,6 +167,8 @@ _RUN: Final = frozenset(
         "GATEKEEPER_HISTORY_ORIGIN",
         # where a gated session sends bytecode: a folder keyed by its content (bytecode.py)
         "PYTHONPYCACHEPREFIX",
+        # `gatekeeper run --shard`'s one hash seed for every shard (gatekeeper/commands/run.py)
+        "PYTHONHASHSEED",
         "PYTEST_VERSION",
         "PYTEST_CURRENT_TEST",
         "PYTEST_XDIST_WORKER",

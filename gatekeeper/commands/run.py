@@ -56,6 +56,8 @@ INSPECTING: Final = frozenset(
 )
 
 
+HASH_SEED: Final = "PYTHONHASHSEED"
+
 # pytest's own failing exit statuses (tests failed, interrupted, internal error, usage error, no
 # tests): pytest has said why. Any other status without a verdict gets our explanation.
 PYTEST_EXPLAINS: Final = range(1, 6)
@@ -69,7 +71,8 @@ def run(args: argparse.Namespace, rest: list[str]) -> int:
     rest = with_shard(rest)
     with tempfile.TemporaryDirectory(prefix="gatekeeper-run-") as private:
         proof = Path(private) / "receipt.json"
-        status = pytest_in_fresh_interpreter(["--gatekeeper", *rest], {receipt.ENV: str(proof)})
+        env = {receipt.ENV: str(proof), **hash_seed(rest, os.environ)}
+        status = pytest_in_fresh_interpreter(["--gatekeeper", *rest], env)
         if INSPECTING.intersection(rest):
             return status
         return decide(status, receipt.verdict(proof))
@@ -86,6 +89,14 @@ def with_shard(args: list[str]) -> list[str]:
     if first.startswith("--shard="):
         return [f"--gatekeeper-shard={first.removeprefix('--shard=')}", *rest]
     return args
+
+
+def hash_seed(args: list[str], environ: Mapping[str, str]) -> dict[str, str]:
+    """``PYTHONHASHSEED=0`` for a shard's pytest when the user set none: every shard then
+    iterates a set in the same order, so a test parametrized over one gives each id the same
+    value in every shard (``gatekeeper combine`` refuses shards where they differ)."""
+    sharded = any(arg.startswith("--gatekeeper-shard") for arg in args)
+    return {HASH_SEED: "0"} if sharded and HASH_SEED not in environ else {}
 
 
 def pytest_in_fresh_interpreter(args: list[str], extra_env: Mapping[str, str]) -> int:

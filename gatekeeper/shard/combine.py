@@ -86,7 +86,8 @@ def read(paths: Iterable[Path], own: Content, config: str) -> list[Found]:
             problems.append(str(error))
     if not found and not problems:
         problems.append("no shard's partial result was given")
-    problems += _shape(found) + _identity(found, own, config)
+    problems += _shape(found) + _identity(found, own, config) + _foreign_data(found)
+    problems += _ran_apart(found)
     if not problems:
         problems += _coverage_of_suite(found)
     if problems:
@@ -219,6 +220,96 @@ def _foreign(found: Found, own: Content, config: str) -> str | None:
             "`gatekeeper combine` the --gatekeeper-* options the shards ran with)"
         )
     return None
+
+
+def _foreign_data(found: Sequence[Found]) -> list[str]:
+    """Each shard's coverage data is the file its manifest names, not another run's."""
+    return [
+        f"{f.folder}: shard {f.partial.spec}'s coverage data is not the file its manifest names "
+        f"(its SHA-256 differs, or it is missing): it may be another run's; download this "
+        "run's artifacts into an empty folder and combine again"
+        for f in found
+        if f.partial.coverage
+        and partial.file_sha256(f.folder / partial.COVERAGE) != f.partial.coverage_sha256
+    ]
+
+
+def _ran_apart(found: Sequence[Found]) -> list[str]:
+    """Every shard ran under what the first did (gatekeeper/shard/conditions.py): the same
+    pytest arguments, ignored files, installed distributions and parameters behind its ids."""
+    if not found:
+        return []
+    first, others = found[0], found[1:]
+    problems = [p for p in (_unkeyed(f) for f in found) if p]
+    for f in others:
+        problems += [p for p in (check(first, f) for check in _APART) if p]
+    return problems
+
+
+def _unkeyed(found: Found) -> str | None:
+    if found.partial.identity.ignored is not None:
+        return None
+    return (
+        f"{found.folder}: shard {found.partial.spec} could not key the git-ignored files in its "
+        "checkout (too many, too large or unreadable), so nothing shows the shards read the "
+        "same files: run the shards in fresh checkouts"
+    )
+
+
+def _other_arguments(first: Found, other: Found) -> str | None:
+    a, b = first.partial.identity.arguments, other.partial.identity.arguments
+    if a == b:
+        return None
+    return (
+        f"{other.folder}: shard {other.partial.spec} ran pytest with other arguments than "
+        f"{first.folder} ({_words(b)} against {_words(a)}; PYTEST_ADDOPTS first, then the "
+        "command line): an argument can change an outcome, so every shard must be given the "
+        "same (only -n, --numprocesses, --dist, -q, -v and --gatekeeper-no-cache may differ)"
+    )
+
+
+def _words(words: Sequence[str]) -> str:
+    return f"`{shlex.join(words)}`" if words else "none"
+
+
+def _other_ignored(first: Found, other: Found) -> str | None:
+    if other.partial.identity.ignored == first.partial.identity.ignored:
+        return None
+    return (
+        f"{other.folder}: shard {other.partial.spec}'s checkout holds other git-ignored files "
+        f"than {first.folder}'s (an ignored pytest.ini, .env or generated module: `git status "
+        "--ignored` shows them); they can change an outcome, so run every shard in a fresh "
+        "checkout of the commit"
+    )
+
+
+def _other_installed(first: Found, other: Found) -> str | None:
+    if other.partial.identity.installed == first.partial.identity.installed:
+        return None
+    return (
+        f"{other.folder}: shard {other.partial.spec} ran with other installed distributions "
+        f"(names or versions) than {first.folder}: install every shard's environment the same "
+        "way, from the same lock file"
+    )
+
+
+def _other_parameters(first: Found, other: Found) -> str | None:
+    a, b = first.partial.identity.parameters, other.partial.identity.parameters
+    differ = sorted(n for n in a.keys() | b.keys() if a.get(n) != b.get(n))
+    if not differ:
+        return None
+    return (
+        f"{other.folder}: shard {other.partial.spec} and {first.folder} collected the same test "
+        f"ids, but the parameters behind them differ ({_named(differ)}): the values come in "
+        "another order in each process (a set's order under another hash seed, a folder "
+        "listed in another order), so a case may run in no shard. Make them deterministic: "
+        "parametrize with a sorted list (sorted(...) around a set, Path.iterdir() or glob()), "
+        "and give the ids explicitly; `gatekeeper run --shard` sets PYTHONHASHSEED=0 when it "
+        "is not set"
+    )
+
+
+_APART: Final = (_other_arguments, _other_ignored, _other_installed, _other_parameters)
 
 
 def _dirty(content: Content) -> str:

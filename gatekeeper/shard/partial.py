@@ -1,7 +1,8 @@
 """A shard's partial result: a folder holding its coverage data and a manifest written last.
 
 The manifest (``manifest.json``) says which run this is (format, shard, commit, tree, a digest of
-the effective configuration, the project root it ran in), the whole collected suite and this
+the effective configuration, the project root it ran in, what else it ran under:
+:mod:`gatekeeper.shard.conditions`), the whole collected suite and this
 shard's share of it with each outcome and duration, the test counts and failures, the eval case
 results, the static checks' results (shard 1 only), the collectors that failed (every shard
 meets the same ones: combine counts each once), and ``complete``: true only when the session
@@ -10,7 +11,8 @@ written atomically once everything else is in place, so a shard that crashed or 
 leaves no manifest, or one that says it is not complete.
 
 The coverage data (``coverage``) names files relative to the shard's worktree, so another
-checkout at another path can combine it.
+checkout at another path can combine it. The manifest holds its SHA-256 (``coverage_sha256``):
+data beside a manifest is this shard's only when it is the file the manifest names.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from gatekeeper.model import CheckResult, Finding
 from gatekeeper.reports import json as json_report
 from gatekeeper.shard.spec import Spec
 
-FORMAT: Final = 2
+FORMAT: Final = 3  # 2: collection errors or the coverage digest alone (branches merged)
 MANIFEST: Final = "manifest.json"
 COVERAGE: Final = "coverage"
 # The outcome's counts, as the manifest keeps them.
@@ -68,6 +70,14 @@ class Identity:
     config: str  # digest of the effective configuration
     collected: tuple[str, ...]
     split: str = ""  # digest of the recorded durations that split the suite
+    # What the shard ran under (gatekeeper/shard/conditions.py): node id -> digest of the
+    # parameters behind it (parametrized items only), the pytest arguments that can change an
+    # outcome, the ignored inputs' digest (None: they could not be keyed), the installed
+    # distributions' digest.
+    parameters: Mapping[str, str] = field(default_factory=dict)
+    arguments: tuple[str, ...] = ()
+    ignored: str | None = ""
+    installed: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +93,7 @@ class Partial:
     durations: Mapping[str, float] = field(default_factory=dict)  # setup + call + teardown
     static: tuple[CheckResult, ...] = ()
     coverage: bool = False  # whether the folder holds coverage data
+    coverage_sha256: str = ""  # the coverage data file's digest, when there is one
     # node ids of the collectors that failed: the whole tree's, met by every shard alike
     collection_errors: tuple[str, ...] = ()
     verdict: str = ""  # on the shard's own part: its tests (and the static checks, shard 1)
@@ -102,6 +113,15 @@ def durations_digest(durations: Mapping[str, float]) -> str:
     different files may split it differently."""
     text = json.dumps(sorted(durations.items()))
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of the file at ``path`` (``""`` when it cannot be read)."""
+    try:
+        with path.open("rb") as stream:
+            return hashlib.file_digest(stream, "sha256").hexdigest()
+    except OSError:
+        return ""
 
 
 def write(folder: Path, partial: Partial) -> None:
@@ -125,6 +145,10 @@ def to_dict(partial: Partial) -> dict[str, object]:
         "config": identity.config,
         "collected": list(identity.collected),
         "split": identity.split,
+        "parameters": dict(identity.parameters),
+        "arguments": list(identity.arguments),
+        "ignored": identity.ignored,
+        "installed": identity.installed,
         "root": partial.root,
         "selected": list(partial.selected),
         "outcomes": dict(partial.outcomes),
@@ -146,6 +170,7 @@ def to_dict(partial: Partial) -> dict[str, object]:
         },
         "static": [json_report.check_dict(result) for result in partial.static],
         "coverage": partial.coverage,
+        "coverage_sha256": partial.coverage_sha256,
         "collection_errors": list(partial.collection_errors),
         "verdict": partial.verdict,
         "complete": partial.complete,
@@ -210,6 +235,10 @@ def from_dict(data: Mapping[str, object]) -> Partial:
         config=str(data["config"]),
         collected=_strings(data["collected"]),
         split=str(data["split"]),
+        parameters={str(k): str(v) for k, v in _mapping(data["parameters"]).items()},
+        arguments=_strings(data["arguments"]),
+        ignored=_optional(data["ignored"]),
+        installed=str(data["installed"]),
     )
     return Partial(
         spec=Spec(int(str(data["shard"])), int(str(data["count"]))),
@@ -221,6 +250,7 @@ def from_dict(data: Mapping[str, object]) -> Partial:
         durations={str(k): float(str(v)) for k, v in _mapping(data["durations"]).items()},
         static=tuple(json_report.check_from_dict(_mapping(c)) for c in _list(data["static"])),
         coverage=bool(data["coverage"]),
+        coverage_sha256=str(data["coverage_sha256"]),
         collection_errors=_strings(data["collection_errors"]),
         verdict=str(data["verdict"]),
         complete=data["complete"] is True,

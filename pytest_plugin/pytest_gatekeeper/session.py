@@ -133,6 +133,7 @@ class GateSession:
             suite, why_not = None, SHARDED.format(self.shard.spec)
             self.content = partial.Content.of(setup.worktree)
             self._clear_shard_folder()
+            self.shard.begin(self.config, self.gate)
             if self.shard.spec.index > 1:
                 self.gate.skip_background()  # the static checks run once, in shard 1
         self.reused = self.gate.reuse_session(suite, why_not)

@@ -11,6 +11,7 @@ xdist the controlling process collects nothing: the workers send the whole colle
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,13 +22,15 @@ import pytest
 from gatekeeper.checks.base import TestOutcome
 from gatekeeper.gate import Gate
 from gatekeeper.model import CheckResult
-from gatekeeper.shard import balance, durations, partial
+from gatekeeper.shard import balance, conditions, durations, partial
 from gatekeeper.shard.coveragepaths import export
 from gatekeeper.shard.spec import SHARDS, Spec, parse
 
 PLUGIN: Final = "gatekeeper-shard"
-# What an xdist worker hands back: the whole collection, before this shard's share was kept.
+# What an xdist worker hands back: the whole collection, before this shard's share was kept,
+# and the digests of the parameters behind its ids.
 COLLECTED: Final = "gatekeeper_shard_collected"
+PARAMETERS: Final = "gatekeeper_shard_parameters"
 
 
 def spec(namespace: object) -> Spec | None:
@@ -57,6 +60,8 @@ class Shard:
         self.selected: list[str] = []
         self.outcomes: dict[str, str] = {}
         self.durations: dict[str, float] = {}
+        self.parameters: dict[str, str] = {}  # node id -> digest of its parameters
+        self.ran_under: tuple[tuple[str, ...], str | None, str] = ((), None, "")
         # Collection errors are facts about the whole tree, which every shard collects: combine
         # counts each once. pytest stopping for them (no --continue-on-collection-errors) ends
         # the session as it would end one unsharded run: the partial result is complete.
@@ -74,12 +79,14 @@ class Shard:
         kept = [item for item in items if item.nodeid in share]
         dropped = [item for item in items if item.nodeid not in share]
         self.collected, self.selected = ids, [item.nodeid for item in kept]
+        self.parameters = _parameters(items, config.rootpath)
         if dropped:
             config.hook.pytest_deselected(items=dropped)
         items[:] = kept
         workeroutput = getattr(config, "workeroutput", None)
         if isinstance(workeroutput, dict):
             workeroutput[COLLECTED] = ids
+            workeroutput[PARAMETERS] = self.parameters
 
     # -- the controller under xdist: what the workers collected and kept ----------------------
 
@@ -89,9 +96,11 @@ class Shard:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: object, error: object) -> None:
-        sent = getattr(node, "workeroutput", {}).get(COLLECTED)
+        output = getattr(node, "workeroutput", {})
+        sent = output.get(COLLECTED)
         if isinstance(sent, list) and self.collected is None:
             self.collected = [str(nodeid) for nodeid in sent]
+            self.parameters = {str(k): str(v) for k, v in output.get(PARAMETERS, {}).items()}
 
     # -- what happened ------------------------------------------------------------------------
 
@@ -117,6 +126,17 @@ class Shard:
             self.outcomes[nodeid] = report.outcome
 
     # -- the partial result -------------------------------------------------------------------
+
+    def begin(self, config: pytest.Config, gate: Gate) -> None:
+        """Record what this shard runs under, at its start (gatekeeper/shard/conditions.py):
+        before any test can write an ignored file."""
+        worktree = gate.setup.worktree
+        addopts = os.environ.get("PYTEST_ADDOPTS", "")
+        self.ran_under = (
+            conditions.arguments(config.invocation_params.args, addopts, worktree),
+            conditions.ignored(worktree, gate.cache.inputs),
+            conditions.installed(worktree),
+        )
 
     def folder(self, gate: Gate) -> Path:
         return self.spec.folder(gate.setup.worktree / SHARDS)
@@ -160,6 +180,8 @@ class Shard:
                 partial.config_digest(gate.effective_config()),
                 tuple(self.collected or ()),
                 partial.durations_digest(self.recorded),
+                self.parameters,
+                *self.ran_under,
             ),
             root=str(gate.setup.worktree),
             outcome=outcome,
@@ -168,9 +190,21 @@ class Shard:
             durations=self.durations,
             static=tuple(static),
             coverage=has_data,
+            coverage_sha256=partial.file_sha256(data) if has_data else "",
             collection_errors=tuple(dict.fromkeys(self.collection_errors)),
             verdict=done[0],
             complete=done[1] and self.collected is not None,
         )
         partial.write(folder, result)
         return folder
+
+
+def _parameters(items: Sequence[pytest.Item], root: Path) -> dict[str, str]:
+    """The digest of the parameters behind each parametrized item's id: shards may give one id
+    to other values (a set's order under another hash seed, another file listing order)."""
+    found = {}
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None:
+            found[item.nodeid] = conditions.parameters(repr(callspec.params), root)
+    return found

@@ -265,3 +265,20 @@ def test_the_durations_file_the_project_names_is_the_one_cached(
     assert main([*again, "--shards", "2"]) == 4
     assert "durations = '../elsewhere.json'" in capsys.readouterr().err
     assert main(again) == 0  # unsharded, the file plays no part
+
+
+@pytest.mark.parametrize("sarif", [True, False])
+def test_a_rerun_job_may_upload_its_artifact_again(sarif: bool) -> None:
+    # Re-running a failed shard job (or the whole run) uploads an artifact of a name already
+    # taken in this run: upload-artifact refuses that unless it may overwrite.
+    jobs = workflow(3, sarif=sarif)["jobs"]
+    uploads = [
+        s
+        for job in jobs.values()
+        for s in job.get("steps", [])
+        if str(s.get("uses", "")).startswith("actions/upload-artifact@")
+    ]
+    assert len(uploads) == (3 if sarif else 2)  # durations, each shard, (SARIF)
+    assert all(s["with"]["overwrite"] is True for s in uploads), uploads
+    gate = workflow(1)["jobs"]["gate"]
+    assert step(gate, "Keep the SARIF report for code scanning")["with"]["overwrite"] is True

@@ -4,6 +4,7 @@ exactly one gate's shards is refused, with a reason naming the shard's folder.""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 import shlex
@@ -23,6 +24,7 @@ from gatekeeper.shard.spec import Spec
 OWN = Content("c" * 40, "t" * 40, dirty=False)
 CONFIG = "digest-of-the-configuration"
 SUITE = tuple(f"tests/test_a.py::test_{n}" for n in range(6))
+DATA = b"a shard's coverage data"
 
 
 def shard(index: int, count: int = 3, **changes: object) -> Partial:
@@ -37,6 +39,7 @@ def shard(index: int, count: int = 3, **changes: object) -> Partial:
         outcomes=dict.fromkeys(share, "passed"),
         durations=dict.fromkeys(share, 0.5),
         coverage=True,
+        coverage_sha256=hashlib.sha256(DATA).hexdigest(),
         verdict="passed",
         complete=True,
     )
@@ -53,6 +56,8 @@ def written(tmp_path: Path) -> Write:
     def write(result: Partial, name: str | None = None) -> Path:
         folder = tmp_path / "shards" / (name or result.spec.folder_name)
         partial.write(folder, result)
+        if result.coverage:
+            (folder / partial.COVERAGE).write_bytes(DATA)
         return folder
 
     return write
@@ -172,6 +177,51 @@ def test_shards_split_with_other_durations_are_refused(written: Write) -> None:
     other = written(shard(2, identity=Identity(OWN, CONFIG, SUITE, split="other durations")))
     message = refused([written(shard(1)), other, written(shard(3))])
     assert f"{other}: shard 2/3 split the suite with other recorded durations" in message
+
+
+def test_coverage_data_other_than_the_manifests_is_refused(written: Write) -> None:
+    # Another run's coverage data beside this run's manifest (artifacts downloaded together).
+    swapped = written(shard(2))
+    (swapped / partial.COVERAGE).write_bytes(b"another run's coverage data")
+    lost = written(shard(3))
+    (lost / partial.COVERAGE).unlink()
+    message = refused([written(shard(1)), swapped, lost])
+    assert f"{swapped}: shard 2/3's coverage data is not the file its manifest names" in message
+    assert f"{lost}: shard 3/3's coverage data is not the file its manifest names" in message
+
+
+def apart(index: int, **changes: object) -> Partial:
+    """Shard ``index`` of 3 whose identity differs from the others' by ``changes``."""
+    return shard(index, identity=dataclasses.replace(Identity(OWN, CONFIG, SUITE), **changes))  # type: ignore[arg-type]
+
+
+def test_shards_given_other_pytest_arguments_are_refused(written: Write) -> None:
+    other = written(apart(2, arguments=("-W", "ignore::DeprecationWarning")))
+    message = refused([written(shard(1)), other, written(shard(3))])
+    assert f"{other}: shard 2/3 ran pytest with other arguments than" in message
+    assert "(`-W ignore::DeprecationWarning` against none;" in message
+
+
+def test_shards_with_other_ignored_files_or_distributions_are_refused(written: Write) -> None:
+    ignored = written(apart(2, ignored="digest of an ignored pytest.ini"))
+    installed = written(apart(3, installed="another version of a distribution"))
+    message = refused([written(shard(1)), ignored, installed])
+    assert f"{ignored}: shard 2/3's checkout holds other git-ignored files" in message
+    assert f"{installed}: shard 3/3 ran with other installed distributions" in message
+
+
+def test_a_shard_whose_ignored_files_could_not_be_keyed_is_refused(written: Write) -> None:
+    unkeyed = [written(apart(i, ignored=None)) for i in (1, 2, 3)]
+    message = refused(unkeyed)
+    assert f"{unkeyed[0]}: shard 1/3 could not key the git-ignored files" in message
+
+
+def test_other_parameters_behind_the_same_ids_are_refused(written: Write) -> None:
+    ids = dict.fromkeys(SUITE[:2], "digest")
+    other = written(apart(3, parameters={**ids, SUITE[1]: "another digest"}))
+    message = refused([written(apart(1, parameters=ids)), written(apart(2, parameters=ids)), other])
+    assert f"{other}: shard 3/3 and" in message
+    assert f"the parameters behind them differ ({SUITE[1]})" in message
 
 
 def test_tests_that_ran_in_no_shard_are_named(written: Write) -> None:

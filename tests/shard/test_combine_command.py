@@ -47,6 +47,7 @@ def shard_folder(root: Path, index: int, content: Content, config: str) -> None:
             outcomes={nodeid: "passed"},
             durations={nodeid: 0.25 * index},
             coverage=True,
+            coverage_sha256=partial.file_sha256(folder / partial.COVERAGE),
             verdict="passed",
             complete=True,
         ),
