@@ -76,6 +76,11 @@ def tree_id(worktree: Path) -> str:
             # which git compares with each file's to catch edits made in the same tick as the
             # index was written ("racily clean" entries): a fresh mtime would hide them.
             shutil.copy2(index, copy)
+            if repository.may_convert(worktree):
+                # A file checked out through a conversion has stat data that matches its
+                # blob, not its bytes. An index dated at the epoch's first second makes
+                # every entry racily clean, and `git add` hashes every file again as it is.
+                os.utime(copy, (1, 1))
         env = {"GIT_INDEX_FILE": str(copy)}
         _unhide(worktree, env)
         derived = _untracked_derived(worktree, env)

@@ -150,6 +150,80 @@ def _changes_content(line: str) -> bool:
     return not names <= _CONTENT_NEUTRAL
 
 
+# Attributes that, set, make a checkout write other bytes than the blob holds. A committed
+# `.gitattributes` applies in CI too (and to gatekeeper's `git add`), but for its filters,
+# which only the user's configuration defines, perhaps where gatekeeper does not look.
+_CONVERTING: Final = frozenset({"filter", "text", "crlf", "eol", "ident", "working-tree-encoding"})
+_FILTER: Final = frozenset({"filter"})
+# Where the user's own git finds configuration that gatekeeper's calls would leave out.
+_USER_CONFIG: Final = ("GIT_CONFIG_GLOBAL", "GIT_CONFIG_SYSTEM", "GIT_CONFIG_NOSYSTEM")
+_SYSTEM_ATTRIBUTES: Final = Path("/etc/gitattributes")
+
+
+def may_convert(worktree: Path) -> bool:
+    """Whether the user's own git may have checked out files of ``worktree`` as other bytes
+    than a clone in CI gets: a filter is defined or named by a ``.gitattributes`` in the tree,
+    ``core.autocrlf`` is on, or an attributes file of the repository, the user or the system
+    sets an attribute that converts. Then a file's stat data cannot tell its blob from its
+    bytes on disk. Raises :class:`GitError` when git cannot tell."""
+    if unfiltered(worktree):
+        return True
+    settings = _user_settings(worktree)
+    if settings.get("core.autocrlf", "false").lower() not in {"false", "no", "off", "0"}:
+        return True
+    local = [local_attributes(worktree)[0], _SYSTEM_ATTRIBUTES, _user_attributes(settings)]
+    if any(_sets(path, _CONVERTING) for path in local):
+        return True
+    listed = git(
+        worktree,
+        *("ls-files", "-z", "--cached", "--others", "--exclude-standard", "--full-name"),
+        *("--", ":(top,glob)**/.gitattributes"),
+    )
+    top = Path(git(worktree, "rev-parse", "--show-toplevel").stdout.strip())
+    return any(_sets(top / name, _FILTER) for name in listed.stdout.split("\0") if name)
+
+
+def _user_settings(worktree: Path) -> dict[str, str]:
+    """``core.autocrlf`` and ``core.attributesFile`` as the user's own git reads them (not as
+    :data:`PINNED` overrides them), keys in lower case."""
+    user = {name: os.environ[name] for name in _USER_CONFIG if name in os.environ}
+    pattern = r"^core\.(autocrlf|attributesfile)$"
+    found = git(
+        worktree, "config", "-z", "--show-scope", "--get-regexp", pattern, env=user, check=False
+    )
+    fields = found.stdout.split("\0")
+    settings = {}
+    for scope, entry in zip(fields[::2], fields[1::2], strict=False):
+        key, _, value = entry.partition("\n")
+        if scope != "command":
+            settings[key.lower()] = value
+    return settings
+
+
+def _user_attributes(settings: Mapping[str, str]) -> Path:
+    """The user's attributes file: ``core.attributesFile``, else git's default place."""
+    if "core.attributesfile" in settings:
+        return Path(settings["core.attributesfile"]).expanduser()
+    config = os.environ.get("XDG_CONFIG_HOME") or str(Path("~/.config").expanduser())
+    return Path(config) / "git" / "attributes"
+
+
+def _sets(path: Path, names: frozenset[str]) -> bool:
+    """Whether the attributes file at ``path`` sets (or defines a macro setting) any of
+    ``names``."""
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return False  # none there: nothing converts
+    for line in lines:
+        fields = line.split()
+        if fields and not fields[0].startswith("#"):
+            found = {field.partition("=")[0] for field in fields[1:] if field[:1] not in "-!"}
+            if found & names:
+                return True
+    return False
+
+
 def output(cwd: Path, *args: str) -> str | None:
     """The stripped output of a git command, or None when it fails (or git is missing)."""
     try:

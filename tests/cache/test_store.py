@@ -499,3 +499,52 @@ def test_the_tree_id_holds_the_bytes_and_modes_on_disk_whatever_git_is_told_loca
     git(root, "commit", "-q", "-m", "filter", "--", ".gitattributes")
     assert git(root, "status", "--porcelain") == ""  # cleaned, it is the committed file
     assert cache.tree_id(root) != git(root, "rev-parse", "HEAD^{tree}")
+
+
+@pytest.mark.parametrize("convert", ["filter", "filter-elsewhere", "autocrlf", "attributes"])
+def test_a_file_checked_out_through_a_conversion_is_keyed_by_its_bytes_on_disk(
+    tmp_path: Path, convert: str
+) -> None:
+    # The checkout wrote other bytes than a clone in CI gets, and the index's stat data
+    # matches them: only hashing every file again shows the key what the tests read.
+    root = make_project(tmp_path / "p", {"data.txt": "hello\n"})
+    options: list[str] = []
+    if convert.startswith("filter"):
+        (root / ".gitattributes").write_text("*.txt filter=up\n")
+        git(root, "add", ".gitattributes")
+        git(root, "commit", "-q", "-m", "attributes")
+        drivers = {"filter.up.smudge": "tr a-z A-Z", "filter.up.clean": "tr A-Z a-z"}
+        for key, value in drivers.items():
+            if convert == "filter":
+                git(root, "config", key, value)
+            else:  # defined where gatekeeper's git calls do not look (here: the command line)
+                options += ["-c", f"{key}={value}"]
+    elif convert == "autocrlf":
+        git(root, "config", "core.autocrlf", "true")
+    else:  # the user's own attributes file, which a clone in CI does not have
+        (tmp_path / "attributes").write_text("*.txt text eol=crlf\n")
+        git(root, "config", "core.attributesFile", str(tmp_path / "attributes"))
+    (root / "data.txt").unlink()
+    git(root, *options, "checkout", "--", "data.txt")
+    assert (root / "data.txt").read_bytes() != b"hello\n"  # the checkout converted it
+    # Written well after the file: the index's stat data is trusted, not racily clean.
+    os.utime(root / "data.txt", (1_700_000_000, 1_700_000_000))
+    git(root, *options, "update-index", "--refresh")
+    assert git(root, *options, "status", "--porcelain") == ""
+
+    tree = cache.tree_id(root)
+    assert tree != git(root, "rev-parse", "HEAD^{tree}")
+    raw = git(root, "hash-object", "--no-filters", "data.txt")
+    assert git(root, "rev-parse", f"{tree}:data.txt") == raw
+
+
+def test_committed_attributes_that_convert_keep_the_tree_id_of_the_commit(tmp_path: Path) -> None:
+    # A clone in CI converts as the user's checkout did: the key is the commit's tree.
+    root = make_project(tmp_path / "p", {"data.txt": "hello\n"})
+    (root / ".gitattributes").write_text("*.txt text eol=crlf\n")
+    git(root, "add", ".gitattributes")
+    git(root, "commit", "-q", "-m", "attributes")
+    (root / "data.txt").unlink()
+    git(root, "checkout", "--", "data.txt")
+    assert (root / "data.txt").read_bytes() == b"hello\r\n"
+    assert cache.tree_id(root) == git(root, "rev-parse", "HEAD^{tree}")
