@@ -61,6 +61,7 @@ from typing import Final
 from gatekeeper.cache import bytecode
 from gatekeeper.git import repository
 from gatekeeper.project import workfolder
+from gatekeeper.project.paths import is_environment
 
 MAX_FILES: Final = 20_000
 MAX_BYTES: Final = 64 * 1024 * 1024
@@ -255,7 +256,7 @@ def _skipped(worktree: Path, path: Path) -> bool:
     """Folders holding no bytecode of the project's: environments, tools' output, metadata."""
     if path.name in _NOT_INPUTS or workfolder.is_own(path.relative_to(worktree).as_posix()):
         return True
-    return (path / "pyvenv.cfg").is_file() or (path / "conda-meta").is_dir()
+    return is_environment(path)
 
 
 def _stale_in(
@@ -358,7 +359,7 @@ def _visit(walk: _Walk, name: str) -> None:
 
 
 def _visit_folder(walk: _Walk, name: str, path: Path) -> None:
-    if (path / "pyvenv.cfg").is_file() or (path / "conda-meta").is_dir():
+    if is_environment(path):
         return  # an environment: keyed by what is installed, not file by file
     try:
         children = sorted(entry.name for entry in os.scandir(path))

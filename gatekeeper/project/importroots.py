@@ -33,7 +33,7 @@ from typing import Final
 from gatekeeper import config as configuration
 from gatekeeper.errors import ConfigError
 from gatekeeper.git import repository
-from gatekeeper.project.paths import SKIP_DIRS, detect_source_paths
+from gatekeeper.project.paths import SKIP_DIRS, detect_source_paths, is_environment
 
 ENV: Final = "GATEKEEPER_IMPORT_ROOTS"
 # Where each name would be imported from, in an interpreter started as `python -m` would be
@@ -324,4 +324,18 @@ def _from_inside(name: str, tree: Path) -> bool:
             return True
         places = [spec.origin, *(spec.submodule_search_locations or ())]
     found = [Path(p).resolve() for p in places if isinstance(p, str) and p not in ("", "built-in")]
-    return all(p.is_relative_to(tree) for p in found)
+    return all(_owned(p, tree) for p in found)
+
+
+def _owned(place: Path, tree: Path) -> bool:
+    """Whether ``place`` is the tree's own code: inside it, and not installed in an environment
+    there (a ``.venv`` in the worktree: a plain install of an old version is keyed by its
+    version only, whatever the tree's sources say)."""
+    if not place.is_relative_to(tree):
+        return False
+    prefixes = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()}
+    if any(place.is_relative_to(prefix) for prefix in prefixes if prefix.is_relative_to(tree)):
+        return False
+    return not any(
+        is_environment(folder) for folder in place.parents if folder.is_relative_to(tree)
+    )

@@ -45,6 +45,13 @@ def is_tool_cache(relative: str) -> bool:
     return bool(set(parts) & TOOL_CACHES) or name.endswith(".pyc") or name.startswith(".coverage")
 
 
+def is_environment(path: Path) -> bool:
+    """Whether the folder ``path`` is a Python environment (a virtual environment's
+    ``pyvenv.cfg``, a conda environment's ``conda-meta/``): what it holds is installed code,
+    keyed by name and version, not the project's own."""
+    return (path / "pyvenv.cfg").is_file() or (path / "conda-meta").is_dir()
+
+
 def relative(path: Path, root: Path) -> str:
     """``path`` relative to ``root`` in POSIX form; absolute when it lies outside."""
     try:

@@ -373,3 +373,34 @@ def test_a_project_nothing_installs_is_not_made_importable_by_the_hooks_gate(
     assert pushed.returncode != 0, pushed.stderr
     assert "No module named 'pkg'" in pushed.stderr
     assert git(remote, "branch", "--list", "feature") == ""
+
+
+@pytest.mark.parametrize("imported", [True, False])
+def test_an_installed_copy_in_an_environment_inside_the_tree_is_not_the_trees_code(
+    tmp_path: Path, imported: bool
+) -> None:
+    """A plain (not editable) install of an old version in a ``.venv`` inside the worktree is
+    keyed by its version only: a pass that imported it does not test the tree's code."""
+    tree = make_project(
+        tmp_path / "tree", {"pyproject.toml": SRC_LAYOUT, "src/pkg/__init__.py": 'V = "new"\n'}
+    )
+    git(tree, "rm", "-q", "-r", "pkg")
+    git(tree, "commit", "-q", "-m", "src layout only")
+    venv = tree / ".venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    purelib = run(tree, python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])")
+    site = Path(purelib.stdout.strip())
+    ours = sysconfig.get_paths()["purelib"]
+    (site / "__suite.pth").write_text(f"import site; site.addsitedir({ours!r})\n")
+    (site / "pkg").mkdir()
+    (site / "pkg" / "__init__.py").write_text('V = "old"\n')
+    code = (
+        f"import sys; from pathlib import Path; {'import pkg; ' if imported else ''}"
+        "from gatekeeper.project import importroots; "
+        "found = importroots.resolved_outside(Path(sys.argv[1])); "
+        "print(pkg.V if 'pkg' in sys.modules else '-', found)"
+    )
+    asked = run(tmp_path, python, "-c", code, tree)
+    assert asked.returncode == 0, asked.stderr
+    assert asked.stdout.split(None, 1) == ["old" if imported else "-", "('pkg',)\n"]
