@@ -198,7 +198,7 @@ def _holds_files(worktree: Path, folder: Path, links: frozenset[str], found: lis
         name = path.relative_to(worktree).as_posix()
         if not entry.is_dir(follow_symlinks=False):
             holds = holds or entry.name not in METADATA
-        elif name in links or workfolder.is_own(name):
+        elif name in links or workfolder.is_own(name, folder=True):
             holds = True  # a checkout makes a submodule's folder; gatekeeper makes its own
         elif not _skipped(worktree, path):
             if _holds_files(worktree, path, links, found):
@@ -254,7 +254,8 @@ def stale_bytecode(worktree: Path) -> list[tuple[str, str]]:
 
 def _skipped(worktree: Path, path: Path) -> bool:
     """Folders holding no bytecode of the project's: environments, tools' output, metadata."""
-    if path.name in _NOT_INPUTS or workfolder.is_own(path.relative_to(worktree).as_posix()):
+    name = path.relative_to(worktree).as_posix()
+    if path.name in _NOT_INPUTS or workfolder.is_own(name, folder=True):
         return True
     return is_environment(path)
 
@@ -331,7 +332,7 @@ def _refuse_edited_submodules(worktree: Path) -> list[str]:
 def is_input(name: str) -> bool:
     """Whether the ignored path ``name`` (relative, POSIX) may be an input, by its name alone."""
     parts = PurePosixPath(name).parts
-    if set(parts) & _NOT_INPUTS or workfolder.is_own(name):
+    if set(parts) & _NOT_INPUTS:
         return False
     return not (parts and parts[-1].endswith((".pyc", ".pyo")) and "__pycache__" in parts)
 
@@ -352,7 +353,8 @@ def _visit(walk: _Walk, name: str) -> None:
     elif stat.S_ISDIR(mode):
         _visit_folder(walk, name, path)
     elif stat.S_ISREG(mode):
-        if not _is_coverage_data(path):
+        # gatekeeper's own state: by name and kind, after lstat, so a link is never one
+        if not (workfolder.is_own(name) or _is_coverage_data(path)):
             walk.add(name, _file_fact(walk, name, path, mode))
     else:
         walk.add(name, f"special {stat.S_IFMT(mode)}")

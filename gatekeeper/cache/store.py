@@ -48,16 +48,13 @@ from gatekeeper.reports.json import check_dict, check_from_dict
 
 FORMAT: Final = 2
 # Derived files that never change a verdict but change on every run: gatekeeper's own state in
-# its folder (reports, logs, coverage data, a session's bytecode, files being written there;
-# anything else in the folder is the user's and is keyed) and bytecode in __pycache__, which a
-# project may forget to ignore. Left out only while untracked: a tracked file is the project's,
-# whatever its name, and is keyed. A .pyc beside the sources is not left out: Python imports it
-# when no source is there, so it is content.
-EXCLUDED: Final = (
-    *(f":(top){workfolder.FOLDER}/{own}" for own in sorted(workfolder.OWN)),
-    *(f":(top,glob){workfolder.FOLDER}/.{own}-*" for own in sorted(workfolder.OWN)),
-    ":(top,glob)**/__pycache__/**",
-)
+# its folder (reports, logs, coverage data, a session's bytecode, files being written there:
+# workfolder.is_own, by name and kind; anything else in the folder, a link above all, is the
+# user's and is keyed) and bytecode in __pycache__, which a project may forget to ignore. Left
+# out only while untracked: a tracked file is the project's, whatever its name, and is keyed.
+# A .pyc beside the sources is not left out: Python imports it when no source is there, so it
+# is content.
+DERIVED: Final = (f":(top){workfolder.FOLDER}", ":(top,glob)**/__pycache__/**")
 # Top-level keys that do not change what any check decides.
 _NOT_CONFIG: Final = frozenset({"report", "cache", "checks"})
 
@@ -105,7 +102,7 @@ def tree_id(worktree: Path) -> str:
 
 
 def _untracked_derived(worktree: Path, env: Mapping[str, str]) -> list[str]:
-    """The untracked, not ignored files under :data:`EXCLUDED`, from the top."""
+    """The untracked, not ignored derived files (:data:`DERIVED`), from the top."""
     listed = repository.git(
         worktree,
         "ls-files",
@@ -114,10 +111,22 @@ def _untracked_derived(worktree: Path, env: Mapping[str, str]) -> list[str]:
         "--exclude-standard",
         "--full-name",
         "--",
-        *EXCLUDED,
+        *DERIVED,
         env=env,
     )
-    return [name for name in listed.stdout.split("\0") if name]
+    names = [name for name in listed.stdout.split("\0") if name]
+    if not any(name.startswith(f"{workfolder.FOLDER}/") for name in names):
+        return names
+    top = Path(repository.git(worktree, "rev-parse", "--show-toplevel").stdout.strip())
+    return [name for name in names if _derived(top, name)]
+
+
+def _derived(top: Path, name: str) -> bool:
+    """Whether the listed ``name`` is derived: bytecode in ``__pycache__``, or a file
+    gatekeeper writes in its folder (never a link planted there)."""
+    if not name.startswith(f"{workfolder.FOLDER}/"):
+        return True
+    return workfolder.is_own(name) and not (top / name).is_symlink()
 
 
 def _unhide(worktree: Path, env: Mapping[str, str]) -> None:

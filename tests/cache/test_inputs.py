@@ -300,6 +300,79 @@ def test_untracked_files_under_gatekeepers_folder_are_in_the_tree_unless_its_own
     assert cache.tree_id(root) != committed
 
 
+# What only looks like gatekeeper's own state: the wrong kind in one of its folders, or the
+# atomic write's prefix on one of its folders' names.
+PLANTED: dict[str, str | bytes] = {
+    ".gatekeeper/pycache/0a1b/planted.py": "X = 1\n",
+    ".gatekeeper/gated/notes.txt": "x\n",
+    ".gatekeeper/gated/abc/data.json": "{}",
+    ".gatekeeper/shards/shard-1-of-2/fixture.txt": "x\n",
+    ".gatekeeper/shards/other/manifest.json": "{}",
+    ".gatekeeper/coverage/run1/data.txt": "x\n",
+    ".gatekeeper/coverage/notes.txt": "x\n",
+    ".gatekeeper/.pycache-x1y2": "x\n",
+    ".gatekeeper/.coverage-x1y2/data.txt": "x\n",
+}
+
+
+def remove(path: Path) -> None:
+    """Remove the file at ``path``, and its folder when that is left empty."""
+    path.unlink()
+    if not any(path.parent.iterdir()):
+        path.parent.rmdir()
+
+
+def test_a_file_of_another_kind_in_gatekeepers_folders_is_an_input(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p", {".gitignore": IGNORED})
+    for name, content in GATEKEEPERS_OWN.items():
+        if not name.endswith("/"):
+            write(root, {name: content})
+    clean = inputs.scan(root)
+    assert clean.clean
+    for name, content in PLANTED.items():
+        write(root, {name: content})
+        found = inputs.scan(root)
+        assert found.paths == (name,), name
+        (root / name).write_text("Y = 2\n")  # an edit changes the key
+        assert inputs.scan(root).digest != found.digest, name
+        remove(root / name)
+    assert inputs.scan(root).digest == clean.digest
+
+
+def test_a_link_in_gatekeepers_folder_is_never_its_own(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p", {".gitignore": IGNORED})
+    outside = tmp_path / "outside"
+    write(outside.parent, {"outside/pkg/x.cpython-311.pyc": b"\x00"})
+    write(root, {".gatekeeper/report.json": "{}"})
+    (root / ".gatekeeper" / "pycache").symlink_to(outside)
+    found = inputs.scan(root)
+    assert found.digest is None and "the link .gatekeeper/pycache leads outside" in found.problem
+    (root / ".gatekeeper" / "pycache").unlink()
+    (root / ".gatekeeper" / "report.sarif").symlink_to(root / "pyproject.toml")
+    found = inputs.scan(root)
+    assert found.paths == (".gatekeeper/report.sarif",) and not found.clean
+
+
+def test_untracked_links_and_other_kinds_in_gatekeepers_folder_are_in_the_tree(
+    tmp_path: Path,
+) -> None:
+    # Without an ignore rule for the folder, they are untracked files the tree id holds.
+    root = make_project(tmp_path / "p", {".gitignore": "__pycache__/\n"})
+    committed = cache.tree_id(root)
+    write(root, {".gatekeeper/.gitignore": "# ignores nothing\n"})
+    assert cache.tree_id(root) == committed
+    for name, content in PLANTED.items():
+        write(root, {name: content})
+        assert cache.tree_id(root) != committed, name
+        remove(root / name)
+    (root / ".gatekeeper" / "pycache").rmdir()
+    (root / ".gatekeeper" / "pycache").symlink_to(tmp_path)
+    assert cache.tree_id(root) != committed
+    (root / ".gatekeeper" / "pycache").unlink()
+    (root / ".gatekeeper" / "report.json").symlink_to(root / "pyproject.toml")
+    assert cache.tree_id(root) != committed
+
+
 def compile_other_code(root: Path, source: str, code: str, mode: str, optimize: int = -1) -> str:
     """Write, for ``source`` in ``root``, the bytecode of ``code`` (other content) where Python
     looks for it, with ``mode`` (a ``py_compile.PycInvalidationMode`` name): what a checkout of
