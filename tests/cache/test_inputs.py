@@ -409,6 +409,23 @@ def forge_timestamp(root: Path, pyc: str, source: str) -> None:
     (root / pyc).write_bytes(bytes(data))
 
 
+def test_bytecode_is_compared_with_its_source_at_the_optimization_its_name_gives(
+    tmp_path: Path,
+) -> None:
+    # `python -O` loads the .opt-1.pyc, and runs without the asserts: bytecode there that holds
+    # the source compiled at level 0 (asserts kept) is other code, though a level-0 compile of
+    # the source matches it.
+    source = "def check(x):\n    assert x > 0\n    return x\n"
+    root = make_project(tmp_path / "p", {".gitignore": IGNORED, "pkg/calc.py": source})
+    plain = compile_other_code(root, "pkg/calc.py", source, "UNCHECKED_HASH", optimize=0)
+    assert inputs.scan(root).clean  # the source's own code at the level its name gives
+    optimized = plain.replace(".pyc", ".opt-1.pyc")
+    (root / plain).replace(root / optimized)
+    assert inputs.scan(root).stale == (optimized,)
+    compile_other_code(root, "pkg/calc.py", source, "UNCHECKED_HASH", optimize=1)
+    assert inputs.scan(root).clean
+
+
 def test_bytecode_python_would_load_for_a_source_is_checked_against_its_code(
     tmp_path: Path,
 ) -> None:
