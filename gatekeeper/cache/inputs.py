@@ -361,6 +361,9 @@ def _visit(walk: _Walk, name: str) -> None:
 
 
 def _visit_folder(walk: _Walk, name: str, path: Path) -> None:
+    if workfolder.is_own(name, folder=True):
+        _visit_own(walk, name, path)
+        return
     if is_environment(path):
         return  # an environment: keyed by what is installed, not file by file
     try:
@@ -369,6 +372,22 @@ def _visit_folder(walk: _Walk, name: str, path: Path) -> None:
         raise _Unkeyable(f"cannot read {name}/: {error.strerror}") from None
     for child in children:
         _visit(walk, f"{name}/{child}")
+
+
+def _visit_own(walk: _Walk, name: str, path: Path) -> None:
+    """Visit one of gatekeeper's own folders (thousands of files in ``pycache/``): what is of
+    a kind gatekeeper writes there is passed over by its directory entry alone; anything else
+    (a link, a file of another kind) is visited as any ignored path is."""
+    try:
+        entries = sorted(os.scandir(path), key=lambda entry: entry.name)
+    except OSError as error:
+        raise _Unkeyable(f"cannot read {name}/: {error.strerror}") from None
+    for entry in entries:
+        child = f"{name}/{entry.name}"
+        if entry.is_dir(follow_symlinks=False) and workfolder.is_own(child, folder=True):
+            _visit_own(walk, child, Path(entry.path))
+        elif not (entry.is_file(follow_symlinks=False) and workfolder.is_own(child)):
+            _visit(walk, child)
 
 
 def _file_fact(walk: _Walk, name: str, path: Path, mode: int) -> str:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import shutil
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Final
 
 FOLDER: Final = ".gatekeeper"
@@ -72,10 +72,10 @@ def is_own(name: str, folder: bool = False) -> bool:
     (or a file :mod:`gatekeeper.atomic` is writing beside one, ``.report.json-<random>``), one
     of :data:`OWN_FOLDERS`, or what gatekeeper writes inside one. Anything else there, a link
     above all (the caller tells by ``lstat``: never one of gatekeeper's own), is the user's."""
-    parts = PurePosixPath(name).parts
-    if len(parts) < 2 or parts[0] != FOLDER:
+    top, _, rest = name.partition("/")
+    if top != FOLDER or not rest:
         return False
-    entry, below = parts[1], "/".join(parts[2:])
+    entry, _, below = rest.partition("/")
     if not below and folder:
         return entry in OWN_FOLDERS
     if not below:
