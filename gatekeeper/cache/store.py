@@ -68,12 +68,14 @@ def tree_id(worktree: Path) -> str:
     index = Path(found.stdout.strip())
     with tempfile.TemporaryDirectory(prefix="gatekeeper-index-") as scratch:
         copy = Path(scratch) / "index"
+        # The bytes on disk, as the tests read them: no filter of the user's configuration.
+        unfiltered = repository.unfiltered(worktree)
         if index.is_file():
             # Its stat data lets `git add` skip unchanged files. copy2 keeps the index's mtime,
             # which git compares with each file's to catch edits made in the same tick as the
             # index was written ("racily clean" entries): a fresh mtime would hide them.
             shutil.copy2(index, copy)
-            if repository.may_convert(worktree):
+            if repository.may_convert(worktree, unfiltered):
                 # A file checked out through a conversion has stat data that matches its
                 # blob, not its bytes. An index dated at the epoch's first second makes
                 # every entry racily clean, and `git add` hashes every file again as it is.
@@ -81,8 +83,6 @@ def tree_id(worktree: Path) -> str:
         env = {"GIT_INDEX_FILE": str(copy)}
         _unhide(worktree, env)
         derived = _untracked_derived(worktree, env)
-        # The bytes on disk, as the tests read them: no filter of the user's configuration.
-        unfiltered = repository.unfiltered(worktree)
         repository.git(worktree, *unfiltered, "add", "-A", "--", ":/", env=env)
         # Dropped afterwards: exclude pathspecs in `add` fail when they name an ignored path.
         if derived:

@@ -160,13 +160,14 @@ _USER_CONFIG: Final = ("GIT_CONFIG_GLOBAL", "GIT_CONFIG_SYSTEM", "GIT_CONFIG_NOS
 _SYSTEM_ATTRIBUTES: Final = Path("/etc/gitattributes")
 
 
-def may_convert(worktree: Path) -> bool:
+def may_convert(worktree: Path, unfiltering: tuple[str, ...]) -> bool:
     """Whether the user's own git may have checked out files of ``worktree`` as other bytes
     than a clone in CI gets: a filter is defined or named by a ``.gitattributes`` in the tree,
     ``core.autocrlf`` is on, or an attributes file of the repository, the user or the system
     sets an attribute that converts. Then a file's stat data cannot tell its blob from its
-    bytes on disk. Raises :class:`GitError` when git cannot tell."""
-    if unfiltered(worktree):
+    bytes on disk. ``unfiltering`` is :func:`unfiltered`'s answer. Raises :class:`GitError`
+    when git cannot tell."""
+    if unfiltering:
         return True
     settings = _user_settings(worktree)
     if settings.get("core.autocrlf", "false").lower() not in {"false", "no", "off", "0"}:
@@ -176,11 +177,11 @@ def may_convert(worktree: Path) -> bool:
         return True
     listed = git(
         worktree,
-        *("ls-files", "-z", "--cached", "--others", "--exclude-standard", "--full-name"),
+        *("ls-files", "-z", "--cached", "--others", "--exclude-standard"),
         *("--", ":(top,glob)**/.gitattributes"),
     )
-    top = Path(git(worktree, "rev-parse", "--show-toplevel").stdout.strip())
-    return any(_sets(top / name, _FILTER) for name in listed.stdout.split("\0") if name)
+    # Named relative to ``worktree`` (`../` included), so read from there.
+    return any(_sets(worktree / name, _FILTER) for name in listed.stdout.split("\0") if name)
 
 
 def _user_settings(worktree: Path) -> dict[str, str]:
