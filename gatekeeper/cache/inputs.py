@@ -7,8 +7,9 @@ run, keyed by its content, except what is known to be none:
 
 - tools' output: their caches (``__pycache__``, ``.pytest_cache``, ``.mypy_cache``,
   ``.ruff_cache``, ``.hypothesis``), gatekeeper's own state in ``.gatekeeper/`` (its reports,
-  logs, bytecode and coverage data: :data:`gatekeeper.project.workfolder.OWN`; anything else
-  there, such as the worktree's ``env`` file or a file a test reads, is an input), coverage.py's
+  logs, bytecode and coverage data: :data:`gatekeeper.project.workfolder.OWN`, judged by name
+  and kind, never a link; anything else there, such as the worktree's ``env`` file or a file a
+  test reads, is an input), coverage.py's
   data files (``.coverage``, ``.coverage.*``: SQLite databases, told from configuration by their
   header), ``htmlcov/``;
 - environments: a virtual environment (any folder holding ``pyvenv.cfg``), a conda environment
