@@ -169,10 +169,10 @@ def may_convert(worktree: Path, unfiltering: tuple[str, ...]) -> bool:
     when git cannot tell."""
     if unfiltering:
         return True
-    settings = _user_settings(worktree)
-    if settings.get("core.autocrlf", "false").lower() not in {"false", "no", "off", "0"}:
+    configured = _user_settings(worktree)  # git's configuration, not gatekeeper's settings
+    if configured.get("core.autocrlf", "false").lower() not in {"false", "no", "off", "0"}:
         return True
-    local = [local_attributes(worktree)[0], _SYSTEM_ATTRIBUTES, _user_attributes(settings)]
+    local = [local_attributes(worktree)[0], _SYSTEM_ATTRIBUTES, _user_attributes(configured)]
     if any(_sets(path, _CONVERTING) for path in local):
         return True
     listed = git(
