@@ -85,6 +85,15 @@ def commit_everything(setup: Setup, message: str) -> None:
     git(setup.worktree, "commit", "-q", "--allow-empty", "-m", message)
 
 
+def assert_gated_and_rejected(
+    pushed: subprocess.CompletedProcess[str], setup: Setup, failing: str
+) -> None:
+    """The hook gated the push (never from the cache), rejected it, and named ``failing``."""
+    assert GATED in pushed.stderr, pushed.stderr
+    assert_rejected(pushed, setup)
+    assert failing in pushed.stderr
+
+
 def assert_rejected(pushed: subprocess.CompletedProcess[str], setup: Setup) -> None:
     assert pushed.returncode != 0, pushed.stderr
     assert CACHED not in pushed.stderr
@@ -550,9 +559,7 @@ def test_an_executable_bit_git_is_told_to_ignore_does_not_serve_the_push(tmp_pat
 
     pushed = push(setup, env)
 
-    assert GATED in pushed.stderr, pushed.stderr
-    assert_rejected(pushed, setup)
-    assert "test_script_runs" in pushed.stderr
+    assert_gated_and_rejected(pushed, setup, "test_script_runs")
 
 
 OUTBOX_TEST = """\
@@ -577,9 +584,7 @@ def test_a_pass_that_needed_an_empty_folder_does_not_serve_the_push(tmp_path: Pa
 
     pushed = push(setup, env)
 
-    assert GATED in pushed.stderr, pushed.stderr
-    assert_rejected(pushed, setup)
-    assert "test_outbox_exists" in pushed.stderr
+    assert_gated_and_rejected(pushed, setup, "test_outbox_exists")
 
 
 ENV_FILE_CONFTEST = """\
@@ -630,9 +635,7 @@ def test_a_pass_that_read_the_worktrees_env_file_is_keyed_by_it_and_never_serves
 
     pushed = push(setup, env)
 
-    assert GATED in pushed.stderr, pushed.stderr
-    assert_rejected(pushed, setup)
-    assert "test_feature_flag" in pushed.stderr
+    assert_gated_and_rejected(pushed, setup, "test_feature_flag")
 
 
 FIXTURE_TEST = """\
@@ -660,9 +663,7 @@ def test_a_pass_that_read_a_file_beside_gatekeepers_own_does_not_serve_the_push(
 
     pushed = push(setup, env)
 
-    assert GATED in pushed.stderr, pushed.stderr
-    assert_rejected(pushed, setup)
-    assert "test_fixture" in pushed.stderr
+    assert_gated_and_rejected(pushed, setup, "test_fixture")
 
 
 UNCHECKED_PYC = """\
