@@ -13,6 +13,7 @@ from pathlib import Path
 from gatekeeper.checks.base import CheckContext
 from gatekeeper.errors import EXIT_FAILED, EXIT_OK, UsageError
 from gatekeeper.gate import Setup, load_setup, run_check
+from gatekeeper.git import repository
 from gatekeeper.model import CheckResult, Status
 from gatekeeper.newcode import baseline
 
@@ -45,6 +46,9 @@ def run(args: argparse.Namespace, rest: list[str]) -> int:
         written = baseline.from_results(results)
         baseline.save(written, path)
         print(f"{path}: wrote {len(written.entries)} accepted finding(s). Commit it.")
+        warning = ignored_warning(path, setup.worktree)
+        if warning:
+            print(warning)
         return EXIT_OK
     if args.prune:
         kept = baseline.pruned(existing, results)
@@ -56,6 +60,21 @@ def run(args: argparse.Namespace, rest: list[str]) -> int:
         )
         return EXIT_OK
     return status(path, existing, results)
+
+
+def ignored_warning(path: Path, worktree: Path) -> str | None:
+    """Why ``path`` could never be committed, when git ignores it: a clean clone, the pre-push
+    hook and CI would judge without it, so only this checkout would pass with it."""
+    rule = repository.output(worktree, "check-ignore", "--verbose", "--", str(path))
+    source, _, pattern = (rule or "").split("\t", 1)[0].rpartition(":")
+    if not rule or pattern.startswith("!"):  # not ignored (or let in again), tracked, no git
+        return None
+    return (
+        f"warning: {path} is ignored by git ({source}:{pattern}), so it cannot be committed: a "
+        "clean clone, the pre-push hook and CI judge without it, and only this checkout passes "
+        f"with it. Stop ignoring it (add `!{path.name}` after the rule, or narrow the rule), or "
+        "name another place with [tool.gatekeeper] baseline."
+    )
 
 
 def judge(setup: Setup) -> list[CheckResult]:

@@ -226,3 +226,20 @@ def test_a_baseline_linked_inside_the_project_is_accepted(project: Callable[...,
     root = project(gatekeeper='\n[tool.gatekeeper.evals]\nbaseline = "linked.json"\n')
     (root / "linked.json").symlink_to("evals/baseline.json")
     assert load_setup(root).settings.text("evals.baseline") == "linked.json"
+
+
+def test_writing_a_baseline_git_ignores_says_it_cannot_be_committed(
+    project: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # An ignored baseline can never be committed: only this checkout would pass with it, while
+    # the hook's clean checkout and CI judge without it. The sample ignores .gatekeeper/, as
+    # many projects do.
+    root = project({"pkg/legacy.py": LEGACY}, GATEKEEPER)
+    assert main(["baseline"]) == 0
+    said = capsys.readouterr().out
+    assert "is ignored by git (.gitignore:1:.gatekeeper/)" in said
+    assert "cannot be committed" in said
+
+    (root / ".gitignore").write_text(".gatekeeper/*\n!.gatekeeper/baseline.json\n")
+    assert main(["baseline", "--update"]) == 0
+    assert "ignored by git" not in capsys.readouterr().out  # let in again: nothing to say
