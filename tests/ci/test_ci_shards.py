@@ -19,7 +19,11 @@ from tests.ci.test_ci_render import tool
 from tests.conftest import make_project
 
 VALUES = render.Values(python_version="3.12", install="pip install -e .", cache_path="x.toml")
-RESTORE_KEYS = ["gatekeeper-durations-${{ github.ref }}-", "gatekeeper-durations-refs/heads/main-"]
+RESTORE_KEYS = [
+    "gatekeeper-durations-${{ github.ref }}-",
+    "gatekeeper-durations-refs/heads/${{ github.base_ref }}-",  # a pull request's own base
+    "gatekeeper-durations-refs/heads/main-",
+]
 FETCH = "Fetch this run's test durations"
 
 
